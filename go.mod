@@ -1,0 +1,15 @@
+module easel
+
+go 1.26
+
+require (
+	github.com/gogpu/gputypes v0.8.0
+	github.com/gogpu/wgpu v0.34.5
+)
+
+require (
+	github.com/go-webgpu/goffi v0.6.3 // indirect
+	github.com/go-webgpu/webgpu v0.5.5 // indirect
+	github.com/gogpu/gpucontext v0.31.3 // indirect
+	github.com/gogpu/naga v0.19.0 // indirect
+)

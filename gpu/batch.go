@@ -1,0 +1,169 @@
+package gpu
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gogpu/wgpu"
+)
+
+// Batch records kernel launches and submits them together: one command encoder, one compute
+// pass, one submit, no synchronisation between ops. A batch can be submitted again and
+// again (a network's forward pass at one input size is recorded once and replayed per
+// frame), so recording allocates and submitting does not.
+//
+// Ops record into a batch and return their output tensor. The first error (a shape
+// mismatch, a failed compile) sticks: later ops do nothing and return nil, and Err and
+// Submit report it, so network code reads as a plain sequence of ops.
+type Batch struct {
+	d     *Device
+	steps []step
+	err   error
+}
+
+type step struct {
+	k      *kernel
+	bg     *wgpu.BindGroup
+	groups [3]uint32
+}
+
+// NewBatch starts an empty batch.
+func (d *Device) NewBatch() *Batch { return &Batch{d: d} }
+
+// Device is the device the batch records for.
+func (b *Batch) Device() *Device { return b.d }
+
+// Err is the first error any op recorded into the batch met.
+func (b *Batch) Err() error { return b.err }
+
+// Fail records err (if it is the first) and returns it.
+func (b *Batch) Fail(err error) error {
+	if b.err == nil {
+		b.err = err
+	}
+	return b.err
+}
+
+// Len is the number of kernel launches recorded.
+func (b *Batch) Len() int { return len(b.steps) }
+
+// ok checks that the batch has no error and that every input is a live tensor of this
+// device; op names the op for the error message.
+func (b *Batch) ok(op string, ts ...*Tensor) bool {
+	if b.err != nil {
+		return false
+	}
+	for i, t := range ts {
+		switch {
+		case t == nil:
+			b.Fail(fmt.Errorf("%s: input %d is nil", op, i))
+		case t.freed:
+			b.Fail(fmt.Errorf("%s: input %d (%v) was released", op, i, t))
+		case t.d != b.d:
+			b.Fail(fmt.Errorf("%s: input %d (%v) belongs to another device", op, i, t))
+		}
+	}
+	return b.err == nil
+}
+
+// binding is one buffer argument of a launch.
+type binding struct {
+	t     *Tensor
+	write bool
+}
+
+func in(t *Tensor) binding  { return binding{t: t} }
+func out(t *Tensor) binding { return binding{t: t, write: true} }
+
+// launch compiles (once) and records one dispatch of entry in file.
+func (b *Batch) launch(file, entry string, consts []constant, groups [3]uint32, args ...binding) {
+	if b.err != nil {
+		return
+	}
+	writes := make([]bool, len(args))
+	entries := make([]wgpu.BindGroupEntry, len(args))
+	for i, a := range args {
+		writes[i] = a.write
+		entries[i] = wgpu.BindGroupEntry{Binding: uint32(i), Buffer: a.t.buf, Size: uint64(a.t.Len()) * 4}
+	}
+	k, err := b.d.kernel(file, entry, consts, writes)
+	if err != nil {
+		b.Fail(err)
+		return
+	}
+	bg, err := b.d.dev.CreateBindGroup(&wgpu.BindGroupDescriptor{Label: k.name, Layout: k.bgl, Entries: entries})
+	if err != nil {
+		b.Fail(fmt.Errorf("gpu: bind group for %s: %w", k.name, err))
+		return
+	}
+	b.steps = append(b.steps, step{k: k, bg: bg, groups: groups})
+}
+
+// launch1D records a kernel with one invocation per element of n, workgroup size 64.
+// The kernel sees GRID_X and N as constants besides consts.
+func (b *Batch) launch1D(file, entry string, n int, consts []constant, args ...binding) {
+	gx, gy, gridX := grid1D(n, 64)
+	consts = append([]constant{cu("GRID_X", gridX), cu("N", n)}, consts...)
+	b.launch(file, entry, consts, [3]uint32{uint32(gx), uint32(gy), 1}, args...)
+}
+
+// Submit encodes every recorded launch into one command buffer and submits it. It does not
+// wait for the GPU; Tensor.Read does.
+func (b *Batch) Submit() error {
+	if b.err != nil {
+		return b.err
+	}
+	if len(b.steps) == 0 {
+		return nil
+	}
+	enc, err := b.d.dev.CreateCommandEncoder(nil)
+	if err != nil {
+		return fmt.Errorf("gpu: command encoder: %w", err)
+	}
+	pass, err := enc.BeginComputePass(nil)
+	if err != nil {
+		return fmt.Errorf("gpu: compute pass: %w", err)
+	}
+	for _, s := range b.steps {
+		pass.SetPipeline(s.k.pipeline)
+		pass.SetBindGroup(0, s.bg, nil)
+		pass.Dispatch(s.groups[0], s.groups[1], s.groups[2])
+	}
+	if err := pass.End(); err != nil {
+		return fmt.Errorf("gpu: end compute pass: %w", err)
+	}
+	cmd, err := enc.Finish()
+	if err != nil {
+		return fmt.Errorf("gpu: finish commands: %w", err)
+	}
+	if _, err := b.d.queue.Submit(cmd); err != nil {
+		return fmt.Errorf("gpu: submit: %w", err)
+	}
+	return b.d.deviceError()
+}
+
+// Release frees the batch's bind groups. Tensors stay with their owners.
+func (b *Batch) Release() {
+	for _, s := range b.steps {
+		s.bg.Release()
+	}
+	b.steps = nil
+	if b.err == nil {
+		b.err = errReleasedBatch
+	}
+}
+
+var errReleasedBatch = errors.New("gpu: batch was released")
+
+// newOutput allocates an op's output tensor, recording any failure in the batch.
+func (b *Batch) newOutput(op string, shape ...int) *Tensor {
+	if b.err != nil {
+		return nil
+	}
+	t, err := b.d.NewTensor(shape...)
+	if err != nil {
+		b.Fail(fmt.Errorf("%s: output %v: %w", op, shape, err))
+		return nil
+	}
+	return t
+}

@@ -1,0 +1,157 @@
+// Package opcheck holds the op test vectors: every gpu op on random, odd-sized, non-square
+// and batched inputs, compared with the float64 reference in gpu/ref. The same table runs
+// natively under go test and inside headless Chromium from the wasm build, so every shader
+// is also compiled by the browser's WGSL compiler.
+package opcheck
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"easel/gpu"
+)
+
+// Tolerance is the largest relative error an op may show (see RelErr).
+const Tolerance = 1e-4
+
+// Case is one op on one set of shapes.
+type Case struct {
+	Op   string
+	Name string
+	// run records the op into a batch on inputs drawn from rng and returns its output
+	// tensor and the reference result.
+	run func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64)
+}
+
+// Result is the outcome of one Case on one device.
+type Result struct {
+	Op, Name  string
+	Elements  int
+	MaxRelErr float64
+	Err       error
+}
+
+func (r Result) String() string {
+	if r.Err != nil {
+		return fmt.Sprintf("%s %s: error: %v", r.Op, r.Name, r.Err)
+	}
+	return fmt.Sprintf("%s %s: %d elements, max rel err %.2e", r.Op, r.Name, r.Elements, r.MaxRelErr)
+}
+
+// Passed reports whether the case ran and stayed within Tolerance.
+func (r Result) Passed() bool { return r.Err == nil && r.MaxRelErr <= Tolerance }
+
+// Cases lists every op test vector.
+func Cases() []Case {
+	var cs []Case
+	for _, family := range [][]Case{
+		elementwiseCases(),
+	} {
+		cs = append(cs, family...)
+	}
+	return cs
+}
+
+// Check runs the case on dev with poisoned outputs and compares with the reference.
+func (c Case) Check(ctx context.Context, dev *gpu.Device, seed uint64) Result {
+	res := Result{Op: c.Op, Name: c.Name}
+	dev.SetPoison(true)
+	defer dev.SetPoison(false)
+	in := &Inputs{d: dev, rng: rand.New(rand.NewPCG(seed, 0x5eed))}
+	defer in.release()
+	b := dev.NewBatch()
+	defer b.Release()
+	y, want := c.run(b, in)
+	if in.err != nil {
+		res.Err = in.err
+		return res
+	}
+	if err := b.Submit(); err != nil {
+		res.Err = err
+		return res
+	}
+	defer y.Release()
+	got, err := y.Read(ctx)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if len(got) != len(want) {
+		res.Err = fmt.Errorf("output has %d elements (shape %v), reference %d", len(got), y.Shape(), len(want))
+		return res
+	}
+	res.Elements = len(got)
+	res.MaxRelErr = RelErr(got, want)
+	return res
+}
+
+// RelErr is the largest |got-want| / max(|want|, 0.01·max|want|) over all elements: relative
+// for every element but those far below the output's scale. NaN or Inf in got gives +Inf.
+func RelErr(got []float32, want []float64) float64 {
+	scale := 0.0
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(w))
+	}
+	floor := math.Max(0.01*scale, 1e-30)
+	worst := 0.0
+	for i, g := range got {
+		gf := float64(g)
+		if math.IsNaN(gf) || math.IsInf(gf, 0) {
+			return math.Inf(1)
+		}
+		worst = math.Max(worst, math.Abs(gf-want[i])/math.Max(math.Abs(want[i]), floor))
+	}
+	return worst
+}
+
+// Inputs draws random input tensors for a case and remembers them for release.
+type Inputs struct {
+	d   *gpu.Device
+	rng *rand.Rand
+	ts  []*gpu.Tensor
+	err error
+}
+
+// Randn returns a tensor of standard normal values and the same values in float64
+// (rounded through float32, so the reference sees exactly what the GPU sees).
+func (in *Inputs) Randn(shape ...int) (*gpu.Tensor, []float64) {
+	return in.random(func() float64 { return in.rng.NormFloat64() }, shape)
+}
+
+// Uniform returns a tensor of values uniform in [lo, hi).
+func (in *Inputs) Uniform(lo, hi float64, shape ...int) (*gpu.Tensor, []float64) {
+	return in.random(func() float64 { return lo + (hi-lo)*in.rng.Float64() }, shape)
+}
+
+func (in *Inputs) random(draw func() float64, shape []int) (*gpu.Tensor, []float64) {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	f32 := make([]float32, n)
+	f64 := make([]float64, n)
+	for i := range f32 {
+		f32[i] = float32(draw())
+		f64[i] = float64(f32[i])
+	}
+	t, err := in.d.FromData(f32, shape...)
+	if err != nil {
+		if in.err == nil {
+			in.err = err
+		}
+		return nil, f64
+	}
+	in.ts = append(in.ts, t)
+	return t, f64
+}
+
+// Rng is the case's random source, for drawing parameters.
+func (in *Inputs) Rng() *rand.Rand { return in.rng }
+
+func (in *Inputs) release() {
+	for _, t := range in.ts {
+		t.Release()
+	}
+}

@@ -1,0 +1,59 @@
+//go:build !(js && wasm)
+
+package gpu
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gogpu/gputypes"
+	"github.com/gogpu/wgpu"
+	_ "github.com/gogpu/wgpu/hal/vulkan" // the only native backend Easel trusts for compute
+)
+
+// Open returns a device on the best Vulkan adapter. It refuses gogpu's Software renderer,
+// which computes barriers, workgroup memory and atomics wrongly without any error.
+func Open(ctx context.Context) (*Device, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	inst, err := wgpu.CreateInstance(&wgpu.InstanceDescriptor{Backends: gputypes.BackendsVulkan})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: create WebGPU instance: %w", err)
+	}
+	ad, err := inst.RequestAdapter(&wgpu.RequestAdapterOptions{PowerPreference: wgpu.PowerPreferenceHighPerformance})
+	if err != nil {
+		inst.Release()
+		return nil, fmt.Errorf("gpu: no Vulkan adapter found (%v); install a Vulkan driver, "+
+			"e.g. Debian's mesa-vulkan-drivers and libvulkan1 for the lavapipe CPU driver", err)
+	}
+	raw := ad.Info()
+	if raw.Backend != gputypes.BackendVulkan {
+		ad.Release()
+		inst.Release()
+		return nil, fmt.Errorf("gpu: got adapter %q on backend %s, want Vulkan; the software fallback "+
+			"computes compute shaders wrongly, so Easel refuses it: install a Vulkan driver, "+
+			"e.g. Debian's mesa-vulkan-drivers and libvulkan1", raw.Name, raw.Backend)
+	}
+	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{Label: "easel", RequiredLimits: ad.Limits()})
+	if err != nil {
+		ad.Release()
+		inst.Release()
+		return nil, fmt.Errorf("gpu: request device on %q: %w", raw.Name, err)
+	}
+	info := AdapterInfo{
+		Name:       raw.Name,
+		Vendor:     raw.Vendor,
+		Driver:     raw.DriverInfo,
+		DeviceType: raw.DeviceType.String(),
+		Backend:    raw.Backend.String(),
+	}
+	return newDevice(inst, ad, dev, info), nil
+}
+
+// Natively gogpu reports WGSL and pipeline errors synchronously from each create call.
+func (d *Device) beginCompileCheck() error { return nil }
+func (d *Device) endCompileCheck() error   { return nil }
+
+// deviceError reports an asynchronous device error; natively errors are synchronous.
+func (d *Device) deviceError() error { return nil }

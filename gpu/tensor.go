@@ -1,0 +1,225 @@
+package gpu
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/gogpu/wgpu"
+)
+
+// MaxElements bounds one tensor; larger shapes are refused before any allocation.
+const MaxElements = 1 << 28
+
+// Tensor is a float32 NCHW (or any row-major) array in GPU memory.
+type Tensor struct {
+	d     *Device
+	buf   *wgpu.Buffer
+	shape []int
+	view  bool // shares another tensor's buffer; Release does not free it
+	freed bool
+}
+
+// Shape returns a copy of the tensor's dimensions.
+func (t *Tensor) Shape() []int { return append([]int(nil), t.shape...) }
+
+// Len is the number of elements.
+func (t *Tensor) Len() int { return numel(t.shape) }
+
+// Dim returns dimension i; negative i counts from the end.
+func (t *Tensor) Dim(i int) int {
+	if i < 0 {
+		i += len(t.shape)
+	}
+	return t.shape[i]
+}
+
+func (t *Tensor) String() string { return fmt.Sprintf("Tensor%v", t.shape) }
+
+func numel(shape []int) int {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	return n
+}
+
+// checkShape refuses empty, negative and oversized shapes without overflowing.
+func checkShape(shape []int) error {
+	if len(shape) == 0 {
+		return fmt.Errorf("gpu: tensor shape is empty")
+	}
+	n := 1
+	for _, s := range shape {
+		if s <= 0 {
+			return fmt.Errorf("gpu: tensor shape %v has a dimension ≤ 0", shape)
+		}
+		if n > MaxElements/s {
+			return fmt.Errorf("gpu: tensor shape %v has more than %d elements", shape, MaxElements)
+		}
+		n *= s
+	}
+	return nil
+}
+
+// NewTensor allocates an uninitialised tensor (from the pool when possible).
+func (d *Device) NewTensor(shape ...int) (*Tensor, error) {
+	if err := checkShape(shape); err != nil {
+		return nil, err
+	}
+	buf, err := d.allocBuffer(uint64(numel(shape)) * 4)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tensor{d: d, buf: buf, shape: append([]int(nil), shape...)}
+	d.mu.Lock()
+	poison := d.poison
+	d.mu.Unlock()
+	if poison {
+		nan := make([]float32, t.Len())
+		for i := range nan {
+			nan[i] = float32(math.NaN())
+		}
+		if err := t.Write(nan); err != nil {
+			t.Release()
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// FromData allocates a tensor and uploads data into it.
+func (d *Device) FromData(data []float32, shape ...int) (*Tensor, error) {
+	t, err := d.NewTensor(shape...)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Write(data); err != nil {
+		t.Release()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Write uploads data, which must hold exactly Len() values. The upload is ordered before
+// any later Submit.
+func (t *Tensor) Write(data []float32) error {
+	if t.freed {
+		return fmt.Errorf("gpu: write to released %v", t)
+	}
+	if len(data) != t.Len() {
+		return fmt.Errorf("gpu: write of %d values into %v (%d elements)", len(data), t, t.Len())
+	}
+	return t.d.queue.WriteBuffer(t.buf, 0, float32Bytes(data))
+}
+
+// Release returns the tensor's buffer to the device pool. Views release nothing.
+func (t *Tensor) Release() {
+	if t == nil || t.freed {
+		return
+	}
+	t.freed = true
+	if !t.view {
+		t.d.releaseBuffer(t.buf)
+	}
+}
+
+// Reshape returns a view with a new shape of the same element count. The view is valid
+// while t is.
+func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
+	if err := checkShape(shape); err != nil {
+		return nil, err
+	}
+	if numel(shape) != t.Len() {
+		return nil, fmt.Errorf("gpu: reshape %v to %v changes the element count", t.shape, shape)
+	}
+	return &Tensor{d: t.d, buf: t.buf, shape: append([]int(nil), shape...), view: true}, nil
+}
+
+// Read copies the tensor back to host memory, waiting for all submitted work.
+func (t *Tensor) Read(ctx context.Context) ([]float32, error) {
+	if t.freed {
+		return nil, fmt.Errorf("gpu: read of released %v", t)
+	}
+	raw, err := t.d.readBuffer(ctx, t.buf, uint64(t.Len())*4)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, t.Len())
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return out, nil
+}
+
+func float32Bytes(data []float32) []byte {
+	b := make([]byte, 4*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return b
+}
+
+// readBuffer copies size bytes of src into a pooled map-read buffer and maps it.
+func (d *Device) readBuffer(ctx context.Context, src *wgpu.Buffer, size uint64) ([]byte, error) {
+	st, err := d.allocStaging(size)
+	if err != nil {
+		return nil, err
+	}
+	defer d.releaseStaging(st)
+	enc, err := d.dev.CreateCommandEncoder(nil)
+	if err != nil {
+		return nil, fmt.Errorf("gpu: readback encoder: %w", err)
+	}
+	enc.CopyBufferToBuffer(src, 0, st, 0, size)
+	cb, err := enc.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("gpu: readback encoder: %w", err)
+	}
+	if _, err := d.queue.Submit(cb); err != nil {
+		return nil, fmt.Errorf("gpu: readback submit: %w", err)
+	}
+	if err := st.Map(ctx, wgpu.MapModeRead, 0, size); err != nil {
+		return nil, fmt.Errorf("gpu: readback map: %w", err)
+	}
+	rng, err := st.MappedRange(0, size)
+	if err != nil {
+		_ = st.Unmap()
+		return nil, fmt.Errorf("gpu: readback mapped range: %w", err)
+	}
+	out := append([]byte(nil), rng.Bytes()...)
+	if err := st.Unmap(); err != nil {
+		return nil, fmt.Errorf("gpu: readback unmap: %w", err)
+	}
+	return out, nil
+}
+
+func (d *Device) allocStaging(size uint64) (*wgpu.Buffer, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil, ErrClosed
+	}
+	if bufs := d.staging[size]; len(bufs) > 0 {
+		b := bufs[len(bufs)-1]
+		d.staging[size] = bufs[:len(bufs)-1]
+		return b, nil
+	}
+	b, err := d.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "readback", Size: size,
+		Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: create readback buffer of %d bytes: %w", size, err)
+	}
+	return b, nil
+}
+
+func (d *Device) releaseStaging(b *wgpu.Buffer) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		b.Release()
+		return
+	}
+	d.staging[b.Size()] = append(d.staging[b.Size()], b)
+}
