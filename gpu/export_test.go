@@ -1,0 +1,8 @@
+package gpu
+
+// NumKernels exposes the size of the kernel cache to the external tests.
+func (d *Device) NumKernels() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.kernels)
+}
