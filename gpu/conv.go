@@ -1,0 +1,239 @@
+package gpu
+
+import "fmt"
+
+// PadMode says what a convolution reads outside its input.
+type PadMode int
+
+const (
+	PadZeros   PadMode = iota // zeros, PyTorch padding_mode='zeros'
+	PadReflect                // mirror without repeating the edge, PyTorch ReflectionPad2d
+)
+
+func (m PadMode) String() string {
+	switch m {
+	case PadZeros:
+		return "zeros"
+	case PadReflect:
+		return "reflect"
+	}
+	return fmt.Sprintf("PadMode(%d)", int(m))
+}
+
+// Conv2DParams are a convolution's stride, padding on every side and padding mode.
+type Conv2DParams struct {
+	Stride, Padding int
+	PadMode         PadMode
+}
+
+// ConvTranspose2DParams are a transposed convolution's stride, padding (removed from every
+// side of the full output) and output padding (added to the bottom and right).
+type ConvTranspose2DParams struct {
+	Stride, Padding, OutputPadding int
+}
+
+// maxParam bounds strides, paddings and scale factors: far beyond any real layer, and small
+// enough that every index a kernel computes fits in an i32.
+const maxParam = 1 << 24
+
+// checkParam refuses a parameter outside [lo, maxParam].
+func checkParam(op, name string, v, lo int) error {
+	if v < lo || v > maxParam {
+		return fmt.Errorf("%s: %s %d is out of range [%d, %d]", op, name, v, lo, maxParam)
+	}
+	return nil
+}
+
+// checkRank refuses a tensor that is not of rank n; what names it in the message.
+func checkRank(op, what string, t *Tensor, n int) error {
+	if len(t.shape) != n {
+		return fmt.Errorf("%s: %s has shape %v, want %d dimensions", op, what, t.shape, n)
+	}
+	return nil
+}
+
+// windowOutSize is the number of positions a window of size k takes over an input of size
+// n padded by pad on both sides with the given stride: floor((n + 2·pad - k)/stride) + 1, as
+// PyTorch computes it for convolution and pooling with ceil_mode=False. It returns 0 when the
+// window does not fit once.
+func windowOutSize(n, k, stride, pad int) int {
+	if n+2*pad < k {
+		return 0
+	}
+	return (n+2*pad-k)/stride + 1
+}
+
+// conv2DShape checks Conv2D's inputs and parameters and returns the output shape
+// [N, Co, OH, OW]; tuned Conv2D kernels share these checks through it.
+func conv2DShape(x, w, bias *Tensor, p Conv2DParams) ([]int, error) {
+	const op = "Conv2D"
+	if err := checkRank(op, "input", x, 4); err != nil {
+		return nil, err
+	}
+	if err := checkRank(op, "weight", w, 4); err != nil {
+		return nil, err
+	}
+	n, ci, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	co, wci, kh, kw := w.shape[0], w.shape[1], w.shape[2], w.shape[3]
+	if wci != ci {
+		return nil, fmt.Errorf("%s: weight %v (Co, Ci, kH, kW) has %d input channels, input %v has %d", op, w.shape, wci, x.shape, ci)
+	}
+	if bias != nil && (len(bias.shape) != 1 || bias.shape[0] != co) {
+		return nil, fmt.Errorf("%s: bias has shape %v, want [%d] for weight %v", op, bias.shape, co, w.shape)
+	}
+	if err := checkParam(op, "stride", p.Stride, 1); err != nil {
+		return nil, err
+	}
+	if err := checkParam(op, "padding", p.Padding, 0); err != nil {
+		return nil, err
+	}
+	switch p.PadMode {
+	case PadZeros:
+	case PadReflect:
+		if p.Padding >= h || p.Padding >= wd {
+			return nil, fmt.Errorf("%s: reflect padding %d must be smaller than the input's height and width, input is %v", op, p.Padding, x.shape)
+		}
+	default:
+		return nil, fmt.Errorf("%s: unknown padding mode %v", op, p.PadMode)
+	}
+	oh, ow := windowOutSize(h, kh, p.Stride, p.Padding), windowOutSize(wd, kw, p.Stride, p.Padding)
+	if oh <= 0 || ow <= 0 {
+		return nil, fmt.Errorf("%s: kernel %dx%d is larger than input %v with padding %d", op, kh, kw, x.shape, p.Padding)
+	}
+	return []int{n, co, oh, ow}, nil
+}
+
+// Conv2D is PyTorch's Conv2d (groups 1, dilation 1): x [N, Ci, H, W] convolved with
+// w [Co, Ci, kH, kW], plus bias [Co] unless bias is nil, giving [N, Co, OH, OW] with
+// OH = floor((H + 2·padding - kH)/stride) + 1.
+func (b *Batch) Conv2D(x, w, bias *Tensor, p Conv2DParams) *Tensor {
+	const op = "Conv2D"
+	if !b.okWithBias(op, x, w, bias) {
+		return nil
+	}
+	shape, err := conv2DShape(x, w, bias, p)
+	if err != nil {
+		b.Fail(err)
+		return nil
+	}
+	y := b.newOutput(op, shape...)
+	if y == nil {
+		return nil
+	}
+	b.launch1D("conv2d.wgsl", "conv2d", y.Len(), []constant{
+		cu("BATCH", x.shape[0]), cu("CI", x.shape[1]), cu("CO", w.shape[0]),
+		ci("IH", x.shape[2]), ci("IW", x.shape[3]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
+		cu("OH", shape[2]), cu("OW", shape[3]), ci("STRIDE", p.Stride), ci("PAD", p.Padding),
+		cu("PAD_MODE", int(p.PadMode)), cb("HAS_BIAS", bias != nil),
+	}, in(x), in(w), in(biasOr(bias, w)), out(y))
+	return y
+}
+
+// okWithBias is ok for an op whose optional bias is the third input.
+func (b *Batch) okWithBias(op string, x, w, bias *Tensor) bool {
+	if bias == nil {
+		return b.ok(op, x, w)
+	}
+	return b.ok(op, x, w, bias)
+}
+
+// biasOr stands in for a missing bias: a kernel declares the binding either way, and its
+// HAS_BIAS constant keeps it from reading the stand-in.
+func biasOr(bias, standIn *Tensor) *Tensor {
+	if bias != nil {
+		return bias
+	}
+	return standIn
+}
+
+// convTranspose2DShape checks ConvTranspose2D's inputs and parameters and returns the
+// output shape [N, Co, OH, OW].
+func convTranspose2DShape(x, w, bias *Tensor, p ConvTranspose2DParams) ([]int, error) {
+	const op = "ConvTranspose2D"
+	if err := checkRank(op, "input", x, 4); err != nil {
+		return nil, err
+	}
+	if err := checkRank(op, "weight", w, 4); err != nil {
+		return nil, err
+	}
+	n, ci, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	wci, co, kh, kw := w.shape[0], w.shape[1], w.shape[2], w.shape[3]
+	if wci != ci {
+		return nil, fmt.Errorf("%s: weight %v (Ci, Co, kH, kW) has %d input channels, input %v has %d", op, w.shape, wci, x.shape, ci)
+	}
+	if bias != nil && (len(bias.shape) != 1 || bias.shape[0] != co) {
+		return nil, fmt.Errorf("%s: bias has shape %v, want [%d] for weight %v", op, bias.shape, co, w.shape)
+	}
+	if err := checkParam(op, "stride", p.Stride, 1); err != nil {
+		return nil, err
+	}
+	if err := checkParam(op, "padding", p.Padding, 0); err != nil {
+		return nil, err
+	}
+	if err := checkParam(op, "output padding", p.OutputPadding, 0); err != nil {
+		return nil, err
+	}
+	if p.OutputPadding >= p.Stride {
+		return nil, fmt.Errorf("%s: output padding %d must be smaller than stride %d", op, p.OutputPadding, p.Stride)
+	}
+	// Every factor is below 2^28 here, so these products fit in an int.
+	oh := (h-1)*p.Stride - 2*p.Padding + kh + p.OutputPadding
+	ow := (wd-1)*p.Stride - 2*p.Padding + kw + p.OutputPadding
+	if oh <= 0 || ow <= 0 {
+		return nil, fmt.Errorf("%s: output size %dx%d ≤ 0 for input %v, weight %v, stride %d, padding %d, output padding %d",
+			op, oh, ow, x.shape, w.shape, p.Stride, p.Padding, p.OutputPadding)
+	}
+	return []int{n, co, oh, ow}, nil
+}
+
+// ConvTranspose2D is PyTorch's ConvTranspose2d (groups 1, dilation 1): x [N, Ci, H, W] with
+// w [Ci, Co, kH, kW], plus bias [Co] unless bias is nil, giving [N, Co, OH, OW] with
+// OH = (H-1)·stride - 2·padding + kH + output_padding.
+func (b *Batch) ConvTranspose2D(x, w, bias *Tensor, p ConvTranspose2DParams) *Tensor {
+	const op = "ConvTranspose2D"
+	if !b.okWithBias(op, x, w, bias) {
+		return nil
+	}
+	shape, err := convTranspose2DShape(x, w, bias, p)
+	if err != nil {
+		b.Fail(err)
+		return nil
+	}
+	y := b.newOutput(op, shape...)
+	if y == nil {
+		return nil
+	}
+	b.launch1D("conv_transpose2d.wgsl", "conv_transpose2d", y.Len(), []constant{
+		cu("BATCH", x.shape[0]), cu("CI", x.shape[1]), cu("CO", w.shape[1]),
+		ci("IH", x.shape[2]), ci("IW", x.shape[3]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
+		cu("OH", shape[2]), cu("OW", shape[3]), ci("STRIDE", p.Stride), ci("PAD", p.Padding),
+		cb("HAS_BIAS", bias != nil),
+	}, in(x), in(w), in(biasOr(bias, w)), out(y))
+	return y
+}
+
+// UpsampleNearest is PyTorch's nn.Upsample(scale_factor=scale, mode='nearest') for an
+// integer scale: x [N, C, H, W] to [N, C, H·scale, W·scale], each pixel repeated.
+func (b *Batch) UpsampleNearest(x *Tensor, scale int) *Tensor {
+	const op = "UpsampleNearest"
+	if !b.ok(op, x) {
+		return nil
+	}
+	if err := checkRank(op, "input", x, 4); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	if err := checkParam(op, "scale", scale, 1); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	h, w := x.shape[2], x.shape[3]
+	y := b.newOutput(op, x.shape[0], x.shape[1], h*scale, w*scale)
+	if y == nil {
+		return nil
+	}
+	b.launch1D("upsample.wgsl", "upsample_nearest", y.Len(), []constant{
+		cu("IH", h), cu("IW", w), cu("OH", h*scale), cu("OW", w*scale), cu("SCALE", scale),
+	}, in(x), out(y))
+	return y
+}

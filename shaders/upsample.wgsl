@@ -1,0 +1,19 @@
+// Nearest-neighbour upsampling by an integer factor, PyTorch nn.Upsample(mode='nearest'):
+// output pixel (oy, ox) copies input pixel (oy / SCALE, ox / SCALE).
+//
+// Constants (u32): N (output elements), IH, IW, OH, OW, SCALE.
+//
+// x [BATCH, C, IH, IW], y [BATCH, C, OH, OW] with OH = IH*SCALE, OW = IW*SCALE.
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn upsample_nearest(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat_id(gid);
+    if (i >= N) { return; }
+    let ox = i % OW;
+    let oy = (i / OW) % OH;
+    let plane = i / (OW * OH);
+    y[i] = x[plane * IH * IW + (oy / SCALE) * IW + ox / SCALE];
+}
