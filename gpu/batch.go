@@ -16,9 +16,10 @@ import (
 // mismatch, a failed compile) sticks: later ops do nothing and return nil, and Err and
 // Submit report it, so network code reads as a plain sequence of ops.
 type Batch struct {
-	d     *Device
-	steps []step
-	err   error
+	d       *Device
+	steps   []step
+	scratch []*Tensor // intermediates only the batch's own kernels use, released with it
+	err     error
 }
 
 type step struct {
@@ -66,27 +67,59 @@ func (b *Batch) ok(op string, ts ...*Tensor) bool {
 	return b.err == nil
 }
 
-// binding is one buffer argument of a launch.
+// binding is one buffer argument of a launch: the whole tensor, or a window of it
+// (offset and size in bytes, size 0 meaning the whole tensor).
 type binding struct {
-	t     *Tensor
-	write bool
+	t            *Tensor
+	kind         bindKind
+	offset, size uint64
 }
 
-func in(t *Tensor) binding  { return binding{t: t} }
-func out(t *Tensor) binding { return binding{t: t, write: true} }
+func in(t *Tensor) binding  { return binding{t: t, kind: bindRead} }
+func out(t *Tensor) binding { return binding{t: t, kind: bindWrite} }
+
+// uniformWindow binds size bytes of t from offset as a uniform buffer. WebGPU requires
+// offset to be a multiple of minUniformBufferOffsetAlignment (256 in Chrome) and size at
+// most maxUniformBufferBindingSize (65536 by default).
+func uniformWindow(t *Tensor, offset, size uint64) binding {
+	return binding{t: t, kind: bindUniform, offset: offset, size: size}
+}
+
+// entry checks a binding against the tensor and the device's limits.
+func (b *Batch) entry(i int, a binding) (wgpu.BindGroupEntry, error) {
+	full := uint64(a.t.Len()) * 4
+	size := a.size
+	if size == 0 {
+		size = full - a.offset
+	}
+	switch {
+	case a.offset > full || size > full-a.offset:
+		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: window [%d, +%d) outside %v (%d bytes)", i, a.offset, size, a.t, full)
+	case a.kind == bindUniform && (a.offset%b.d.uniformAlign != 0 || size > b.d.maxUniform || size%16 != 0):
+		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: uniform window [%d, +%d) of %v is not %d-byte aligned, "+
+			"over %d bytes or not a whole number of vec4", i, a.offset, size, a.t, b.d.uniformAlign, b.d.maxUniform)
+	case a.kind != bindUniform && a.offset%b.d.storageAlign != 0:
+		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: storage window offset %d of %v is not %d-byte aligned", i, a.offset, a.t, b.d.storageAlign)
+	}
+	return wgpu.BindGroupEntry{Binding: uint32(i), Buffer: a.t.buf, Offset: a.offset, Size: size}, nil
+}
 
 // launch compiles (once) and records one dispatch of entry in file.
 func (b *Batch) launch(file, entry string, consts []constant, groups [3]uint32, args ...binding) {
 	if b.err != nil {
 		return
 	}
-	writes := make([]bool, len(args))
+	kinds := make([]bindKind, len(args))
 	entries := make([]wgpu.BindGroupEntry, len(args))
 	for i, a := range args {
-		writes[i] = a.write
-		entries[i] = wgpu.BindGroupEntry{Binding: uint32(i), Buffer: a.t.buf, Size: uint64(a.t.Len()) * 4}
+		e, err := b.entry(i, a)
+		if err != nil {
+			b.Fail(fmt.Errorf("%s:%s: %w", file, entry, err))
+			return
+		}
+		kinds[i], entries[i] = a.kind, e
 	}
-	k, err := b.d.kernel(file, entry, consts, writes)
+	k, err := b.d.kernel(file, entry, consts, kinds)
 	if err != nil {
 		b.Fail(err)
 		return
@@ -142,12 +175,16 @@ func (b *Batch) Submit() error {
 	return b.d.deviceError()
 }
 
-// Release frees the batch's bind groups. Tensors stay with their owners.
+// Release frees the batch's bind groups and scratch tensors. Tensors the ops returned stay
+// with their owners.
 func (b *Batch) Release() {
 	for _, s := range b.steps {
 		s.bg.Release()
 	}
-	b.steps = nil
+	for _, t := range b.scratch {
+		t.Release()
+	}
+	b.steps, b.scratch = nil, nil
 	if b.err == nil {
 		b.err = errReleasedBatch
 	}
@@ -166,4 +203,12 @@ func (b *Batch) newOutput(op string, shape ...int) *Tensor {
 		return nil
 	}
 	return t
+}
+
+// releaseAfterBatch hands t to the batch: an intermediate that only the batch's own kernels
+// use (statistics, repacked weights) lives as long as the batch and is released with it.
+func (b *Batch) releaseAfterBatch(t *Tensor) {
+	if t != nil {
+		b.scratch = append(b.scratch, t)
+	}
 }

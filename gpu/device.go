@@ -37,8 +37,11 @@ type Device struct {
 	queue    *wgpu.Queue
 	info     AdapterInfo
 
-	maxBinding uint64 // largest storage binding the device accepts, in bytes
-	maxBuffer  uint64
+	maxBinding   uint64 // largest storage binding the device accepts, in bytes
+	maxBuffer    uint64
+	maxUniform   uint64 // largest uniform binding, capped at WebGPU's default 64 KiB
+	uniformAlign uint64 // uniform binding offsets are multiples of this
+	storageAlign uint64 // storage binding offsets are multiples of this
 
 	mu      sync.Mutex
 	kernels map[string]*kernel
@@ -58,16 +61,19 @@ func (d *Device) Adapter() AdapterInfo { return d.info }
 func newDevice(inst *wgpu.Instance, ad *wgpu.Adapter, dev *wgpu.Device, info AdapterInfo) *Device {
 	lim := dev.Limits()
 	return &Device{
-		instance:   inst,
-		adapter:    ad,
-		dev:        dev,
-		queue:      dev.Queue(),
-		info:       info,
-		maxBinding: uint64(lim.MaxStorageBufferBindingSize),
-		maxBuffer:  lim.MaxBufferSize,
-		kernels:    map[string]*kernel{},
-		free:       map[uint64][]*wgpu.Buffer{},
-		staging:    map[uint64][]*wgpu.Buffer{},
+		instance:     inst,
+		adapter:      ad,
+		dev:          dev,
+		queue:        dev.Queue(),
+		info:         info,
+		maxBinding:   uint64(lim.MaxStorageBufferBindingSize),
+		maxBuffer:    lim.MaxBufferSize,
+		maxUniform:   min(lim.MaxUniformBufferBindingSize, MaxUniformWindow),
+		uniformAlign: uint64(max(lim.MinUniformBufferOffsetAlignment, 256)),
+		storageAlign: uint64(max(lim.MinStorageBufferOffsetAlignment, 256)),
+		kernels:      map[string]*kernel{},
+		free:         map[uint64][]*wgpu.Buffer{},
+		staging:      map[uint64][]*wgpu.Buffer{},
 	}
 }
 
@@ -115,7 +121,13 @@ func (d *Device) PooledBuffers() int {
 	return n
 }
 
-const tensorUsage = wgpu.BufferUsageStorage | wgpu.BufferUsageCopySrc | wgpu.BufferUsageCopyDst
+// MaxUniformWindow is the largest uniform binding Easel uses: WebGPU's default limit, which
+// every browser grants, so kernels sized for it run unchanged everywhere.
+const MaxUniformWindow = 65536
+
+// Every tensor buffer can also be bound as a uniform window, so that kernels can read
+// repacked weights through the uniform path; one usage for all keeps one pool.
+const tensorUsage = wgpu.BufferUsageStorage | wgpu.BufferUsageUniform | wgpu.BufferUsageCopySrc | wgpu.BufferUsageCopyDst
 
 // allocBuffer hands out a storage buffer of exactly size bytes, reusing a released one.
 func (d *Device) allocBuffer(size uint64) (*wgpu.Buffer, error) {

@@ -68,7 +68,28 @@ type kernel struct {
 	bgl      *wgpu.BindGroupLayout
 	layout   *wgpu.PipelineLayout
 	pipeline *wgpu.ComputePipeline
-	access   []bool // per binding: true when written
+	kinds    []bindKind // per binding
+}
+
+// bindKind is how a kernel declares one buffer binding.
+type bindKind uint8
+
+const (
+	bindRead    bindKind = iota // var<storage, read>
+	bindWrite                   // var<storage, read_write>
+	bindUniform                 // var<uniform>: on CPU drivers such as lavapipe, loads at offsets
+	// known to be the same for every invocation are one scalar load, where storage loads
+	// take a bounds-checked load per invocation
+)
+
+func (k bindKind) layoutType() gputypes.BufferBindingType {
+	switch k {
+	case bindWrite:
+		return gputypes.BufferBindingTypeStorage
+	case bindUniform:
+		return gputypes.BufferBindingTypeUniform
+	}
+	return gputypes.BufferBindingTypeReadOnlyStorage
 }
 
 // release frees whatever parts were created; a failed compile leaves some nil.
@@ -88,20 +109,16 @@ func (k *kernel) release() {
 }
 
 // kernel returns the pipeline for entry point entry of file compiled with consts, compiling
-// it at most once per device. writes[i] says whether binding i is read_write storage.
-func (d *Device) kernel(file, entry string, consts []constant, writes []bool) (*kernel, error) {
+// it at most once per device. kinds[i] says how binding i is declared.
+func (d *Device) kernel(file, entry string, consts []constant, kinds []bindKind) (*kernel, error) {
 	src, err := kernelSource(file, consts)
 	if err != nil {
 		return nil, err
 	}
 	var key strings.Builder
 	key.WriteString(entry)
-	for _, w := range writes {
-		if w {
-			key.WriteByte('w')
-		} else {
-			key.WriteByte('r')
-		}
+	for _, k := range kinds {
+		key.WriteByte("rwu"[k])
 	}
 	key.WriteString(src)
 	d.mu.Lock()
@@ -114,7 +131,7 @@ func (d *Device) kernel(file, entry string, consts []constant, writes []bool) (*
 	if k != nil {
 		return k, nil
 	}
-	k, err = d.compile(file+":"+entry, src, entry, writes)
+	k, err = d.compile(file+":"+entry, src, entry, kinds)
 	if err != nil {
 		return nil, err
 	}
@@ -124,25 +141,21 @@ func (d *Device) kernel(file, entry string, consts []constant, writes []bool) (*
 	return k, nil
 }
 
-func (d *Device) compile(name, src, entry string, writes []bool) (*kernel, error) {
+func (d *Device) compile(name, src, entry string, kinds []bindKind) (*kernel, error) {
 	if err := d.beginCompileCheck(); err != nil {
 		return nil, err
 	}
-	k := &kernel{name: name, access: writes}
+	k := &kernel{name: name, kinds: kinds}
 	var err error
 	k.module, err = d.dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: name, WGSL: src})
 	if err != nil {
 		d.endCompileCheck()
 		return nil, fmt.Errorf("gpu: compile %s: %w", name, err)
 	}
-	entries := make([]gputypes.BindGroupLayoutEntry, len(writes))
-	for i, w := range writes {
-		typ := gputypes.BufferBindingTypeReadOnlyStorage
-		if w {
-			typ = gputypes.BufferBindingTypeStorage
-		}
+	entries := make([]gputypes.BindGroupLayoutEntry, len(kinds))
+	for i, kind := range kinds {
 		entries[i] = gputypes.BindGroupLayoutEntry{Binding: uint32(i), Visibility: wgpu.ShaderStageCompute,
-			Buffer: &gputypes.BufferBindingLayout{Type: typ}}
+			Buffer: &gputypes.BufferBindingLayout{Type: kind.layoutType()}}
 	}
 	k.bgl, err = d.dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: name, Entries: entries})
 	if err == nil {

@@ -55,5 +55,7 @@ func Open(ctx context.Context) (*Device, error) {
 func (d *Device) beginCompileCheck() error { return nil }
 func (d *Device) endCompileCheck() error   { return nil }
 
-// deviceError reports an asynchronous device error; natively errors are synchronous.
-func (d *Device) deviceError() error { return nil }
+// deviceError and settledDeviceError report asynchronous device errors; natively errors
+// are synchronous.
+func (d *Device) deviceError() error        { return nil }
+func (d *Device) settledDeviceError() error { return nil }

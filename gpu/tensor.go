@@ -192,6 +192,11 @@ func (d *Device) readBuffer(ctx context.Context, src *wgpu.Buffer, size uint64) 
 	if err := st.Unmap(); err != nil {
 		return nil, fmt.Errorf("gpu: readback unmap: %w", err)
 	}
+	// In the browser, what the browser refused of the work read here (an invalid bind group,
+	// a rejected submit) arrives as events around the map; the data is then not the ops'.
+	if err := d.settledDeviceError(); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -21,7 +21,8 @@ type Case struct {
 	Op   string
 	Name string
 	// run records the op into a batch on inputs drawn from rng and returns its output
-	// tensor and the reference result.
+	// tensor and the reference result. Results that are not a returned tensor (an image,
+	// a tensor updated in place) it registers with Inputs.expect; then the tensor may be nil.
 	run func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64)
 }
 
@@ -48,6 +49,12 @@ func Cases() []Case {
 	var cs []Case
 	for _, family := range [][]Case{
 		elementwiseCases(),
+		convCases(),
+		normCases(),
+		linearCases(),
+		reduceCases(),
+		concatCases(),
+		imageCases(),
 	} {
 		cs = append(cs, family...)
 	}
@@ -72,19 +79,46 @@ func (c Case) Check(ctx context.Context, dev *gpu.Device, seed uint64) Result {
 		res.Err = err
 		return res
 	}
-	defer y.Release()
-	got, err := y.Read(ctx)
-	if err != nil {
-		res.Err = err
+	outs := in.more
+	switch {
+	case y != nil:
+		defer y.Release()
+		outs = append([]output{{fmt.Sprintf("output %v", y.Shape()), y.Read, want}}, outs...)
+	case want != nil:
+		res.Err = fmt.Errorf("the op returned no tensor and no error")
+		return res
+	case len(outs) == 0:
+		res.Err = fmt.Errorf("the case produced no output")
 		return res
 	}
-	if len(got) != len(want) {
-		res.Err = fmt.Errorf("output has %d elements (shape %v), reference %d", len(got), y.Shape(), len(want))
-		return res
+	for _, o := range outs {
+		got, err := o.read(ctx)
+		if err != nil {
+			res.Err = fmt.Errorf("%s: %w", o.name, err)
+			return res
+		}
+		if len(got) != len(o.want) {
+			res.Err = fmt.Errorf("%s has %d elements, reference %d", o.name, len(got), len(o.want))
+			return res
+		}
+		res.Elements += len(got)
+		res.MaxRelErr = math.Max(res.MaxRelErr, RelErr(got, o.want))
 	}
-	res.Elements = len(got)
-	res.MaxRelErr = RelErr(got, want)
 	return res
+}
+
+// output is one result a case compares with its reference: its returned tensor, or one
+// it registered with expect (an image, a tensor an op updated in place).
+type output struct {
+	name string
+	read func(context.Context) ([]float32, error)
+	want []float64
+}
+
+// expect adds a result to compare besides the tensor the case returns; a case whose op
+// returns no tensor returns nil and registers its results here.
+func (in *Inputs) expect(name string, read func(context.Context) ([]float32, error), want []float64) {
+	in.more = append(in.more, output{name, read, want})
 }
 
 // RelErr is the largest |got-want| / max(|want|, 0.01·max|want|) over all elements: relative
@@ -108,10 +142,12 @@ func RelErr(got []float32, want []float64) float64 {
 
 // Inputs draws random input tensors for a case and remembers them for release.
 type Inputs struct {
-	d   *gpu.Device
-	rng *rand.Rand
-	ts  []*gpu.Tensor
-	err error
+	d    *gpu.Device
+	rng  *rand.Rand
+	ts   []*gpu.Tensor
+	imgs []*gpu.Image
+	more []output // results to compare besides the returned tensor
+	err  error
 }
 
 // Randn returns a tensor of standard normal values and the same values in float64
@@ -153,5 +189,8 @@ func (in *Inputs) Rng() *rand.Rand { return in.rng }
 func (in *Inputs) release() {
 	for _, t := range in.ts {
 		t.Release()
+	}
+	for _, im := range in.imgs {
+		im.Release()
 	}
 }

@@ -1,0 +1,131 @@
+package gpu_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"easel/gpu"
+	"easel/gpu/opcheck"
+	"easel/gpu/ref"
+)
+
+// convBenchShape is one Conv2D the benchmark times: the TransformerNet layers that cost
+// most (a residual block's 3×3 128→128 at 64×64, the first 9×9 3→32 at 256×256).
+type convBenchShape struct {
+	name string
+	x, w []int
+	p    gpu.Conv2DParams
+}
+
+var convBenchShapes = []convBenchShape{
+	{"3x3_128-128_64x64", []int{1, 128, 64, 64}, []int{128, 128, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}},
+	{"9x9_3-32_256x256", []int{1, 3, 256, 256}, []int{32, 3, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
+}
+
+// flops counts a multiply and an add per tap: 2·N·Co·OH·OW·Ci·kH·kW.
+func (s convBenchShape) flops(out []int) float64 {
+	return 2 * float64(out[0]*out[1]*out[2]*out[3]) * float64(s.w[1]*s.w[2]*s.w[3])
+}
+
+// convBenchData is a shape's random inputs and float64 reference output, made once.
+type convBenchData struct {
+	x, w, bias []float32
+	want       []float64
+}
+
+var convBenchCache = map[string]*convBenchData{}
+
+func (s convBenchShape) data() *convBenchData {
+	if d := convBenchCache[s.name]; d != nil {
+		return d
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	draw := func(n int) ([]float32, []float64) {
+		f32, f64 := make([]float32, n), make([]float64, n)
+		for i := range f32 {
+			f32[i] = float32(rng.NormFloat64())
+			f64[i] = float64(f32[i])
+		}
+		return f32, f64
+	}
+	d := &convBenchData{}
+	var xv, wv, bv []float64
+	d.x, xv = draw(s.x[0] * s.x[1] * s.x[2] * s.x[3])
+	d.w, wv = draw(s.w[0] * s.w[1] * s.w[2] * s.w[3])
+	d.bias, bv = draw(s.w[0])
+	d.want, _ = ref.Conv2D(xv, s.x, wv, s.w, bv, s.p.Stride, s.p.Padding, s.p.PadMode == gpu.PadReflect)
+	convBenchCache[s.name] = d
+	return d
+}
+
+// BenchmarkConv2D checks every Conv2D kernel variant against the float64 reference on each
+// shape, warms its pipeline (lavapipe compiles at the first dispatch), then times b.N
+// submits, each waited for by a readback. GFLOP/s is the figure to compare, with PyTorch's
+// CPU conv2d on the same shapes (scripts/bench-conv.sh).
+func BenchmarkConv2D(b *testing.B) {
+	b.Logf("adapter: %s", testDevice.Adapter())
+	ctx := context.Background()
+	for _, s := range convBenchShapes {
+		for _, v := range gpu.Conv2DVariants() {
+			b.Run(fmt.Sprintf("%s/v%d", s.name, v), func(b *testing.B) {
+				d := s.data()
+				x, w, bias := benchUpload(b, d.x, s.x...), benchUpload(b, d.w, s.w...), benchUpload(b, d.bias, s.w[0])
+				defer x.Release()
+				defer w.Release()
+				defer bias.Release()
+				batch := testDevice.NewBatch()
+				defer batch.Release()
+				y, ok := batch.Conv2DVariant(v, x, w, bias, s.p)
+				if !ok {
+					b.Skipf("variant %d does not handle %s", v, s.name)
+				}
+				if err := batch.Submit(); err != nil {
+					b.Fatal(err)
+				}
+				defer y.Release()
+				got, err := y.Read(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if e := opcheck.RelErr(got, d.want); e > opcheck.Tolerance {
+					b.Fatalf("variant %d on %s: max rel err %.2e > %.0e", v, s.name, e, opcheck.Tolerance)
+				}
+				// A one-element readback waits for every earlier submit without
+				// copying the output back.
+				done := benchUpload(b, []float32{0}, 1)
+				defer done.Release()
+				// Other work on a small machine makes single submits slow now and then:
+				// the median submit gives GFLOP/s, the fastest one best-GFLOP/s.
+				times := make([]float64, b.N)
+				b.ResetTimer()
+				for i := range b.N {
+					start := time.Now()
+					if err := batch.Submit(); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := done.Read(ctx); err != nil {
+						b.Fatal(err)
+					}
+					times[i] = time.Since(start).Seconds()
+				}
+				slices.Sort(times)
+				fl := s.flops(y.Shape()) / 1e9
+				b.ReportMetric(fl/times[len(times)/2], "GFLOP/s")
+				b.ReportMetric(fl/times[0], "best-GFLOP/s")
+			})
+		}
+	}
+}
+
+func benchUpload(b *testing.B, data []float32, shape ...int) *gpu.Tensor {
+	b.Helper()
+	t, err := testDevice.FromData(data, shape...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return t
+}

@@ -1,0 +1,123 @@
+package gpu
+
+import (
+	"fmt"
+	"slices"
+)
+
+// matmulTile is the workgroup edge of matmul.wgsl: 8×8 output elements.
+const matmulTile = 8
+
+// matmulShape is one batched product y[z] = alpha·A[z]B[z] (+ bias) for matmul.wgsl.
+type matmulShape struct {
+	batch, m, n, k   int
+	aStride, bStride int // elements between consecutive batch entries; 0 broadcasts
+	transA, transB   bool
+	alpha            float64
+}
+
+// matmul records the product into a new output of shape outShape (batch·m·n elements).
+func (b *Batch) matmul(op string, s matmulShape, a, c, bias *Tensor, outShape ...int) *Tensor {
+	gx, gy := (s.n+matmulTile-1)/matmulTile, (s.m+matmulTile-1)/matmulTile
+	if gx > 65535 || gy > 65535 || s.batch > 65535 {
+		b.Fail(fmt.Errorf("%s: product of %d matrices %d×%d needs more than 65535 workgroups in one dimension",
+			op, s.batch, s.m, s.n))
+		return nil
+	}
+	y := b.newOutput(op, outShape...)
+	if y == nil {
+		return nil
+	}
+	consts := []constant{
+		cu("GRID_X", gx*matmulTile), cu("M", s.m), cu("N", s.n), cu("K", s.k),
+		cu("A_STRIDE", s.aStride), cu("B_STRIDE", s.bStride),
+		cb("TRANS_A", s.transA), cb("TRANS_B", s.transB), cf("ALPHA", s.alpha),
+	}
+	groups := [3]uint32{uint32(gx), uint32(gy), uint32(s.batch)}
+	if bias == nil {
+		b.launch("matmul.wgsl", "matmul", consts, groups, in(a), in(c), out(y))
+	} else {
+		b.launch("matmul.wgsl", "matmul_bias", consts, groups, in(a), in(c), out(y), in(bias))
+	}
+	return y
+}
+
+// MatMul is the matrix product a @ c, like torch.matmul for these shapes: a [M,K] @ c [K,N]
+// → [M,N]; batched a [B,M,K] @ c [B,K,N] → [B,M,N]; and either operand 2D, broadcast over
+// the other's batch.
+func (b *Batch) MatMul(a, c *Tensor) *Tensor {
+	const op = "MatMul"
+	if !b.ok(op, a, c) {
+		return nil
+	}
+	ra, rc := len(a.shape), len(c.shape)
+	if ra < 2 || ra > 3 || rc < 2 || rc > 3 {
+		b.Fail(fmt.Errorf("%s: shapes %v and %v, want 2D or 3D operands", op, a.shape, c.shape))
+		return nil
+	}
+	m, k := a.shape[ra-2], a.shape[ra-1]
+	k2, n := c.shape[rc-2], c.shape[rc-1]
+	if k != k2 {
+		b.Fail(fmt.Errorf("%s: shapes %v and %v: inner dimensions %d and %d differ", op, a.shape, c.shape, k, k2))
+		return nil
+	}
+	s := matmulShape{batch: 1, m: m, n: n, k: k, aStride: m * k, bStride: k * n, alpha: 1}
+	switch {
+	case ra == 3 && rc == 3:
+		if a.shape[0] != c.shape[0] {
+			b.Fail(fmt.Errorf("%s: shapes %v and %v: batch sizes %d and %d differ", op, a.shape, c.shape, a.shape[0], c.shape[0]))
+			return nil
+		}
+		s.batch = a.shape[0]
+	case ra == 3:
+		s.batch, s.bStride = a.shape[0], 0
+	case rc == 3:
+		s.batch, s.aStride = c.shape[0], 0
+	default:
+		return b.matmul(op, s, a, c, nil, m, n)
+	}
+	return b.matmul(op, s, a, c, nil, s.batch, m, n)
+}
+
+// Linear is PyTorch's nn.Linear: y = x wᵀ + bias for x [..., in], w [out, in] (PyTorch's
+// layout) and bias [out] or nil, giving [..., out]. x must have at least 2 dimensions.
+func (b *Batch) Linear(x, w, bias *Tensor) *Tensor {
+	const op = "Linear"
+	if !b.okArgs(op, arg{"input", x}, arg{"weight", w}) {
+		return nil
+	}
+	if len(x.shape) < 2 || len(w.shape) != 2 || x.shape[len(x.shape)-1] != w.shape[1] {
+		b.Fail(fmt.Errorf("%s: input %v and weight %v, want [..., in] and [out, in]", op, x.shape, w.shape))
+		return nil
+	}
+	nIn, nOut := w.shape[1], w.shape[0]
+	if bias != nil {
+		if !b.okArgs(op, arg{"bias", bias}) {
+			return nil
+		}
+		if !slices.Equal(bias.shape, []int{nOut}) {
+			b.Fail(fmt.Errorf("%s: bias %v, want [%d] for weight %v", op, bias.shape, nOut, w.shape))
+			return nil
+		}
+	}
+	outShape := append(x.Shape()[:len(x.shape)-1], nOut)
+	s := matmulShape{batch: 1, m: x.Len() / nIn, n: nOut, k: nIn, transB: true, alpha: 1}
+	return b.matmul(op, s, x, w, bias, outShape...)
+}
+
+// Gram is the Gram matrix of style loss: for x [N,C,H,W] and F = x as [N,C,H·W],
+// G = F Fᵀ / (C·H·W), of shape [N,C,C].
+func (b *Batch) Gram(x *Tensor) *Tensor {
+	const op = "Gram"
+	if !b.ok(op, x) {
+		return nil
+	}
+	if len(x.shape) != 4 {
+		b.Fail(fmt.Errorf("%s: input %v, want [N,C,H,W]", op, x.shape))
+		return nil
+	}
+	n, c, hw := x.shape[0], x.shape[1], x.shape[2]*x.shape[3]
+	s := matmulShape{batch: n, m: c, n: c, k: hw, aStride: c * hw, bStride: c * hw, transB: true,
+		alpha: 1 / float64(c*hw)}
+	return b.matmul(op, s, x, x, nil, n, c, c)
+}

@@ -1,0 +1,108 @@
+//go:build js && wasm
+
+// Command browsercheck runs the op test vectors of package opcheck on the browser's WebGPU
+// device, so that the browser's WGSL compiler builds every shader, and publishes the
+// results as JSON in window.opcheckResults after every case (see Report). index.html loads
+// it; gpu/opcheck's TestBrowserOps drives it in headless Chromium.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"syscall/js"
+	"time"
+
+	"easel/gpu"
+	"easel/gpu/opcheck"
+)
+
+// Report is what window.opcheckResults holds, as JSON.
+type Report struct {
+	Adapter string   `json:"adapter"`
+	Error   string   `json:"error,omitempty"` // the device could not be opened
+	Total   int      `json:"total"`           // cases in the table
+	Cases   []Result `json:"cases"`           // those finished so far, in table order
+	Done    bool     `json:"done"`
+}
+
+// Result is one case's outcome. MaxRelErr is -1 when it is not a finite number (NaN or Inf
+// in the output), which JSON cannot carry.
+type Result struct {
+	Op        string  `json:"op"`
+	Name      string  `json:"name"`
+	Elements  int     `json:"elements"`
+	MaxRelErr float64 `json:"maxRelErr"`
+	Error     string  `json:"error,omitempty"`
+	Passed    bool    `json:"passed"`
+	Millis    float64 `json:"ms"`
+}
+
+func main() {
+	var rep Report
+	ctx := context.Background()
+	dev, err := gpu.Open(ctx)
+	if err != nil {
+		rep.Error = err.Error()
+		rep.Done = true
+		publish(&rep, "error: "+rep.Error)
+	} else {
+		run(ctx, dev, &rep)
+		dev.Close()
+	}
+	// Stay alive, as a page's Go program does: the browser resolves device.lost after Close
+	// and calls back into Go, which must not have exited then.
+	select {}
+}
+
+// run checks every case on dev, publishing the report after each.
+func run(ctx context.Context, dev *gpu.Device, rep *Report) {
+	rep.Adapter = dev.Adapter().String()
+	cases := opcheck.Cases()
+	rep.Total = len(cases)
+	fmt.Printf("opcheck: %d cases on %s\n", len(cases), rep.Adapter)
+	failed := 0
+	for i, c := range cases {
+		publish(rep, fmt.Sprintf("running case %d of %d on %s…", i+1, len(cases), rep.Adapter))
+		start := time.Now()
+		r := check(ctx, c, dev, uint64(i+1)) // the seeds of gpu's TestOps
+		res := Result{Op: r.Op, Name: r.Name, Elements: r.Elements, MaxRelErr: r.MaxRelErr,
+			Passed: r.Passed(), Millis: float64(time.Since(start).Microseconds()) / 1000}
+		if math.IsNaN(res.MaxRelErr) || math.IsInf(res.MaxRelErr, 0) {
+			res.MaxRelErr = -1
+		}
+		if r.Err != nil {
+			res.Error = r.Err.Error()
+		}
+		if !res.Passed {
+			failed++
+		}
+		fmt.Printf("opcheck: %d/%d %s (%.0f ms)\n", i+1, len(cases), r, res.Millis)
+		rep.Cases = append(rep.Cases, res)
+	}
+	rep.Done = true
+	publish(rep, fmt.Sprintf("%d cases on %s: %d failed", len(cases), rep.Adapter, failed))
+}
+
+// publish sets window.opcheckResults and the page's status line.
+func publish(rep *Report, status string) {
+	b, err := json.Marshal(rep)
+	if err != nil {
+		b, _ = json.Marshal(Report{Error: "encode report: " + err.Error(), Done: true})
+	}
+	js.Global().Set("opcheckResults", string(b))
+	if el := js.Global().Get("document").Call("getElementById", "status"); el.Truthy() {
+		el.Set("textContent", status)
+	}
+}
+
+// check runs one case, turning a panic into that case's error so the rest still run.
+func check(ctx context.Context, c opcheck.Case, dev *gpu.Device, seed uint64) (r opcheck.Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = opcheck.Result{Op: c.Op, Name: c.Name, Err: fmt.Errorf("panic: %v", p)}
+		}
+	}()
+	return c.Check(ctx, dev, seed)
+}

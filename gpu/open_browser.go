@@ -1,0 +1,293 @@
+//go:build js && wasm
+
+package gpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"syscall/js"
+	"weak"
+
+	"github.com/gogpu/wgpu"
+)
+
+// Open returns a device on the browser's WebGPU adapter (navigator.gpu). Like every call
+// that waits for the GPU (Tensor.Read included), it blocks its goroutine on a JS promise,
+// so it must not run inside a JS callback: start a goroutine there.
+func Open(ctx context.Context) (*Device, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	inst, err := wgpu.CreateInstance(nil)
+	if err != nil {
+		return nil, fmt.Errorf("gpu: WebGPU is not available in this browser: %w; "+
+			"use a browser with WebGPU enabled and a page served over https or from localhost", err)
+	}
+	ad, err := inst.RequestAdapter(&wgpu.RequestAdapterOptions{PowerPreference: wgpu.PowerPreferenceHighPerformance})
+	if err != nil {
+		inst.Release()
+		return nil, fmt.Errorf("gpu: WebGPU is not available in this browser: no adapter (%w); "+
+			"the GPU may be blocklisted or WebGPU turned off", err)
+	}
+	dev, web, err := requestDevice(ad)
+	if err != nil {
+		ad.Release()
+		inst.Release()
+		return nil, fmt.Errorf("gpu: request WebGPU device: %w", err)
+	}
+	d := newDevice(inst, ad, dev, web.adapterInfo(ad.Info().Name))
+	key := weak.Make(d)
+	webDevices.Store(key, web)
+	runtime.AddCleanup(d, func(k weak.Pointer[Device]) {
+		if w, ok := webDevices.LoadAndDelete(k); ok {
+			w.(*webDevice).release()
+		}
+	}, key)
+	return d, nil
+}
+
+// webDevices holds the JS side of every open Device. gogpu keeps its GPUDevice private, so
+// requestDevice catches it on the way; an entry goes when its Device is garbage collected.
+var webDevices sync.Map // weak.Pointer[Device] → *webDevice
+
+func (d *Device) web() *webDevice {
+	w, _ := webDevices.Load(weak.Make(d))
+	return w.(*webDevice) // stored by Open for every Device
+}
+
+// webDevice records what gogpu's browser backend drops: validation errors outside an error
+// scope and the loss of the device, both of which the browser reports asynchronously.
+type webDevice struct {
+	adapter js.Value // GPUAdapter
+	device  js.Value // GPUDevice
+
+	onError js.Func // the 'uncapturederror' listener
+
+	mu   sync.Mutex
+	errs []string // uncaptured errors not yet reported
+	lost error    // set once the device is lost; sticky
+}
+
+var openMu sync.Mutex // requestDevice swaps a prototype method, one Open at a time
+
+// requestDevice asks gogpu for a device with the adapter's full limits while
+// GPUAdapter.prototype.requestDevice is wrapped, so the GPUAdapter and the GPUDevice promise
+// gogpu uses are seen here too.
+func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, error) {
+	openMu.Lock()
+	defer openMu.Unlock()
+	proto := js.Global().Get("GPUAdapter").Get("prototype")
+	orig := proto.Get("requestDevice")
+	var jsAdapter, promise js.Value
+	wrap := js.FuncOf(func(this js.Value, args []js.Value) any {
+		jsAdapter = this
+		callArgs := []any{this}
+		for _, a := range args {
+			callArgs = append(callArgs, a)
+		}
+		promise = orig.Call("call", callArgs...)
+		return promise
+	})
+	proto.Set("requestDevice", wrap)
+	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{Label: "easel", RequiredLimits: ad.Limits()})
+	proto.Set("requestDevice", orig)
+	wrap.Release()
+	if err != nil {
+		return nil, nil, err
+	}
+	if promise.IsUndefined() {
+		dev.Release()
+		return nil, nil, errors.New("gogpu did not call GPUAdapter.requestDevice; cannot watch the device for errors")
+	}
+	jsDevice, err := await(promise) // settled already: gogpu awaited the same promise
+	if err != nil {
+		dev.Release()
+		return nil, nil, err
+	}
+	w := &webDevice{adapter: jsAdapter, device: jsDevice}
+	w.watch()
+	return dev, w, nil
+}
+
+// watch starts recording uncaptured errors and the loss of the device.
+func (w *webDevice) watch() {
+	w.onError = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "unknown error"
+		if len(args) > 0 {
+			msg = gpuErrorText(args[0].Get("error"))
+		}
+		w.mu.Lock()
+		w.errs = append(w.errs, msg)
+		w.mu.Unlock()
+		return nil
+	})
+	w.device.Call("addEventListener", "uncapturederror", w.onError)
+	// device.lost resolves once, so its handler releases itself.
+	var onLost js.Func
+	onLost = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		reason, msg := "unknown", ""
+		if len(args) > 0 && args[0].Type() == js.TypeObject {
+			reason = jsString(args[0].Get("reason"))
+			msg = jsString(args[0].Get("message"))
+		}
+		w.mu.Lock()
+		w.lost = fmt.Errorf("gpu: WebGPU device lost (%s): %s", reason, msg)
+		w.mu.Unlock()
+		onLost.Release()
+		return nil
+	})
+	w.device.Get("lost").Call("then", onLost)
+}
+
+func (w *webDevice) release() {
+	w.device.Call("removeEventListener", "uncapturederror", w.onError)
+	w.onError.Release()
+}
+
+// adapterInfo reads GPUAdapter.info, which gogpu does not expose.
+func (w *webDevice) adapterInfo(fallbackName string) AdapterInfo {
+	info := AdapterInfo{Name: fallbackName, Backend: "BrowserWebGPU", DeviceType: "unknown"}
+	ji := w.adapter.Get("info")
+	if ji.Type() != js.TypeObject {
+		return info
+	}
+	vendor, arch := jsString(ji.Get("vendor")), jsString(ji.Get("architecture"))
+	device, desc := jsString(ji.Get("device")), jsString(ji.Get("description"))
+	switch {
+	case desc != "":
+		info.Name = desc
+	case device != "":
+		info.Name = device
+	case vendor != "" || arch != "":
+		info.Name = vendor + " " + arch
+	}
+	info.Vendor = vendor // browsers do not tell the driver
+	if ji.Get("isFallbackAdapter").Truthy() {
+		info.DeviceType = "fallback adapter"
+	}
+	return info
+}
+
+// The browser validates shader modules and pipelines on its own timeline; an error scope
+// around their creation brings the compiler's message back to compile. Internal errors
+// count too: a backend compiler rejecting a valid module reports one.
+func (d *Device) beginCompileCheck() error {
+	w := d.web()
+	if err := w.lostErr(); err != nil {
+		return err
+	}
+	w.device.Call("pushErrorScope", "validation")
+	w.device.Call("pushErrorScope", "internal")
+	return nil
+}
+
+func (d *Device) endCompileCheck() error {
+	w := d.web()
+	internal, ierr := await(w.device.Call("popErrorScope"))
+	validation, verr := await(w.device.Call("popErrorScope"))
+	for _, e := range []error{ierr, verr} {
+		if e != nil {
+			return fmt.Errorf("popErrorScope: %w", e)
+		}
+	}
+	for _, e := range []js.Value{validation, internal} {
+		if e.Type() == js.TypeObject {
+			return errors.New(gpuErrorText(e))
+		}
+	}
+	return w.lostErr()
+}
+
+// deviceError reports the errors the browser raised outside an error scope since the last
+// call (each once), or the loss of the device (every time).
+func (d *Device) deviceError() error {
+	w := d.web()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lost != nil {
+		return w.lost
+	}
+	if len(w.errs) == 0 {
+		return nil
+	}
+	errs := make([]error, len(w.errs))
+	for i, m := range w.errs {
+		errs[i] = errors.New("gpu: WebGPU " + m)
+	}
+	w.errs = nil
+	return errors.Join(errs...)
+}
+
+// settledDeviceError is deviceError once the browser has delivered the errors of all work
+// issued so far. The browser may report a map as done before the errors of the work before
+// it; the answer to an error scope pushed and popped now comes after them.
+func (d *Device) settledDeviceError() error {
+	w := d.web()
+	if err := w.lostErr(); err != nil {
+		return err
+	}
+	w.device.Call("pushErrorScope", "validation")
+	if _, err := await(w.device.Call("popErrorScope")); err != nil {
+		return fmt.Errorf("popErrorScope: %w", err)
+	}
+	return d.deviceError()
+}
+
+func (w *webDevice) lostErr() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lost
+}
+
+// gpuErrorText renders a GPUError as "GPUValidationError: message".
+func gpuErrorText(e js.Value) string {
+	if e.Type() != js.TypeObject {
+		return "error: " + jsString(e)
+	}
+	kind := "error"
+	if c := e.Get("constructor"); c.Type() == js.TypeFunction {
+		kind = jsString(c.Get("name"))
+	}
+	return kind + ": " + jsString(e.Get("message"))
+}
+
+func jsString(v js.Value) string {
+	if v.IsUndefined() || v.IsNull() {
+		return ""
+	}
+	return v.String()
+}
+
+// await blocks the calling goroutine until promise settles. The JS event loop runs in the
+// meantime: Go's wasm scheduler returns to it whenever every goroutine is blocked.
+func await(promise js.Value) (js.Value, error) {
+	type settled struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan settled, 1)
+	onOK := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		v := js.Undefined()
+		if len(args) > 0 {
+			v = args[0]
+		}
+		ch <- settled{v: v}
+		return nil
+	})
+	defer onOK.Release()
+	onFail := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "rejected"
+		if len(args) > 0 {
+			msg = js.Global().Get("String").Invoke(args[0]).String()
+		}
+		ch <- settled{err: errors.New(msg)}
+		return nil
+	})
+	defer onFail.Release()
+	promise.Call("then", onOK, onFail)
+	s := <-ch
+	return s.v, s.err
+}
