@@ -14,9 +14,10 @@ import (
 	"github.com/gogpu/wgpu"
 )
 
-// Open returns a device on the browser's WebGPU adapter (navigator.gpu). Like every call
-// that waits for the GPU (Tensor.Read included), it blocks its goroutine on a JS promise,
-// so it must not run inside a JS callback: start a goroutine there.
+// Open returns a device on the browser's WebGPU adapter (navigator.gpu). Open, the first
+// launch of each kernel (which compiles it) and Tensor.Read wait for the browser by
+// blocking their goroutine on a JS promise, so they must not run inside a JS callback
+// (requestAnimationFrame, an event handler): start a goroutine there.
 func Open(ctx context.Context) (*Device, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -32,13 +33,13 @@ func Open(ctx context.Context) (*Device, error) {
 		return nil, fmt.Errorf("gpu: WebGPU is not available in this browser: no adapter (%w); "+
 			"the GPU may be blocklisted or WebGPU turned off", err)
 	}
-	dev, web, err := requestDevice(ad)
+	dev, web, jsAdapter, err := requestDevice(ad)
 	if err != nil {
 		ad.Release()
 		inst.Release()
 		return nil, fmt.Errorf("gpu: request WebGPU device: %w", err)
 	}
-	d := newDevice(inst, ad, dev, web.adapterInfo(ad.Info().Name))
+	d := newDevice(inst, ad, dev, adapterInfo(jsAdapter, ad.Info().Name))
 	key := weak.Make(d)
 	webDevices.Store(key, web)
 	runtime.AddCleanup(d, func(k weak.Pointer[Device]) {
@@ -61,10 +62,8 @@ func (d *Device) web() *webDevice {
 // webDevice records what gogpu's browser backend drops: validation errors outside an error
 // scope and the loss of the device, both of which the browser reports asynchronously.
 type webDevice struct {
-	adapter js.Value // GPUAdapter
 	device  js.Value // GPUDevice
-
-	onError js.Func // the 'uncapturederror' listener
+	onError js.Func  // its 'uncapturederror' listener
 
 	mu   sync.Mutex
 	errs []string // uncaptured errors not yet reported
@@ -75,8 +74,8 @@ var openMu sync.Mutex // requestDevice swaps a prototype method, one Open at a t
 
 // requestDevice asks gogpu for a device with the adapter's full limits while
 // GPUAdapter.prototype.requestDevice is wrapped, so the GPUAdapter and the GPUDevice promise
-// gogpu uses are seen here too.
-func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, error) {
+// gogpu uses are seen here too. It returns the JS GPUAdapter as well.
+func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, js.Value, error) {
 	openMu.Lock()
 	defer openMu.Unlock()
 	proto := js.Global().Get("GPUAdapter").Get("prototype")
@@ -96,20 +95,20 @@ func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, error) {
 	proto.Set("requestDevice", orig)
 	wrap.Release()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, js.Value{}, err
 	}
 	if promise.IsUndefined() {
 		dev.Release()
-		return nil, nil, errors.New("gogpu did not call GPUAdapter.requestDevice; cannot watch the device for errors")
+		return nil, nil, js.Value{}, errors.New("gogpu did not call GPUAdapter.requestDevice; cannot watch the device for errors")
 	}
 	jsDevice, err := await(promise) // settled already: gogpu awaited the same promise
 	if err != nil {
 		dev.Release()
-		return nil, nil, err
+		return nil, nil, js.Value{}, err
 	}
-	w := &webDevice{adapter: jsAdapter, device: jsDevice}
+	w := &webDevice{device: jsDevice}
 	w.watch()
-	return dev, w, nil
+	return dev, w, jsAdapter, nil
 }
 
 // watch starts recording uncaptured errors and the loss of the device.
@@ -147,10 +146,11 @@ func (w *webDevice) release() {
 	w.onError.Release()
 }
 
-// adapterInfo reads GPUAdapter.info, which gogpu does not expose.
-func (w *webDevice) adapterInfo(fallbackName string) AdapterInfo {
+// adapterInfo reads GPUAdapter.info, which gogpu does not expose (its Info has only a
+// placeholder name).
+func adapterInfo(adapter js.Value, fallbackName string) AdapterInfo {
 	info := AdapterInfo{Name: fallbackName, Backend: "BrowserWebGPU", DeviceType: "unknown"}
-	ji := w.adapter.Get("info")
+	ji := adapter.Get("info")
 	if ji.Type() != js.TypeObject {
 		return info
 	}
@@ -164,7 +164,7 @@ func (w *webDevice) adapterInfo(fallbackName string) AdapterInfo {
 	case vendor != "" || arch != "":
 		info.Name = vendor + " " + arch
 	}
-	info.Vendor = vendor // browsers do not tell the driver
+	info.Vendor = vendor // Driver stays empty: browsers do not tell it
 	if ji.Get("isFallbackAdapter").Truthy() {
 		info.DeviceType = "fallback adapter"
 	}

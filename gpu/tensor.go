@@ -181,6 +181,7 @@ func (d *Device) readBuffer(ctx context.Context, src *wgpu.Buffer, size uint64) 
 		return nil, fmt.Errorf("gpu: readback submit: %w", err)
 	}
 	if err := st.Map(ctx, wgpu.MapModeRead, 0, size); err != nil {
+		_ = st.Unmap() // a cancelled map must not go back to the pool still pending
 		return nil, fmt.Errorf("gpu: readback map: %w", err)
 	}
 	rng, err := st.MappedRange(0, size)

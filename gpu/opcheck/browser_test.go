@@ -127,9 +127,14 @@ func buildPage(t *testing.T, dir string) {
 // runPage opens url in headless Chromium and waits until the page's report is done or the
 // timeout passes; it returns the report as it stands then. The page's console goes to
 // t.Log. Chromium is stopped, and its profile removed, before runPage returns.
-func runPage(t *testing.T, url string, timeout time.Duration) browserReport {
+func runPage(t *testing.T, url string, timeout time.Duration) (rep browserReport) {
 	t.Helper()
 	var chromeOut lockedBuffer
+	defer func() { // after the browser has stopped, so its output is complete
+		if t.Failed() || !rep.Done {
+			t.Logf("chromium output (D-Bus complaints left out):\n%s", chromeOut.tail(60, "dbus/"))
+		}
+	}()
 	// Exactly the flags ARCHITECTURE.md lists for WebGPU on SwiftShader, instead of
 	// chromedp's defaults (whose --enable-features would replace ours). chromedp adds
 	// --remote-debugging-pipe and a new empty --user-data-dir of its own, which it removes,
@@ -156,11 +161,6 @@ func runPage(t *testing.T, url string, timeout time.Duration) browserReport {
 	defer cancel()
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	defer cancelTimeout()
-	defer func() {
-		if t.Failed() && chromeOut.Len() > 0 {
-			t.Logf("chromium output:\n%s", chromeOut.String())
-		}
-	}()
 
 	messages := chromedp.Console(ctx) // starts the browser; subscribed before the page loads
 	var console sync.WaitGroup
@@ -173,12 +173,11 @@ func runPage(t *testing.T, url string, timeout time.Duration) browserReport {
 		}
 	})
 	defer console.Wait()
-	defer cancel() // ends the console loop first, then the browser
+	defer cancel() // closes the browser, which ends the console loop
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s in Chromium: %v", url, err)
 	}
-	var rep browserReport
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for ; ; <-tick.C {
@@ -192,10 +191,11 @@ func runPage(t *testing.T, url string, timeout time.Duration) browserReport {
 		if raw == "" {
 			continue
 		}
-		if err := json.Unmarshal([]byte(raw), &rep); err != nil {
+		var latest browserReport
+		if err := json.Unmarshal([]byte(raw), &latest); err != nil {
 			t.Fatalf("window.opcheckResults: %v: %.200s", err, raw)
 		}
-		if rep.Done {
+		if rep = latest; rep.Done {
 			return rep
 		}
 	}
@@ -213,14 +213,15 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) Len() int {
+// tail returns the last n lines that do not contain skip.
+func (b *lockedBuffer) tail(n int, skip string) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	var kept []string
+	for line := range strings.Lines(b.buf.String()) {
+		if !strings.Contains(line, skip) {
+			kept = append(kept, line)
+		}
+	}
+	return strings.Join(kept[max(0, len(kept)-n):], "")
 }
