@@ -16,7 +16,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(infoCmd())
+	root.AddCommand(infoCmd(), serveCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "easel:", err)
 		os.Exit(1)
