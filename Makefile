@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: all build test deps vet bench bench-conv run clean
+.PHONY: all build test deps vet bench bench-conv wasm run clean
 
 all: build
 
@@ -15,7 +15,7 @@ deps:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./gpu/...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm ./gpu/...
 
 test: deps vet
 	$(GO) test -count=1 -timeout 20m ./...
@@ -26,7 +26,13 @@ bench:
 bench-conv:
 	bash scripts/bench-conv.sh
 
-run:
+# The page's WebAssembly build and the toolchain's JS glue for it, as easel serve expects them.
+wasm:
+	mkdir -p build
+	GOOS=js GOARCH=wasm $(GO) build -o build/easel.wasm ./wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" build/
+
+run: wasm
 	$(GO) run ./cmd/easel serve
 
 clean:

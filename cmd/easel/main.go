@@ -10,6 +10,14 @@ import (
 )
 
 func main() {
+	if err := rootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "easel:", err)
+		os.Exit(1)
+	}
+}
+
+// rootCmd is the easel command with its subcommands; tests run it as main does.
+func rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "easel",
 		Short:         "Neural style transfer and GAN image synthesis on WebGPU",
@@ -17,8 +25,5 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(infoCmd(), serveCmd())
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "easel:", err)
-		os.Exit(1)
-	}
+	return root
 }

@@ -19,14 +19,14 @@ func serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Serve the web app",
 		Long: "Serve the web app: the page, its assets and the WebAssembly build " +
-			"(make run builds it into build/ and starts this).",
+			"(make wasm builds it into build/; make run builds it and starts this).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			files := []server.File{}
 			for _, f := range []struct{ url, path string }{{"/easel.wasm", wasmPath}, {"/wasm_exec.js", wasmExec}} {
 				body, err := os.ReadFile(f.path)
 				if err != nil {
-					return fmt.Errorf("read %s (build it with make run): %w", f.path, err)
+					return fmt.Errorf("%w (make wasm builds it; make run builds it and serves)", err)
 				}
 				files = append(files, server.File{URL: f.url, Body: body})
 			}

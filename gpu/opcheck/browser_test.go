@@ -3,26 +3,21 @@
 package opcheck_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"easel/gpu/opcheck"
+	"easel/internal/browsertest"
 )
-
-const chromium = "/usr/bin/chromium"
 
 // browserReport mirrors browsercheck's Report.
 type browserReport struct {
@@ -45,9 +40,6 @@ type browserReport struct {
 // every result must match the reference as natively. Chromium on SwiftShader is slow, so
 // the whole table runs in one page load and the subtests report its results.
 func TestBrowserOps(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("the browser op check needs Chromium at %s (%v); run `make test`, which installs it", chromium, err)
-	}
 	cases := opcheck.Cases()
 	start := time.Now()
 	dir := t.TempDir()
@@ -55,11 +47,8 @@ func TestBrowserOps(t *testing.T) {
 	t.Logf("built the wasm page in %v", time.Since(start).Round(time.Millisecond))
 
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir))) // on 127.0.0.1, as WebGPU needs
-	defer srv.Close()
-	timeout := 8 * time.Minute
-	if dl, ok := t.Deadline(); ok {
-		timeout = min(timeout, time.Until(dl)-30*time.Second)
-	}
+	t.Cleanup(srv.Close)                                      // after the browser's, which runs first
+	timeout := browsertest.Timeout(t, 8*time.Minute)
 	start = time.Now()
 	rep := runPage(t, srv.URL+"/index.html", timeout)
 	t.Logf("adapter: %s; %d of %d cases in %v", rep.Adapter, len(rep.Cases), rep.Total,
@@ -94,87 +83,23 @@ func TestBrowserOps(t *testing.T) {
 // buildPage writes main.wasm (browsercheck), wasm_exec.js and index.html into dir.
 func buildPage(t *testing.T, dir string) {
 	t.Helper()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "main.wasm"), "./browsercheck")
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("GOOS=js GOARCH=wasm go build ./browsercheck: %v\n%s", err, out)
-	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatalf("go env GOROOT: %v", err)
-	}
-	root := strings.TrimSpace(string(goroot))
-	var glue []byte
-	for _, p := range []string{"lib/wasm/wasm_exec.js", "misc/wasm/wasm_exec.js"} { // Go ≥ 1.24, older
-		if glue, err = os.ReadFile(filepath.Join(root, p)); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("wasm_exec.js not found under %s: %v", root, err)
-	}
+	browsertest.BuildWasm(t, "./browsercheck", filepath.Join(dir, "main.wasm"))
+	browsertest.CopyWasmExec(t, dir)
 	page, err := os.ReadFile(filepath.Join("browsercheck", "index.html"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, b := range map[string][]byte{"wasm_exec.js": glue, "index.html": page} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), page, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// runPage opens url in headless Chromium and waits until the page's report is done or the
-// timeout passes; it returns the report as it stands then. The page's console goes to
-// t.Log. Chromium is stopped, and its profile removed, before runPage returns.
+// runPage opens url in headless Chromium with WebGPU and waits until the page's report is
+// done or the timeout passes; it returns the report as it stands then.
 func runPage(t *testing.T, url string, timeout time.Duration) (rep browserReport) {
 	t.Helper()
-	var chromeOut lockedBuffer
-	defer func() { // after the browser has stopped, so its output is complete
-		if t.Failed() || !rep.Done {
-			t.Logf("chromium output (D-Bus complaints left out):\n%s", chromeOut.tail(60, "dbus/"))
-		}
-	}()
-	// Exactly the flags ARCHITECTURE.md lists for WebGPU on SwiftShader, instead of
-	// chromedp's defaults (whose --enable-features would replace ours). chromedp adds
-	// --remote-debugging-pipe and a new empty --user-data-dir of its own, which it removes,
-	// killing any Chromium process still using it, when the browser stops.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("enable-unsafe-webgpu", true),
-		chromedp.Flag("enable-unsafe-swiftshader", true),
-		chromedp.Flag("enable-features", "Vulkan"),
-		chromedp.Flag("use-vulkan", "swiftshader"),
-		chromedp.Flag("use-angle", "vulkan"),
-		chromedp.Flag("ignore-gpu-blocklist", true),
-		chromedp.CombinedOutput(&chromeOut),
-	)
-	defer cancelAlloc() // waits for the browser process to exit
-	ctx, cancel := chromedp.NewContext(allocCtx)
+	ctx, cancel := context.WithTimeout(browsertest.Start(t, true), timeout)
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
-	defer cancelTimeout()
-
-	messages := chromedp.Console(ctx) // starts the browser; subscribed before the page loads
-	var console sync.WaitGroup
-	console.Go(func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			t.Logf("browser %s", m)
-		}
-	})
-	defer console.Wait()
-	defer cancel() // closes the browser, which ends the console loop
-
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s in Chromium: %v", url, err)
 	}
@@ -199,29 +124,4 @@ func runPage(t *testing.T, url string, timeout time.Duration) (rep browserReport
 			return rep
 		}
 	}
-}
-
-// lockedBuffer collects Chromium's output, written from chromedp's goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// tail returns the last n lines that do not contain skip.
-func (b *lockedBuffer) tail(n int, skip string) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var kept []string
-	for line := range strings.Lines(b.buf.String()) {
-		if !strings.Contains(line, skip) {
-			kept = append(kept, line)
-		}
-	}
-	return strings.Join(kept[max(0, len(kept)-n):], "")
 }
