@@ -1,0 +1,183 @@
+package models_test
+
+import (
+	"errors"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"easel/models"
+)
+
+// stateDict makes a state_dict with the given shapes and small distinct values.
+func stateDict(shapes map[string][]int) map[string]models.StateTensor {
+	sd := map[string]models.StateTensor{}
+	for name, shape := range shapes {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		data := make([]float32, n)
+		for i := range data {
+			data[i] = float32(i%13)/13 - 0.5
+		}
+		sd[name] = models.StateTensor{Shape: slices.Clone(shape), Data: data, Storage: "FloatStorage"}
+	}
+	return sd
+}
+
+func readFixture(t *testing.T, name string) map[string]models.StateTensor {
+	t.Helper()
+	sd, err := models.ReadStateDict(filepath.Join(goldenDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sd
+}
+
+// The fixtures carry what import must drop: fast_neural_style's deprecated instance-norm
+// statistics and BatchNorm's num_batches_tracked.
+func TestImportDropsUnusedKeys(t *testing.T) {
+	for _, c := range []struct {
+		pth, arch string
+		dropped   []string
+	}{
+		{"transformer_light.pth", models.ArchTransformerNet, []string{"in1.running_mean", "in5.running_var", "res2.in1.running_mean", "res1.in2.running_var"}},
+		{"dcgan_g.pth", models.ArchDCGANGenerator, []string{"main.1.num_batches_tracked", "main.10.num_batches_tracked"}},
+		{"dcgan_d.pth", models.ArchDCGANDiscriminator, []string{"main.3.num_batches_tracked", "main.9.num_batches_tracked"}},
+	} {
+		sd := readFixture(t, c.pth)
+		for _, k := range c.dropped {
+			if _, ok := sd[k]; !ok {
+				t.Fatalf("%s: fixture lacks %q", c.pth, k)
+			}
+		}
+		w, err := models.ImportStateDict(c.arch, sd)
+		if err != nil {
+			t.Fatalf("%s: %v", c.pth, err)
+		}
+		for _, k := range c.dropped {
+			if _, err := w.Tensor(k); err == nil {
+				t.Errorf("%s: imported %q", c.pth, k)
+			}
+		}
+		if err := w.Validate(); err != nil {
+			t.Errorf("%s: %v", c.pth, err)
+		}
+	}
+}
+
+func TestImportInfersConfigAndIO(t *testing.T) {
+	std := models.StandardTransformer
+	light := models.TransformerConfig{C1: 16, C2: 24, C3: 40, Blocks: 3}
+	for _, c := range []struct {
+		name, arch string
+		shapes     map[string][]int
+		wantArch   string
+		wantConfig models.Config
+		wantIO     models.IOSpec
+	}{
+		{"standard transformer", models.ArchTransformerNet, std.Shapes(), models.ArchTransformerNet,
+			models.Config{"c1": 32, "c2": 64, "c3": 128, "blocks": 5},
+			models.IOSpec{Input: models.Signal{Kind: "rgb", Max: 255}, Output: models.Signal{Kind: "rgb", Max: 255}}},
+		{"standard widths asked as light", models.ArchTransformerNetLight, std.Shapes(), models.ArchTransformerNet,
+			models.Config{"c1": 32, "c2": 64, "c3": 128, "blocks": 5},
+			models.IOSpec{Input: models.Signal{Kind: "rgb", Max: 255}, Output: models.Signal{Kind: "rgb", Max: 255}}},
+		{"light widths asked as standard", models.ArchTransformerNet, light.Shapes(), models.ArchTransformerNetLight,
+			models.Config{"c1": 16, "c2": 24, "c3": 40, "blocks": 3},
+			models.IOSpec{Input: models.Signal{Kind: "rgb", Max: 255}, Output: models.Signal{Kind: "rgb", Max: 255}}},
+		{"no residual blocks", models.ArchTransformerNetLight, models.TransformerConfig{C1: 4, C2: 8, C3: 8}.Shapes(),
+			models.ArchTransformerNetLight, models.Config{"c1": 4, "c2": 8, "c3": 8, "blocks": 0},
+			models.IOSpec{Input: models.Signal{Kind: "rgb", Max: 255}, Output: models.Signal{Kind: "rgb", Max: 255}}},
+		{"generator", models.ArchDCGANGenerator, models.GeneratorConfig{NZ: 100, NGF: 64, NC: 3}.Shapes(), models.ArchDCGANGenerator,
+			models.Config{"nz": 100, "ngf": 64, "nc": 3},
+			models.IOSpec{Input: models.Signal{Kind: "latent"}, Output: models.Signal{Kind: "rgb", Min: -1, Max: 1}}},
+		{"discriminator", models.ArchDCGANDiscriminator, models.DiscriminatorConfig{NDF: 64, NC: 3}.Shapes(), models.ArchDCGANDiscriminator,
+			models.Config{"ndf": 64, "nc": 3},
+			models.IOSpec{Input: models.Signal{Kind: "rgb", Min: -1, Max: 1}, Output: models.Signal{Kind: "probability", Max: 1}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w, err := models.ImportStateDict(c.arch, stateDict(c.shapes))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.Arch != c.wantArch {
+				t.Errorf("arch %q, want %q", w.Arch, c.wantArch)
+			}
+			if !maps.Equal(w.Config, c.wantConfig) {
+				t.Errorf("config %v, want %v", w.Config, c.wantConfig)
+			}
+			if !ioEqual(w.IO, c.wantIO) {
+				t.Errorf("io %+v, want %+v", w.IO, c.wantIO)
+			}
+			if len(w.Tensors) != len(c.shapes) {
+				t.Errorf("%d tensors, want %d", len(w.Tensors), len(c.shapes))
+			}
+			for _, tn := range w.Tensors {
+				if !slices.Equal(tn.Shape, c.shapes[tn.Name]) || tn.DType != models.F32 {
+					t.Errorf("tensor %q: shape %v dtype %v, want %v f32", tn.Name, tn.Shape, tn.DType, c.shapes[tn.Name])
+				}
+			}
+			if err := w.Validate(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func ioEqual(a, b models.IOSpec) bool {
+	eq := func(x, y models.Signal) bool {
+		return x.Kind == y.Kind && x.Min == y.Min && x.Max == y.Max && slices.Equal(x.Mean, y.Mean) && slices.Equal(x.Std, y.Std)
+	}
+	return eq(a.Input, b.Input) && eq(a.Output, b.Output)
+}
+
+// Import errors name the offending keys.
+func TestImportErrors(t *testing.T) {
+	g := models.GeneratorConfig{NZ: 16, NGF: 8, NC: 3}.Shapes()
+	without := func(m map[string][]int, key string) map[string][]int {
+		m = maps.Clone(m)
+		delete(m, key)
+		return m
+	}
+	with := func(m map[string][]int, key string, shape []int) map[string][]int {
+		m = maps.Clone(m)
+		m[key] = shape
+		return m
+	}
+	for _, c := range []struct {
+		name, arch string
+		shapes     map[string][]int
+		want       []string
+		sentinel   error
+	}{
+		{"unknown arch", "vgg19", g, []string{`"vgg19"`}, nil},
+		{"generator as transformer", models.ArchTransformerNet, g, []string{"look like a dcgan-g", `"main.0.weight"`, `"conv1.conv2d.weight"`, `"deconv3.conv2d.bias"`}, models.ErrUnexpectedTensor},
+		{"transformer as discriminator", models.ArchDCGANDiscriminator, models.StandardTransformer.Shapes(), []string{"look like a transformer-net", `"main.11.weight"`, `"res5.in2.bias"`}, models.ErrMissingTensor},
+		{"missing running var", models.ArchDCGANGenerator, without(g, "main.7.running_var"), []string{`"main.7.running_var"`}, models.ErrMissingTensor},
+		{"unexpected key", models.ArchDCGANGenerator, with(g, "main.12.bias", []int{3}), []string{`"main.12.bias"`}, models.ErrUnexpectedTensor},
+		{"misshapen", models.ArchDCGANGenerator, with(g, "main.4.weight", []int{33}), []string{`"main.4.weight"`}, models.ErrShapeMismatch},
+		{"ngf not a multiple of 8", models.ArchDCGANGenerator, with(g, "main.0.weight", []int{16, 60, 4, 4}), []string{`"main.0.weight"`, "multiple of 8"}, nil},
+		{"instance-norm stats kept out of a generator", models.ArchDCGANGenerator, with(g, "in1.running_mean", []int{8}), []string{`"in1.running_mean"`}, models.ErrUnexpectedTensor},
+		{"gap in residual blocks", models.ArchTransformerNet, without(without(without(without(
+			models.StandardTransformer.Shapes(), "res3.conv1.conv2d.weight"), "res3.conv1.conv2d.bias"), "res3.in1.weight"), "res3.in1.bias"),
+			[]string{`"res3.conv1.conv2d.weight"`, `"res3.in1.bias"`}, models.ErrMissingTensor},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := models.ImportStateDict(c.arch, stateDict(c.shapes))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, s := range c.want {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error does not mention %s: %v", s, err)
+				}
+			}
+			if c.sentinel != nil && !errors.Is(err, c.sentinel) {
+				t.Errorf("error is not %v: %v", c.sentinel, err)
+			}
+		})
+	}
+}
