@@ -116,7 +116,16 @@ func (b *Batch) Conv2D(x, w, bias *Tensor, p Conv2DParams) *Tensor {
 		b.Fail(err)
 		return nil
 	}
-	y := b.newOutput(op, shape...)
+	if k, quads := conv2DFast(x, w, p); quads > 0 {
+		return b.conv2DTiled(k, quads, x, w, bias, p, shape)
+	}
+	return b.conv2DGeneric(x, w, bias, p, shape)
+}
+
+// conv2DGeneric records the generic kernel, one invocation per output element; shape is
+// the output shape conv2DShape returned.
+func (b *Batch) conv2DGeneric(x, w, bias *Tensor, p Conv2DParams, shape []int) *Tensor {
+	y := b.newOutput("Conv2D", shape...)
 	if y == nil {
 		return nil
 	}

@@ -13,8 +13,9 @@ import (
 	"easel/gpu/ref"
 )
 
-// convBenchShape is one Conv2D the benchmark times: the TransformerNet layers that cost
-// most (a residual block's 3×3 128→128 at 64×64, the first 9×9 3→32 at 256×256).
+// convBenchShape is one Conv2D the benchmark times: TransformerNet layers at a 256×256
+// input (a residual block's 3×3 128→128 at 64×64, the bulk of the network's work; the first
+// layer's 9×9 3→32; the second downsampling layer's 3×3 64→128 at stride 2).
 type convBenchShape struct {
 	name string
 	x, w []int
@@ -24,6 +25,7 @@ type convBenchShape struct {
 var convBenchShapes = []convBenchShape{
 	{"3x3_128-128_64x64", []int{1, 128, 64, 64}, []int{128, 128, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}},
 	{"9x9_3-32_256x256", []int{1, 3, 256, 256}, []int{32, 3, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
+	{"3x3s2_64-128_128x128", []int{1, 64, 128, 128}, []int{128, 64, 3, 3}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}},
 }
 
 // flops counts a multiply and an add per tap: 2·N·Co·OH·OW·Ci·kH·kW.
@@ -62,6 +64,61 @@ func (s convBenchShape) data() *convBenchData {
 	return d
 }
 
+// convVariantShapes exercise the tuned kernels' edges: zero and reflect padding, partial
+// tiles in both directions, a tile that ends half way (width 8k+4), channel counts that
+// leave a kernel's last channel group part empty, batches, the smallest sizes.
+var convVariantShapes = []convBenchShape{
+	{"3x3_reflect_batch2_width12", []int{2, 5, 9, 12}, []int{11, 5, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}},
+	{"3x3_zeros_co20", []int{1, 7, 13, 16}, []int{20, 7, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1}},
+	{"3x3_reflect_width11", []int{1, 3, 10, 11}, []int{6, 3, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}},
+	{"3x3_reflect_4x4", []int{1, 4, 4, 4}, []int{8, 4, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}},
+	{"3x3_zeros_pad2", []int{1, 3, 7, 8}, []int{5, 3, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 2}},
+	{"3x3_s2_reflect_odd", []int{2, 6, 15, 17}, []int{9, 6, 3, 3}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}},
+	{"3x3_s2_zeros_even", []int{1, 4, 16, 16}, []int{16, 4, 3, 3}, gpu.Conv2DParams{Stride: 2, Padding: 1}},
+	{"3x3_s2_reflect_partial", []int{2, 5, 11, 20}, []int{20, 5, 3, 3}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}},
+	{"9x9_reflect_width20", []int{1, 3, 12, 20}, []int{32, 3, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
+	{"9x9_zeros_co3", []int{1, 5, 9, 16}, []int{3, 5, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4}},
+	{"9x9_reflect_8x8_co6", []int{2, 2, 8, 8}, []int{6, 2, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
+	{"9x9_zeros_pad2", []int{1, 3, 9, 24}, []int{5, 3, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 2}},
+}
+
+// TestConv2DVariants checks every tuned kernel Conv2D may pick against the float64 reference
+// on the shapes it handles, edge cases the op vectors cannot all reach through Conv2D's own
+// choice. (BenchmarkConv2D checks every variant, superseded ones too, on its shapes.)
+func TestConv2DVariants(t *testing.T) {
+	ctx := context.Background()
+	testDevice.SetPoison(true)
+	defer testDevice.SetPoison(false)
+	for _, s := range convVariantShapes {
+		d := s.data()
+		for _, v := range gpu.Conv2DPickedVariants() {
+			t.Run(fmt.Sprintf("%s/v%d", s.name, v), func(t *testing.T) {
+				x, w, bias := benchUpload(t, d.x, s.x...), benchUpload(t, d.w, s.w...), benchUpload(t, d.bias, s.w[0])
+				defer x.Release()
+				defer w.Release()
+				defer bias.Release()
+				batch := testDevice.NewBatch()
+				defer batch.Release()
+				y, ok := batch.Conv2DVariant(v, x, w, bias, s.p)
+				if !ok {
+					t.Skipf("variant %d does not handle %s", v, s.name)
+				}
+				if err := batch.Submit(); err != nil {
+					t.Fatal(err)
+				}
+				defer y.Release()
+				got, err := y.Read(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e := opcheck.RelErr(got, d.want); e > opcheck.Tolerance {
+					t.Fatalf("max rel err %.2e > %.0e", e, opcheck.Tolerance)
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkConv2D checks every Conv2D kernel variant against the float64 reference on each
 // shape, warms its pipeline (lavapipe compiles at the first dispatch), then times b.N
 // submits, each waited for by a readback. GFLOP/s is the figure to compare, with PyTorch's
@@ -79,6 +136,7 @@ func BenchmarkConv2D(b *testing.B) {
 				defer bias.Release()
 				batch := testDevice.NewBatch()
 				defer batch.Release()
+				first := time.Now()
 				y, ok := batch.Conv2DVariant(v, x, w, bias, s.p)
 				if !ok {
 					b.Skipf("variant %d does not handle %s", v, s.name)
@@ -91,6 +149,8 @@ func BenchmarkConv2D(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				// Pipelines compile when first recorded (lavapipe runs LLVM then).
+				b.Logf("record, submit and read back (compiles on first use): %v", time.Since(first).Round(time.Millisecond))
 				if e := opcheck.RelErr(got, d.want); e > opcheck.Tolerance {
 					b.Fatalf("variant %d on %s: max rel err %.2e > %.0e", v, s.name, e, opcheck.Tolerance)
 				}
@@ -121,7 +181,7 @@ func BenchmarkConv2D(b *testing.B) {
 	}
 }
 
-func benchUpload(b *testing.B, data []float32, shape ...int) *gpu.Tensor {
+func benchUpload(b testing.TB, data []float32, shape ...int) *gpu.Tensor {
 	b.Helper()
 	t, err := testDevice.FromData(data, shape...)
 	if err != nil {

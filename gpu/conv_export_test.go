@@ -13,13 +13,16 @@ func Conv2DVariants() []int {
 	return vs
 }
 
+// Conv2DPickedVariants lists the tuned variants Conv2D may pick.
+func Conv2DPickedVariants() []int {
+	vs := slices.Concat(convFastOrder, convFastOrderNarrow)
+	slices.Sort(vs)
+	return slices.Compact(vs)
+}
+
 // Conv2DVariant records Conv2D with kernel variant v. It returns nil and false, recording
 // nothing, when v does not handle the shape.
 func (b *Batch) Conv2DVariant(v int, x, w, bias *Tensor, p Conv2DParams) (*Tensor, bool) {
-	if v == 1 {
-		return b.Conv2D(x, w, bias, p), true
-	}
-	k := convTiledVariants[v]
 	if !b.okWithBias("Conv2D", x, w, bias) {
 		return nil, true
 	}
@@ -28,9 +31,13 @@ func (b *Batch) Conv2DVariant(v int, x, w, bias *Tensor, p Conv2DParams) (*Tenso
 		b.Fail(err)
 		return nil, true
 	}
-	cov := k.cov(x, w, p)
-	if cov == 0 {
+	if v == 1 {
+		return b.conv2DGeneric(x, w, bias, p, shape), true
+	}
+	k := convTiledVariants[v]
+	quads := k.quadsFor(x, w, p)
+	if quads == 0 {
 		return nil, false
 	}
-	return b.conv2DTiled(k, cov, x, w, bias, p, shape), true
+	return b.conv2DTiled(k, quads, x, w, bias, p, shape), true
 }

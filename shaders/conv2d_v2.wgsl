@@ -1,9 +1,12 @@
 // Conv2D variant 2: 3×3, stride 1, tuned for CPU drivers (lavapipe). Each invocation
 // computes a register tile of 8 output channels × 4×4 pixels in vec4 accumulators (one
 // vec4 = 4 channels at one pixel). Weights come from a uniform window repacked by
-// conv2d_repack.wgsl (COV = 2), one dispatch per group of 8 channels: every invocation of
-// a dispatch reads the same weights at the same offsets, which the driver turns into
-// scalar loads. Taps are unrolled; no workgroup memory, no barriers.
+// conv2d_repack.wgsl (COV = 2), one dispatch per group of 8 channels, so every invocation
+// reads the same weights. (Lavapipe makes a uniform load one scalar load only at offsets
+// known when it compiles; at run-time offsets it gathers, still cheaper than the
+// bounds-checked per-invocation loop of a storage load.) The 6 input rows of a channel are
+// loaded once and shared by the 4 output rows; taps are unrolled; no workgroup memory, no
+// barriers.
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CO, OH, OW
 // (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); WV (window length in vec4).

@@ -1,10 +1,8 @@
-// Conv2D variant 3: variant 2 with the weights in a storage window instead of a uniform one, to
-// measure what the uniform binding buys. 3×3, stride 1, tuned for CPU drivers (lavapipe). Each invocation
-// computes a register tile of 8 output channels × 4×4 pixels in vec4 accumulators (one
-// vec4 = 4 channels at one pixel). Weights come from a uniform window repacked by
-// conv2d_repack.wgsl (COV = 2), one dispatch per group of 8 channels: every invocation of
-// a dispatch reads the same weights at the same offsets, which the driver turns into
-// scalar loads. Taps are unrolled; no workgroup memory, no barriers.
+// Conv2D variant 3: variant 2 with the weights read from a storage window instead of a
+// uniform one, everything else equal, to measure what the uniform binding buys on lavapipe
+// (where a storage load is a bounds-checked loop over the SIMD group and a uniform load a
+// gather or, at constant offsets, one scalar load). 3×3, stride 1; a register tile of 8
+// output channels × 4×4 pixels, one dispatch per group of 8 channels.
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CO, OH, OW
 // (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); WV (window length in vec4).

@@ -42,6 +42,18 @@ var conv2DCases = []conv2DCase{
 	{x: []int{1, 128, 6, 5}, w: []int{128, 128, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "TransformerNet residual"},
 	{x: []int{1, 128, 12, 10}, w: []int{64, 128, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "TransformerNet deconv1"},
 	{x: []int{1, 32, 21, 19}, w: []int{3, 32, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}, bias: true, comment: "TransformerNet deconv3"},
+	// Shapes the tuned kernels of gpu/conv_tiled.go take (Conv2D picks them itself): tiles cut
+	// by the image edge, a row of 8 pixels ending half way, channel counts that leave a
+	// channel group part empty, both paddings, batches.
+	{x: []int{1, 128, 37, 53}, w: []int{128, 128, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "tuned 16 channels"},
+	{x: []int{1, 64, 21, 20}, w: []int{64, 64, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "tuned vec4 rows half tile"},
+	{x: []int{2, 16, 9, 16}, w: []int{12, 16, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, comment: "tuned vec4 rows 12 channels"},
+	{x: []int{2, 8, 11, 9}, w: []int{6, 8, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "tuned 8 channels"},
+	{x: []int{1, 32, 37, 53}, w: []int{64, 32, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "tuned stride 2"},
+	{x: []int{2, 24, 17, 20}, w: []int{40, 24, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "tuned stride 2 vec4 rows"},
+	{x: []int{1, 3, 23, 28}, w: []int{32, 3, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}, bias: true, comment: "tuned 9x9 half tile"},
+	{x: []int{1, 32, 17, 24}, w: []int{3, 32, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}, bias: true, comment: "tuned 9x9 3 channels"},
+	{x: []int{2, 5, 10, 16}, w: []int{20, 5, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4}, comment: "tuned 9x9 zeros"},
 	// pytorch/examples dcgan Discriminator at 16×16 instead of 64×64, widths scaled down.
 	{x: []int{2, 3, 16, 16}, w: []int{16, 3, 4, 4}, p: gpu.Conv2DParams{Stride: 2, Padding: 1}, comment: "DCGAN D first"},
 	{x: []int{2, 16, 8, 8}, w: []int{32, 16, 4, 4}, p: gpu.Conv2DParams{Stride: 2, Padding: 1}, comment: "DCGAN D middle"},
