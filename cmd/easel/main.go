@@ -1,5 +1,5 @@
-// Command easel is Easel's command line: GPU information, benchmarks, and (as they land)
-// stylizing, sampling, importing and training.
+// Command easel is Easel's command line: stylizing, sampling, importing PyTorch weights,
+// listing models, benchmarks, GPU information and the web app's server.
 package main
 
 import (
@@ -24,6 +24,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(infoCmd(), serveCmd())
+	root.AddCommand(stylizeCmd(), sampleCmd(), importCmd(), modelsCmd(), benchCmd(), infoCmd(), serveCmd())
 	return root
 }

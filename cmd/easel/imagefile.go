@@ -1,0 +1,185 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	_ "image/jpeg" // input format
+	"io"
+	"math"
+	"os"
+
+	xdraw "golang.org/x/image/draw"
+
+	"easel/models"
+)
+
+// Limits on input images, checked from the header before any pixel is decoded: enough for
+// any camera photo, small enough that decoding cannot exhaust memory.
+const (
+	maxImageSide   = 8192
+	maxImagePixels = 16 << 20 // 16 Mpx
+)
+
+// readImage decodes a PNG or JPEG file into straight (non-premultiplied) RGBA.
+func readImage(path string) (*image.NRGBA, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("input image: %w", err)
+	}
+	defer f.Close()
+	cfg, format, err := image.DecodeConfig(f)
+	if errors.Is(err, image.ErrFormat) {
+		return nil, fmt.Errorf("input image %s: unsupported format (Easel reads PNG and JPEG)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("input image %s: corrupt or truncated header: %v", path, err)
+	}
+	if err := checkImageSize(cfg.Width, cfg.Height); err != nil {
+		return nil, fmt.Errorf("input image %s: %w", path, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("input image %s: %w", path, err)
+	}
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("input image %s: corrupt or truncated %s: %v", path, format, err)
+	}
+	if img.Bounds().Dx() != cfg.Width || img.Bounds().Dy() != cfg.Height {
+		return nil, fmt.Errorf("input image %s: header says %d×%d, pixels are %v", path, cfg.Width, cfg.Height, img.Bounds().Size())
+	}
+	// Draw into NRGBA keeps the colours of transparent pixels, as PIL's convert("RGB")
+	// does for fast_neural_style; alpha is then dropped.
+	out := image.NewNRGBA(image.Rect(0, 0, cfg.Width, cfg.Height))
+	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
+	return out, nil
+}
+
+func checkImageSize(w, h int) error {
+	switch {
+	case w <= 0 || h <= 0:
+		return fmt.Errorf("empty image (%d×%d)", w, h)
+	case w > maxImageSide || h > maxImageSide:
+		return fmt.Errorf("%d×%d pixels exceeds the limit of %d pixels per side", w, h, maxImageSide)
+	case w*h > maxImagePixels:
+		return fmt.Errorf("%d×%d pixels (%.1f Mpx) exceeds the limit of 16 Mpx", w, h, float64(w*h)/(1<<20))
+	}
+	return nil
+}
+
+// resizeLonger scales img so that its longer side is size pixels, keeping the aspect ratio
+// (the shorter side rounded, at least 1), with Catmull-Rom resampling.
+func resizeLonger(img *image.NRGBA, size int) *image.NRGBA {
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	long, short := w, h
+	if h > w {
+		long, short = h, w
+	}
+	s := max(1, int(math.Round(float64(short)*float64(size)/float64(long))))
+	nw, nh := size, s
+	if h > w {
+		nw, nh = s, size
+	}
+	if nw == w && nh == h {
+		return img
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, nw, nh))
+	xdraw.CatmullRom.Scale(out, out.Bounds(), img, img.Bounds(), xdraw.Src, nil)
+	return out
+}
+
+// signalRange is the nominal value range of an image signal, which maps to bytes 0..255.
+func signalRange(what string, s models.Signal) (lo, hi float64, err error) {
+	if s.Min == 0 && s.Max == 0 {
+		return 0, 0, fmt.Errorf("the model states no value range for its %s, so it cannot be converted from or to image bytes", what)
+	}
+	return s.Min, s.Max, nil
+}
+
+// imageTensor converts img to the network input [1,3,H,W] of the convention in.
+func imageTensor(img *image.NRGBA, in models.Signal) ([]float32, error) {
+	lo, hi, err := signalRange("input", in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Kind != models.SignalRGB {
+		return nil, fmt.Errorf("the model takes %q input, not an RGB image", in.Kind)
+	}
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	x := make([]float32, 3*h*w)
+	for c := range 3 {
+		mean, std := 0.0, 1.0
+		if len(in.Mean) == 3 {
+			mean, std = in.Mean[c], in.Std[c]
+		}
+		for y := range h {
+			row := img.Pix[y*img.Stride:]
+			for i := range w {
+				v := lo + float64(row[4*i+c])/255*(hi-lo)
+				x[(c*h+y)*w+i] = float32((v - mean) / std)
+			}
+		}
+	}
+	return x, nil
+}
+
+// tensorImages converts the network output y of shape [N,C,H,W] (C 1 or 3) to N images
+// cropped to cropH×cropW, mapping the output convention's range to bytes with clamping
+// and rounding.
+func tensorImages(y []float32, shape []int, out models.Signal, cropH, cropW int) ([]image.Image, error) {
+	lo, hi, err := signalRange("output", out)
+	if err != nil {
+		return nil, err
+	}
+	n, ch, h, w := shape[0], shape[1], shape[2], shape[3]
+	if ch != 1 && ch != 3 {
+		return nil, fmt.Errorf("output of %d channels cannot be a PNG; write .npy", ch)
+	}
+	cropH, cropW = min(cropH, h), min(cropW, w)
+	toByte := func(v float32) uint8 {
+		b := math.Floor((float64(v)-lo)/(hi-lo)*255 + 0.5)
+		if math.IsNaN(b) {
+			return 0
+		}
+		return uint8(min(max(b, 0), 255))
+	}
+	var ims []image.Image
+	for k := range n {
+		plane := func(c int) []float32 { return y[((k*ch)+c)*h*w:] }
+		im := image.NewNRGBA(image.Rect(0, 0, cropW, cropH))
+		for yy := range cropH {
+			for x := range cropW {
+				p := im.Pix[yy*im.Stride+4*x:]
+				for c := range 3 {
+					p[c] = toByte(plane(c % ch)[yy*w+x])
+				}
+				p[3] = 255
+			}
+		}
+		ims = append(ims, im)
+	}
+	return ims, nil
+}
+
+// gridPadding is the border between grid cells, as torchvision's make_grid draws it.
+const gridPadding = 2
+
+// grid lays images of equal size out in a near-square grid on black, as torchvision's
+// make_grid (⌈√n⌉ columns, 2-pixel padding); one image is returned as it is.
+func grid(ims []image.Image) image.Image {
+	if len(ims) == 1 {
+		return ims[0]
+	}
+	cols := int(math.Ceil(math.Sqrt(float64(len(ims)))))
+	rows := (len(ims) + cols - 1) / cols
+	cell := ims[0].Bounds().Size()
+	out := image.NewNRGBA(image.Rect(0, 0, cols*(cell.X+gridPadding)+gridPadding, rows*(cell.Y+gridPadding)+gridPadding))
+	draw.Draw(out, out.Bounds(), image.NewUniform(color.NRGBA{A: 255}), image.Point{}, draw.Src)
+	for i, im := range ims {
+		at := image.Pt(gridPadding+(i%cols)*(cell.X+gridPadding), gridPadding+(i/cols)*(cell.Y+gridPadding))
+		draw.Draw(out, image.Rectangle{Min: at, Max: at.Add(cell)}, im, im.Bounds().Min, draw.Src)
+	}
+	return out
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"easel/models"
+)
+
+func importCmd() *cobra.Command {
+	var arch, from, out, name, license, description, dtype string
+	var trained bool
+	cmd := &cobra.Command{
+		Use:   "import --arch ARCH --from FILE.pth --out FILE.msgpack",
+		Short: "Convert a PyTorch state_dict into an Easel weights file",
+		Long: `Convert a torch.save(model.state_dict()) file of a pytorch/examples network into an
+Easel weights file (docs/WEIGHTS.md).
+
+--arch is transformer-net (fast_neural_style; widths and residual blocks are read from the
+tensors, and non-standard ones make a transformer-net-light), dcgan-g or dcgan-d (dcgan's
+Generator and Discriminator). The tensors must be exactly the architecture's: the error
+names every missing, unexpected or misshapen one. The published fast_neural_style
+checkpoints work as they are.
+
+Imported weights are taken to be trained (--trained=false marks an initialisation). Give
+their name and licence: --license takes an SPDX identifier and defaults to NOASSERTION.
+The output is written atomically.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var dt models.DType
+			switch dtype {
+			case "f32":
+				dt = models.F32
+			case "f16":
+				dt = models.F16
+			default:
+				return fmt.Errorf("--dtype %q: want f32 or f16", dtype)
+			}
+			if name == "" {
+				name = strings.TrimSuffix(filepath.Base(out), filepath.Ext(out))
+			}
+			sd, err := models.ReadStateDict(from)
+			if err != nil {
+				return err
+			}
+			w, err := models.ImportStateDict(arch, sd)
+			if err != nil {
+				return fmt.Errorf("%s: %w", from, err)
+			}
+			w.Meta.Name = name
+			w.Meta.Description = description
+			w.Meta.License = license
+			w.Meta.Source = fmt.Sprintf("%s, imported from %s", w.Meta.Source, filepath.Base(from))
+			w.Meta.Trained = trained
+			for i := range w.Tensors {
+				w.Tensors[i].DType = dt
+			}
+			if err := models.WriteFile(out, w); err != nil {
+				return fmt.Errorf("write %s: %w", out, unwrapPath(err))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (%s), %d tensors, %d parameters (%s)\n",
+				out, w.Arch, formatConfig(w.Config), len(w.Tensors), paramCount(w), dt)
+			noteUntrained(cmd.ErrOrStderr(), name, w)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&arch, "arch", "", fmt.Sprintf("architecture: %s, %s, %s or %s", models.ArchTransformerNet,
+		models.ArchTransformerNetLight, models.ArchDCGANGenerator, models.ArchDCGANDiscriminator))
+	f.StringVar(&from, "from", "", "PyTorch state_dict file (torch.save)")
+	f.StringVar(&out, "out", "", "weights file to write (.msgpack)")
+	f.StringVar(&name, "name", "", "model name (default: the output file's name without extension)")
+	f.StringVar(&license, "license", "NOASSERTION", "licence of the weights, an SPDX identifier")
+	f.StringVar(&description, "description", "", "description of the model (style, training data)")
+	f.BoolVar(&trained, "trained", true, "the weights are trained (false for an initialisation)")
+	f.StringVar(&dtype, "dtype", "f32", "storage of the values: f32, or f16 for half the size")
+	for _, req := range []string{"arch", "from", "out"} {
+		cmd.MarkFlagRequired(req)
+	}
+	return cmd
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"easel/internal/npy"
+	"easel/models"
+)
+
+// modelsDirEnv names the directory where --model NAME also finds NAME.msgpack, and which
+// easel models lists.
+const modelsDirEnv = "EASEL_MODELS"
+
+// Default models of the commands: embedded, so that they work out of the box.
+const (
+	defaultStyleModel  = models.ArchTransformerNet
+	defaultSampleModel = models.ArchDCGANGenerator
+)
+
+// loadModel loads the weights --model names and checks that the command can run them.
+func loadModel(cmd *cobra.Command, name string, archs ...string) (*models.Weights, error) {
+	w, err := models.LoadModel(name, os.Getenv(modelsDirEnv))
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(archs, w.Arch) {
+		hint := ""
+		switch w.Arch {
+		case models.ArchTransformerNet, models.ArchTransformerNetLight:
+			hint = "; easel stylize runs it"
+		case models.ArchDCGANGenerator:
+			hint = "; easel sample runs it"
+		}
+		return nil, fmt.Errorf("model %s is a %s network, but easel %s needs %s%s",
+			name, w.Arch, cmd.Name(), strings.Join(archs, " or "), hint)
+	}
+	noteUntrained(cmd.ErrOrStderr(), name, w)
+	return w, nil
+}
+
+// noteUntrained says on stderr that a model is untrained, so nobody mistakes its output
+// for the real thing.
+func noteUntrained(w io.Writer, name string, m *models.Weights) {
+	if m.Meta.Trained {
+		return
+	}
+	what := "its output is meaningless"
+	switch m.Arch {
+	case models.ArchTransformerNet, models.ArchTransformerNetLight:
+		what = "output is not a real stylization"
+	case models.ArchDCGANGenerator:
+		what = "samples are meaningless, not real images"
+	}
+	fmt.Fprintf(w, "note: model %s is untrained: %s\n", name, what)
+}
+
+// readNpy reads a float32 .npy file of at most maxElements values.
+func readNpy(what, path string, maxElements int) ([]int, []float32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer f.Close()
+	shape, data, err := npy.ReadFloat32(f, maxElements)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	return shape, data, nil
+}
+
+// paramCount is the number of values in w's tensors.
+func paramCount(w *models.Weights) int {
+	n := 0
+	for i := range w.Tensors {
+		n += w.Tensors[i].NumElements()
+	}
+	return n
+}

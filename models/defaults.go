@@ -1,0 +1,61 @@
+package models
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+)
+
+//go:generate go run ./defaults/gen -out defaults
+
+// DefaultsSeed seeds the random initialisation of the embedded default models.
+const DefaultsSeed = 20261126
+
+// Configurations of the default models besides StandardTransformer. The DCGAN generator
+// has half the width of pytorch/examples' (ngf 32, not 64), which keeps all defaults
+// together near 6 MB.
+var (
+	LightTransformer = TransformerConfig{C1: 16, C2: 32, C3: 64, Blocks: 3}
+	DefaultGenerator = GeneratorConfig{NZ: 100, NGF: 32, NC: 3}
+)
+
+// UntrainedDefaults returns the default models as models/defaults/gen writes them into
+// models/defaults/ for embedding: untrained (random initialisation as the reference
+// implementations do it, seeded with DefaultsSeed), stored as f16. They are placeholders
+// until Easel trains its own weights: their output is meaningless, nearly uniform (a
+// network initialised this way maps every input to almost the same small values).
+func UntrainedDefaults() []*Weights {
+	untrained := func(w *Weights, what, looks, output string) *Weights {
+		w.Meta = Meta{
+			Name: w.Arch,
+			Description: fmt.Sprintf("UNTRAINED %s with random initialisation: its output is meaningless "+
+				"(nearly uniform, %s), not a real %s. A placeholder until Easel ships trained weights.", what, looks, output),
+			License: "CC0-1.0",
+			Source:  fmt.Sprintf("Easel, go generate ./models (models/defaults/gen), seed %d", DefaultsSeed),
+			Trained: false,
+		}
+		for i := range w.Tensors {
+			w.Tensors[i].DType = F16
+		}
+		return w
+	}
+	return []*Weights{
+		untrained(InitTransformerNet(StandardTransformer, defaultsRand(ArchTransformerNet)),
+			"TransformerNet of pytorch/examples fast_neural_style (32/64/128 channels, 5 residual blocks)",
+			"near black", "stylization"),
+		untrained(InitTransformerNet(LightTransformer, defaultsRand(ArchTransformerNetLight)),
+			"TransformerNet with 16/32/64 channels and 3 residual blocks, for real-time use",
+			"near black", "stylization"),
+		untrained(InitGenerator(DefaultGenerator, defaultsRand(ArchDCGANGenerator)),
+			"DCGAN generator of pytorch/examples dcgan (nz 100, ngf 32, 3 channels, 64×64 pixels)",
+			"mid grey", "image"),
+	}
+}
+
+// defaultsRand is the random stream of one default model: its own, so that adding a model
+// changes none of the others.
+func defaultsRand(name string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return rand.New(rand.NewPCG(DefaultsSeed, h.Sum64()))
+}
