@@ -10,7 +10,11 @@ for f in /usr/share/vulkan/icd.d/lvp_icd*.json /etc/vulkan/icd.d/*.json /usr/sha
   [ -e "$f" ] && have_icd=true
 done
 $have_icd || need+=(mesa-vulkan-drivers)
-ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || need+=(libvulkan1)
+have_loader=false
+for f in /usr/lib/*/libvulkan.so.1 /lib/*/libvulkan.so.1 /usr/lib/libvulkan.so.1 /usr/lib64/libvulkan.so.1; do
+  [ -e "$f" ] && have_loader=true
+done
+$have_loader || need+=(libvulkan1)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
