@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: all build test deps vet bench bench-conv wasm run clean
+.PHONY: all build test deps vet bench bench-conv bench-stylize bench-browser wasm run clean
 
 all: build
 
@@ -25,6 +25,17 @@ bench:
 
 bench-conv:
 	bash scripts/bench-conv.sh
+
+# Whole networks (TransformerNet at 256 and 512, the DCGAN generator) next to PyTorch CPU.
+bench-stylize:
+	bash scripts/bench-stylize.sh
+
+# Easel's TransformerNet next to TF.js and onnxruntime-web in headless Chromium (WebGPU on
+# SwiftShader here): slow, about an hour (see docs/PERFORMANCE.md). Needs Chromium, Node,
+# Debian's python3-torch; the npm packages go to bench/browser/node_modules (ignored).
+bench-browser:
+	cd bench/browser && { test -d node_modules/onnxruntime-web || npm ci --ignore-scripts --no-audit --no-fund; }
+	EASEL_BENCH_BROWSER=1 $(GO) test -count=1 -run TestBrowserBench -v -timeout 3h ./bench/browser
 
 # The page's WebAssembly build and the toolchain's JS glue for it, as easel serve expects them.
 wasm:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gogpu/gputypes"
 	"github.com/gogpu/wgpu"
 )
 
@@ -18,7 +19,9 @@ import (
 type Batch struct {
 	d       *Device
 	steps   []step
-	scratch []*Tensor // intermediates only the batch's own kernels use, released with it
+	copies  []textureCopy // encoded after the compute pass, in the same command buffer
+	scratch []*Tensor     // intermediates only the batch's own kernels use, released with it
+	spare   spares        // buffers of dead tensors for later outputs (reuse.go)
 	err     error
 }
 
@@ -26,6 +29,16 @@ type step struct {
 	k      *kernel
 	bg     *wgpu.BindGroup
 	groups [3]uint32
+}
+
+// textureCopy copies w×h pixels of an image, rows bytesPerRow apart from offset, into a
+// texture at (x, y). The texture is looked up at each submit: a canvas hands out a new
+// one per frame.
+type textureCopy struct {
+	src                 *Image
+	offset, bytesPerRow uint64
+	dst                 func() (*wgpu.Texture, error)
+	x, y, w, h          int
 }
 
 // NewBatch starts an empty batch.
@@ -67,10 +80,11 @@ func (b *Batch) ok(op string, ts ...*Tensor) bool {
 	return b.err == nil
 }
 
-// binding is one buffer argument of a launch: the whole tensor, or a window of it
-// (offset and size in bytes, size 0 meaning the whole tensor).
+// binding is one argument of a launch: the whole tensor, a window of it (offset and size
+// in bytes, size 0 meaning the whole tensor), or a texture (kind bindTexture).
 type binding struct {
 	t            *Tensor
+	tex          *Texture
 	kind         bindKind
 	offset, size uint64
 }
@@ -87,6 +101,9 @@ func uniformWindow(t *Tensor, offset, size uint64) binding {
 
 // entry checks a binding against the tensor and the device's limits.
 func (b *Batch) entry(i int, a binding) (wgpu.BindGroupEntry, error) {
+	if a.kind == bindTexture {
+		return wgpu.BindGroupEntry{Binding: uint32(i), TextureView: a.tex.view}, nil
+	}
 	full := uint64(a.t.Len()) * 4
 	size := a.size
 	if size == 0 {
@@ -146,7 +163,7 @@ func (b *Batch) Submit() error {
 	if b.err != nil {
 		return b.err
 	}
-	if len(b.steps) == 0 {
+	if len(b.steps) == 0 && len(b.copies) == 0 {
 		return nil
 	}
 	enc, err := b.d.dev.CreateCommandEncoder(nil)
@@ -164,6 +181,21 @@ func (b *Batch) Submit() error {
 	}
 	if err := pass.End(); err != nil {
 		return fmt.Errorf("gpu: end compute pass: %w", err)
+	}
+	for _, c := range b.copies {
+		if c.src.t.freed {
+			return fmt.Errorf("gpu: copy of released %v", c.src)
+		}
+		dst, err := c.dst()
+		if err != nil {
+			return err
+		}
+		enc.CopyBufferToTexture(c.src.t.buf, dst, []wgpu.BufferTextureCopy{{
+			BufferLayout: wgpu.ImageDataLayout{Offset: c.offset, BytesPerRow: uint32(c.bytesPerRow), RowsPerImage: uint32(c.h)},
+			TextureBase: wgpu.ImageCopyTexture{Texture: dst, Origin: wgpu.Origin3D{X: uint32(c.x), Y: uint32(c.y)},
+				Aspect: gputypes.TextureAspectAll},
+			Size: wgpu.Extent3D{Width: uint32(c.w), Height: uint32(c.h), DepthOrArrayLayers: 1},
+		}})
 	}
 	cmd, err := enc.Finish()
 	if err != nil {
@@ -184,7 +216,8 @@ func (b *Batch) Release() {
 	for _, t := range b.scratch {
 		t.Release()
 	}
-	b.steps, b.scratch = nil, nil
+	b.releaseSpare()
+	b.steps, b.copies, b.scratch = nil, nil, nil
 	if b.err == nil {
 		b.err = errReleasedBatch
 	}
@@ -196,6 +229,9 @@ var errReleasedBatch = errors.New("gpu: batch was released")
 func (b *Batch) newOutput(op string, shape ...int) *Tensor {
 	if b.err != nil {
 		return nil
+	}
+	if t := b.takeSpare(shape); t != nil {
+		return t
 	}
 	t, err := b.d.NewTensor(shape...)
 	if err != nil {

@@ -63,20 +63,20 @@ func windowOutSize(n, k, stride, pad int) int {
 	return (n+2*pad-k)/stride + 1
 }
 
-// conv2DShape checks Conv2D's inputs and parameters and returns the output shape
-// [N, Co, OH, OW]; tuned Conv2D kernels share these checks through it.
-func conv2DShape(x, w, bias *Tensor, p Conv2DParams) ([]int, error) {
+// conv2DShape checks Conv2D's inputs and parameters for an input of shape xs and returns
+// the output shape [N, Co, OH, OW]; tuned Conv2D kernels share these checks through it.
+func conv2DShape(xs []int, w, bias *Tensor, p Conv2DParams) ([]int, error) {
 	const op = "Conv2D"
-	if err := checkRank(op, "input", x, 4); err != nil {
-		return nil, err
+	if len(xs) != 4 {
+		return nil, fmt.Errorf("%s: input has shape %v, want 4 dimensions", op, xs)
 	}
 	if err := checkRank(op, "weight", w, 4); err != nil {
 		return nil, err
 	}
-	n, ci, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	n, ci, h, wd := xs[0], xs[1], xs[2], xs[3]
 	co, wci, kh, kw := w.shape[0], w.shape[1], w.shape[2], w.shape[3]
 	if wci != ci {
-		return nil, fmt.Errorf("%s: weight %v (Co, Ci, kH, kW) has %d input channels, input %v has %d", op, w.shape, wci, x.shape, ci)
+		return nil, fmt.Errorf("%s: weight %v (Co, Ci, kH, kW) has %d input channels, input %v has %d", op, w.shape, wci, xs, ci)
 	}
 	if bias != nil && (len(bias.shape) != 1 || bias.shape[0] != co) {
 		return nil, fmt.Errorf("%s: bias has shape %v, want [%d] for weight %v", op, bias.shape, co, w.shape)
@@ -91,14 +91,14 @@ func conv2DShape(x, w, bias *Tensor, p Conv2DParams) ([]int, error) {
 	case PadZeros:
 	case PadReflect:
 		if p.Padding >= h || p.Padding >= wd {
-			return nil, fmt.Errorf("%s: reflect padding %d must be smaller than the input's height and width, input is %v", op, p.Padding, x.shape)
+			return nil, fmt.Errorf("%s: reflect padding %d must be smaller than the input's height and width, input is %v", op, p.Padding, xs)
 		}
 	default:
 		return nil, fmt.Errorf("%s: unknown padding mode %v", op, p.PadMode)
 	}
 	oh, ow := windowOutSize(h, kh, p.Stride, p.Padding), windowOutSize(wd, kw, p.Stride, p.Padding)
 	if oh <= 0 || ow <= 0 {
-		return nil, fmt.Errorf("%s: kernel %dx%d is larger than input %v with padding %d", op, kh, kw, x.shape, p.Padding)
+		return nil, fmt.Errorf("%s: kernel %dx%d is larger than input %v with padding %d", op, kh, kw, xs, p.Padding)
 	}
 	return []int{n, co, oh, ow}, nil
 }
@@ -111,7 +111,11 @@ func (b *Batch) Conv2D(x, w, bias *Tensor, p Conv2DParams) *Tensor {
 	if !b.okWithBias(op, x, w, bias) {
 		return nil
 	}
-	shape, err := conv2DShape(x, w, bias, p)
+	if err := checkRank(op, "input", x, 4); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	shape, err := conv2DShape(x.shape, w, bias, p)
 	if err != nil {
 		b.Fail(err)
 		return nil
@@ -197,7 +201,11 @@ func convTranspose2DShape(x, w, bias *Tensor, p ConvTranspose2DParams) ([]int, e
 
 // ConvTranspose2D is PyTorch's ConvTranspose2d (groups 1, dilation 1): x [N, Ci, H, W] with
 // w [Ci, Co, kH, kW], plus bias [Co] unless bias is nil, giving [N, Co, OH, OW] with
-// OH = (H-1)·stride - 2·padding + kH + output_padding.
+// OH = (H-1)·stride - 2·padding + kH + output_padding. A 4×4 kernel at stride 2 and
+// padding 1 (DCGAN's generator) on an input whose width is a multiple of 4 runs as four
+// 2×2 convolutions, one per output phase, in one tuned kernel (conv2d_v13.wgsl); a 1×1
+// input without padding or bias (DCGAN's first layer) as a matrix product; other shapes
+// take the generic kernel.
 func (b *Batch) ConvTranspose2D(x, w, bias *Tensor, p ConvTranspose2DParams) *Tensor {
 	const op = "ConvTranspose2D"
 	if !b.okWithBias(op, x, w, bias) {
@@ -207,6 +215,20 @@ func (b *Batch) ConvTranspose2D(x, w, bias *Tensor, p ConvTranspose2DParams) *Te
 	if err != nil {
 		b.Fail(err)
 		return nil
+	}
+	if n, ci, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]; h == 1 && wd == 1 && p.Padding == 0 && p.OutputPadding == 0 && bias == nil {
+		// One input pixel (DCGAN's latent): each output pixel is one tap of the kernel, and
+		// the whole op the matrix product x [N, Ci] @ w [Ci, Co·kH·kW].
+		co, kh, kw := w.shape[1], w.shape[2], w.shape[3]
+		s := matmulShape{batch: 1, m: n, n: co * kh * kw, k: ci, alpha: 1}
+		return b.matmul(op, s, x, w, nil, shape...)
+	}
+	if p.Stride == 2 && p.Padding == 1 && p.OutputPadding == 0 {
+		// The kernel's own view: 2×2 convolutions of the input with zero padding 1.
+		phases := Conv2DParams{Stride: 1, Padding: 1, PadMode: PadZeros}
+		if quads := convTranspose2x.quadsFor(x, w, phases); quads > 0 {
+			return b.conv2DTiled(convTranspose2x, quads, x, w, bias, phases, shape)
+		}
 	}
 	y := b.newOutput(op, shape...)
 	if y == nil {
@@ -245,4 +267,43 @@ func (b *Batch) UpsampleNearest(x *Tensor, scale int) *Tensor {
 		cu("IH", h), cu("IW", w), cu("OH", h*scale), cu("OW", w*scale), cu("SCALE", scale),
 	}, in(x), out(y))
 	return y
+}
+
+// UpsampleConv2D is Conv2D(UpsampleNearest(x, scale), w, bias, p), fast_neural_style's
+// UpsampleConvLayer. At scale 2 with a 3×3 kernel, stride 1 and padding 1 on an input
+// whose width is a multiple of 4 it reads x itself (conv2d_v11.wgsl: 4 taps per output
+// pixel instead of 9, no upsampled tensor); otherwise it records the two ops.
+func (b *Batch) UpsampleConv2D(x, w, bias *Tensor, scale int, p Conv2DParams) *Tensor {
+	const op = "UpsampleConv2D"
+	if !b.okWithBias(op, x, w, bias) {
+		return nil
+	}
+	if err := checkRank(op, "input", x, 4); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	if err := checkParam(op, "scale", scale, 1); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	up := []int{x.shape[0], x.shape[1], x.shape[2] * scale, x.shape[3] * scale}
+	if err := checkShape(up); err != nil {
+		b.Fail(fmt.Errorf("%s: upsampled input: %w", op, err))
+		return nil
+	}
+	shape, err := conv2DShape(up, w, bias, p)
+	if err != nil {
+		b.Fail(fmt.Errorf("%s: %w", op, err))
+		return nil
+	}
+	if scale == 2 {
+		if quads := convUp2.quadsFor(x, w, p); quads > 0 {
+			return b.conv2DTiled(convUp2, quads, x, w, bias, p, shape)
+		}
+	}
+	u := b.UpsampleNearest(x, scale)
+	if u == nil {
+		return nil
+	}
+	return b.then(u, b.Conv2D(u, w, bias, p))
 }

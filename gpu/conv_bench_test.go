@@ -15,7 +15,8 @@ import (
 
 // convBenchShape is one Conv2D the benchmark times: TransformerNet layers at a 256×256
 // input (a residual block's 3×3 128→128 at 64×64, the bulk of the network's work; the first
-// layer's 9×9 3→32; the second downsampling layer's 3×3 64→128 at stride 2).
+// layer's 9×9 3→32; the second downsampling layer's 3×3 64→128 at stride 2; the last
+// layer's 9×9 32→3).
 type convBenchShape struct {
 	name string
 	x, w []int
@@ -26,6 +27,7 @@ var convBenchShapes = []convBenchShape{
 	{"3x3_128-128_64x64", []int{1, 128, 64, 64}, []int{128, 128, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}},
 	{"9x9_3-32_256x256", []int{1, 3, 256, 256}, []int{32, 3, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
 	{"3x3s2_64-128_128x128", []int{1, 64, 128, 128}, []int{128, 64, 3, 3}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}},
+	{"9x9_32-3_256x256", []int{1, 32, 256, 256}, []int{3, 32, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
 }
 
 // flops counts a multiply and an add per tap: 2·N·Co·OH·OW·Ci·kH·kW.
@@ -80,6 +82,20 @@ var convVariantShapes = []convBenchShape{
 	{"9x9_zeros_co3", []int{1, 5, 9, 16}, []int{3, 5, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4}},
 	{"9x9_reflect_8x8_co6", []int{2, 2, 8, 8}, []int{6, 2, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
 	{"9x9_zeros_pad2", []int{1, 3, 9, 24}, []int{5, 3, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 2}},
+	// 4×4 stride 2 (DCGAN's discriminator): the right padding column in each vec4 slot
+	// (widths 4 to 16) and after them (16, 20), odd heights, input channels in chunks.
+	{"4x4s2_zeros_width4", []int{2, 3, 4, 4}, []int{16, 3, 4, 4}, gpu.Conv2DParams{Stride: 2, Padding: 1}},
+	{"4x4s2_reflect_width8_co20", []int{1, 5, 7, 8}, []int{20, 5, 4, 4}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}},
+	{"4x4s2_zeros_width12", []int{1, 4, 6, 12}, []int{16, 4, 4, 4}, gpu.Conv2DParams{Stride: 2, Padding: 1}},
+	{"4x4s2_reflect_width20", []int{2, 3, 9, 20}, []int{12, 3, 4, 4}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}},
+	{"4x4s2_zeros_ci300_width16", []int{1, 300, 4, 16}, []int{16, 300, 4, 4}, gpu.Conv2DParams{Stride: 2, Padding: 1}},
+	// Narrow 9×9 outputs (16-pixel tiles): the right padding in each of the tile's vec4
+	// slots (widths 8 to 24), odd heights, batches, 1 to 4 channels.
+	{"9x9_reflect_co3_width8", []int{2, 5, 9, 8}, []int{3, 5, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
+	{"9x9_reflect_co1_width12", []int{1, 4, 11, 12}, []int{1, 4, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
+	{"9x9_zeros_co2_width16", []int{1, 3, 6, 16}, []int{2, 3, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4}},
+	{"9x9_reflect_co4_width20", []int{2, 6, 7, 20}, []int{4, 6, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
+	{"9x9_reflect_co3_width24", []int{1, 32, 13, 24}, []int{3, 32, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
 }
 
 // TestConv2DVariants checks every tuned kernel Conv2D may pick against the float64 reference
@@ -188,4 +204,65 @@ func benchUpload(b testing.TB, data []float32, shape ...int) *gpu.Tensor {
 		b.Fatal(err)
 	}
 	return t
+}
+
+var reflect1 = gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}
+
+// upsampleConvShapes exercise the kernels of UpsampleConv2D at scale 2 (x is the input before
+// upsampling): both paddings, heights that cut a tile, channel counts that leave a channel
+// group part empty, batches, the largest window.
+var upsampleConvShapes = []convBenchShape{
+	{"reflect_batch2_co20", []int{2, 5, 7, 12}, []int{20, 5, 3, 3}, reflect1},
+	{"reflect_co32_height5", []int{1, 16, 5, 8}, []int{32, 16, 3, 3}, reflect1},
+	{"zeros_ci128", []int{1, 128, 4, 4}, []int{16, 128, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1}},
+}
+
+// TestUpsampleConv2DVariants checks every kernel of UpsampleConv2D against the float64
+// reference (the convolution of the upsampled input); the op vectors cover the one
+// UpsampleConv2D picks.
+func TestUpsampleConv2DVariants(t *testing.T) {
+	ctx := context.Background()
+	testDevice.SetPoison(true)
+	defer testDevice.SetPoison(false)
+	rng := rand.New(rand.NewPCG(3, 4))
+	draw := func(n int) ([]float32, []float64) {
+		f32, f64 := make([]float32, n), make([]float64, n)
+		for i := range f32 {
+			f32[i] = float32(rng.NormFloat64())
+			f64[i] = float64(f32[i])
+		}
+		return f32, f64
+	}
+	for _, s := range upsampleConvShapes {
+		xd, xv := draw(s.x[0] * s.x[1] * s.x[2] * s.x[3])
+		wd, wv := draw(s.w[0] * s.w[1] * s.w[2] * s.w[3])
+		bd, bv := draw(s.w[0])
+		up, us := ref.UpsampleNearest(xv, s.x, 2)
+		want, _ := ref.Conv2D(up, us, wv, s.w, bv, s.p.Stride, s.p.Padding, s.p.PadMode == gpu.PadReflect)
+		for _, v := range gpu.UpsampleConv2DVariants() {
+			t.Run(fmt.Sprintf("%s/v%d", s.name, v), func(t *testing.T) {
+				x, w, bias := benchUpload(t, xd, s.x...), benchUpload(t, wd, s.w...), benchUpload(t, bd, s.w[0])
+				defer x.Release()
+				defer w.Release()
+				defer bias.Release()
+				batch := testDevice.NewBatch()
+				defer batch.Release()
+				y, ok := batch.UpsampleConv2DVariant(v, x, w, bias, s.p)
+				if !ok {
+					t.Fatalf("variant %d does not handle %s", v, s.name)
+				}
+				if err := batch.Submit(); err != nil {
+					t.Fatal(err)
+				}
+				defer y.Release()
+				got, err := y.Read(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e := opcheck.RelErr(got, want); e > opcheck.Tolerance {
+					t.Fatalf("max rel err %.2e > %.0e", e, opcheck.Tolerance)
+				}
+			})
+		}
+	}
 }

@@ -26,7 +26,7 @@ func (b *Batch) Conv2DVariant(v int, x, w, bias *Tensor, p Conv2DParams) (*Tenso
 	if !b.okWithBias("Conv2D", x, w, bias) {
 		return nil, true
 	}
-	shape, err := conv2DShape(x, w, bias, p)
+	shape, err := conv2DShape(x.shape, w, bias, p)
 	if err != nil {
 		b.Fail(err)
 		return nil, true
@@ -40,4 +40,34 @@ func (b *Batch) Conv2DVariant(v int, x, w, bias *Tensor, p Conv2DParams) (*Tenso
 		return nil, false
 	}
 	return b.conv2DTiled(k, quads, x, w, bias, p, shape), true
+}
+
+// UpsampleConv2DVariant records UpsampleConv2D at scale 2 with tuned kernel variant v
+// (conv2d_vN.wgsl). It returns nil and false, recording nothing, when v does not handle
+// the shape.
+func (b *Batch) UpsampleConv2DVariant(v int, x, w, bias *Tensor, p Conv2DParams) (*Tensor, bool) {
+	k, ok := convUp2Variants[v]
+	if !ok || !b.okWithBias("UpsampleConv2D", x, w, bias) {
+		return nil, ok
+	}
+	quads := k.quadsFor(x, w, p)
+	if quads == 0 {
+		return nil, false
+	}
+	shape, err := conv2DShape([]int{x.shape[0], x.shape[1], 2 * x.shape[2], 2 * x.shape[3]}, w, bias, p)
+	if err != nil {
+		b.Fail(err)
+		return nil, true
+	}
+	return b.conv2DTiled(k, quads, x, w, bias, p, shape), true
+}
+
+// UpsampleConv2DVariants lists the tuned kernels of UpsampleConv2D.
+func UpsampleConv2DVariants() []int {
+	var vs []int
+	for v := range convUp2Variants {
+		vs = append(vs, v)
+	}
+	slices.Sort(vs)
+	return vs
 }

@@ -46,6 +46,9 @@ func TestConvFamilyRefusesInvalidInput(t *testing.T) {
 	upsample := func(x *gpu.Tensor, s int) func(*gpu.Batch) *gpu.Tensor {
 		return func(b *gpu.Batch) *gpu.Tensor { return b.UpsampleNearest(x, s) }
 	}
+	upConv := func(x, w, bias *gpu.Tensor, s int, p gpu.Conv2DParams) func(*gpu.Batch) *gpu.Tensor {
+		return func(b *gpu.Batch) *gpu.Tensor { return b.UpsampleConv2D(x, w, bias, s, p) }
+	}
 	s1 := gpu.Conv2DParams{Stride: 1}
 	cases := []struct {
 		name, op string
@@ -75,6 +78,13 @@ func TestConvFamilyRefusesInvalidInput(t *testing.T) {
 		{"huge scale", "UpsampleNearest", upsample(x, math.MaxInt)},
 		{"scale with huge output", "UpsampleNearest", upsample(x, 1<<20)},
 		{"3D input", "UpsampleNearest", upsample(x3, 2)},
+		{"scale 0", "UpsampleConv2D", upConv(x, w, nil, 0, s1)},
+		{"huge scale", "UpsampleConv2D", upConv(x, w, nil, math.MaxInt, s1)},
+		{"scale with huge output", "UpsampleConv2D", upConv(x, w, nil, 1<<20, s1)},
+		{"3D input", "UpsampleConv2D", upConv(x3, w, nil, 2, s1)},
+		{"channel mismatch", "UpsampleConv2D", upConv(x, w5, nil, 2, s1)},
+		{"bias length", "UpsampleConv2D", upConv(x, w, bias5, 2, gpu.Conv2DParams{Stride: 1, Padding: 1})},
+		{"released input", "UpsampleConv2D", upConv(released, w, nil, 2, s1)},
 		{"kernel 0", "MaxPool2D", maxPool(x, gpu.Pool2DParams{})},
 		{"padding over half the kernel", "MaxPool2D", maxPool(x, gpu.Pool2DParams{Kernel: 3, Padding: 2})},
 		{"negative stride", "MaxPool2D", maxPool(x, gpu.Pool2DParams{Kernel: 2, Stride: -1})},

@@ -5,17 +5,21 @@ import "fmt"
 // convTiled is one register-tiled Conv2D kernel (shaders/conv2d_vN.wgsl), tuned for CPU
 // drivers such as lavapipe. Each invocation computes 4·quads output channels × tileH×tileW
 // pixels. Weights and bias are repacked on the GPU, in the same batch, into uniform windows
-// of 4·cov channels, cov = min(quads, 2) (see conv2d_repack.wgsl), and the kernel is
-// dispatched once per 4·quads channels, binding quads/cov windows.
+// of 4·cov channels, cov = min(quads, 2) unless the kernel fixes it (see
+// conv2d_repack.wgsl), and the kernel is dispatched once per 4·quads channels, binding
+// quads/cov windows.
 type convTiled struct {
 	file, entry  string
 	quads        []int // channel quads per invocation the kernel takes, most first
 	uniforms     int   // uniform windows the shader declares; spare ones repeat the last
 	tileH, tileW int
-	wg           int  // workgroup size
-	storageW     bool // weights bound as storage windows instead of uniform ones
-	vec4X        bool // the input is bound a second time, as array<vec4<f32>>
-	scalarX      bool // the input is not bound as array<f32>
+	wg           int     // workgroup size
+	storageW     bool    // weights bound as storage windows instead of uniform ones
+	vec4X        bool    // the input is bound a second time, as array<vec4<f32>>
+	scalarX      bool    // the input is not bound as array<f32>
+	cov          int     // channel quads per window, when not min(quads, 2)
+	taps         tapMode // how the weights become the kernel's taps
+	chunked      bool    // takes the input channels in chunks when one window cannot hold them (CI0, CIN, ACC)
 	// fits reports whether the kernel handles input [N, Ci, H, W], weight
 	// [Co, Ci, kH, kW] and p.
 	fits func(x, w []int, p Conv2DParams) bool
@@ -28,6 +32,16 @@ func is3x3s1(x, w []int, p Conv2DParams) bool { return w[2] == 3 && w[3] == 3 &&
 func is3x3s1p1w4(x, w []int, p Conv2DParams) bool {
 	return is3x3s1(x, w, p) && p.Padding == 1 && x[3]%4 == 0
 }
+
+// tapMode is how conv2d_repack.wgsl makes a tiled kernel's taps from the weights (its
+// TAP_MODE).
+type tapMode int
+
+const (
+	tapsConv      tapMode = iota // w [Co, Ci, kH, kW] as is
+	tapsUp2                      // 16 taps of a 3×3 convolution of the input upsampled ×2
+	tapsTranspose                // 16 taps of a 4×4 transposed convolution, stride 2, padding 1: w [Ci, Co, 4, 4]
+)
 
 // convTiledVariants are the tuned kernels by variant number; variant 1 is the generic
 // conv2d.wgsl. BenchmarkConv2D checks and times them all; conv2DFast picks among them.
@@ -56,14 +70,50 @@ var convTiledVariants = map[int]convTiled{
 		fits: func(x, w []int, p Conv2DParams) bool {
 			return w[2] == 3 && w[3] == 3 && p.Stride == 2 && p.Padding == 1 && x[3]%4 == 0
 		}},
+	14: {file: "conv2d_v14.wgsl", entry: "conv2d_v14", quads: []int{4}, uniforms: 4, tileH: 4, tileW: 8, wg: 16,
+		vec4X: true, cov: 1, chunked: true,
+		fits: func(x, w []int, p Conv2DParams) bool {
+			return w[2] == 4 && w[3] == 4 && p.Stride == 2 && p.Padding == 1 && x[3]%4 == 0
+		}},
+	12: {file: "conv2d_v12.wgsl", entry: "conv2d_v12", quads: []int{1}, uniforms: 1, tileH: 4, tileW: 16, wg: 16,
+		vec4X: true, scalarX: true, cov: 1,
+		fits: func(x, w []int, p Conv2DParams) bool {
+			return w[0] <= 4 && w[2] == 9 && w[3] == 9 && p.Stride == 1 && p.Padding == 4 && x[3]%4 == 0 && x[3] >= 8
+		}},
+}
+
+// convUp2Variants are the tuned kernels of UpsampleConv2D at scale 2 (x is the input before
+// upsampling): 3×3, stride 1, padding 1, input width a multiple of 4. convUp2 is the one
+// it uses (BenchmarkOps, docs/PERFORMANCE.md).
+var (
+	convUp2Variants = map[int]convTiled{
+		11: {file: "conv2d_v11.wgsl", entry: "conv2d_v11", quads: []int{4}, uniforms: 4, tileH: 4, tileW: 8, wg: 16,
+			vec4X: true, cov: 1, taps: tapsUp2, fits: isUp2Conv},
+		13: {file: "conv2d_v13.wgsl", entry: "conv2d_v13", quads: []int{2}, uniforms: 2, tileH: 8, tileW: 8, wg: 16,
+			vec4X: true, cov: 1, taps: tapsUp2, chunked: true, fits: isUp2Conv},
+	}
+	convUp2 = convUp2Variants[13]
+)
+
+// convTranspose2x is the tuned kernel of ConvTranspose2D with a 4×4 kernel, stride 2 and
+// padding 1 (DCGAN's generator) on an input whose width is a multiple of 4: each of its
+// four output phases is a 2×2 convolution of the input, as in UpsampleConv2D, so
+// UpsampleConv2D's kernel runs it on the phases' taps (conv2d_repack.wgsl, TAP_MODE 2)
+// with zero padding.
+var convTranspose2x = convTiled{file: "conv2d_v13.wgsl", entry: "conv2d_v13", quads: []int{2}, uniforms: 2, tileH: 8, tileW: 8,
+	wg: 16, vec4X: true, cov: 1, taps: tapsTranspose, chunked: true,
+	fits: func(x, w []int, _ Conv2DParams) bool { return w[2] == 4 && w[3] == 4 && x[3]%4 == 0 }}
+
+func isUp2Conv(x, w []int, p Conv2DParams) bool {
+	return w[2] == 3 && w[3] == 3 && p.Stride == 1 && p.Padding == 1 && x[3]%4 == 0
 }
 
 // convFastOrder lists the variants Conv2D tries, fastest first (BenchmarkConv2D,
 // docs/PERFORMANCE.md): those of 16 channels per invocation for layers with more than 8
 // output channels, convFastOrderNarrow for the others.
 var (
-	convFastOrder       = []int{7, 10, 5, 9, 4}
-	convFastOrderNarrow = []int{2, 9, 4}
+	convFastOrder       = []int{7, 10, 14, 5, 9, 4}
+	convFastOrderNarrow = []int{2, 12, 9, 4}
 )
 
 // conv2DFast picks the tuned kernel for a convolution; quads 0 means none handles it and
@@ -82,79 +132,139 @@ func conv2DFast(x, w *Tensor, p Conv2DParams) (k convTiled, quads int) {
 	return convTiled{}, 0
 }
 
-// windowVec4 is the length in vec4 of one uniform window of 4·cov channels: weights, bias
-// and a header (see conv2d_repack.wgsl).
-func windowVec4(cov, ci, kh, kw int) int { return ci*kh*kw*cov + cov + 1 }
+// windowVec4 is the length in vec4 of one uniform window of 4·cov channels and taps taps
+// per input channel: weights, bias and a header (see conv2d_repack.wgsl).
+func windowVec4(cov, ci, taps int) int { return ci*taps*cov + cov + 1 }
+
+// covFor is the channel quads per uniform window when the kernel takes quads per invocation.
+func (k convTiled) covFor(quads int) int {
+	if k.cov > 0 {
+		return k.cov
+	}
+	return min(quads, 2)
+}
+
+// tapsPerChannel is the number of weight taps per input channel in k's windows.
+func (k convTiled) tapsPerChannel(w []int) int {
+	if k.taps != tapsConv {
+		return 16
+	}
+	return w[2] * w[3]
+}
+
+// outChannels is the number of output channels of weight w.
+func (k convTiled) outChannels(w []int) int {
+	if k.taps == tapsTranspose {
+		return w[1]
+	}
+	return w[0]
+}
 
 // quadsFor picks the channel quads per invocation for this convolution: the most the kernel
-// takes that the output channels fill and whose window fits. 0 means the kernel does not
-// handle the convolution.
+// takes that the output channels fill and whose window fits (a window of one input
+// channel, for kernels that split the input channels into chunks). 0 means the kernel
+// does not handle the convolution.
 func (k convTiled) quadsFor(x, w *Tensor, p Conv2DParams) int {
 	if !k.fits(x.shape, w.shape, p) {
 		return 0
 	}
-	co := w.shape[0]
+	co, ci := k.outChannels(w.shape), x.shape[1]
+	if k.chunked {
+		ci = 1
+	}
 	for i, q := range k.quads {
 		last := i == len(k.quads)-1
-		if (4*q <= (co+3)/4*4 || last) && windowVec4(min(q, 2), x.shape[1], w.shape[2], w.shape[3])*16 <= MaxUniformWindow {
+		if (4*q <= (co+3)/4*4 || last) && windowVec4(k.covFor(q), ci, k.tapsPerChannel(w.shape))*16 <= MaxUniformWindow {
 			return q
 		}
 	}
 	return 0
 }
 
+// inputChunks is the size of the chunks cin input channels split into so that a window of
+// cov quads and taps taps per channel fits in limit bytes: all of them when they fit,
+// else as few equal chunks as the channels divide into (one pipeline for all), else the
+// most that fit (the last chunk is smaller).
+func inputChunks(cin, cov, taps int, limit uint64) int {
+	most := (int(limit)/16 - cov - 1) / (taps * cov)
+	if most >= cin {
+		return cin
+	}
+	count := (cin + most - 1) / most
+	for c := count; c <= 2*count; c++ {
+		if cin%c == 0 {
+			return cin / c
+		}
+	}
+	return most
+}
+
 // conv2DTiled records the repack and the grouped dispatches of k with quads channel quads
-// per invocation; shape is the output shape conv2DShape returned.
+// per invocation; shape is the output shape conv2DShape returned. A kernel that takes
+// chunks of the input channels gets one repack and one round of dispatches per chunk.
 func (b *Batch) conv2DTiled(k convTiled, quads int, x, w, bias *Tensor, p Conv2DParams, shape []int) *Tensor {
 	const op = "Conv2D"
 	n, cin, ih, iw := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
-	co, kh, kw := w.shape[0], w.shape[2], w.shape[3]
+	co, kh, kw := k.outChannels(w.shape), w.shape[2], w.shape[3]
 	oh, ow := shape[2], shape[3]
-	cov := min(quads, 2)
+	cov, taps := k.covFor(quads), k.tapsPerChannel(w.shape)
 	groups := (co + 4*cov - 1) / (4 * cov) // windows of 4·cov channels
-	wv := windowVec4(cov, cin, kh, kw)
-	if wv*16 > int(b.d.maxUniform) {
+	chunk := cin
+	if k.chunked {
+		chunk = inputChunks(cin, cov, taps, b.d.maxUniform)
+	}
+	if wv := windowVec4(cov, chunk, taps); wv*16 > int(b.d.maxUniform) || chunk < 1 {
 		b.Fail(fmt.Errorf("%s: %s needs a %d-byte uniform window, the device allows %d", op, k.file, wv*16, b.d.maxUniform))
 		return nil
 	}
-	gsf := (wv*4 + 63) / 64 * 64 // window stride in floats: a multiple of 256 bytes
-	packed := b.newOutput(op, groups*gsf)
-	b.releaseAfterBatch(packed)
+	gsf := (windowVec4(cov, chunk, taps)*4 + 63) / 64 * 64 // window stride in floats: a multiple of 256 bytes
+	// The output first: it may take over a large dead buffer (Reuse) the small repacked
+	// weights must not hold. One buffer of repacked weights serves every chunk in turn.
 	y := b.newOutput(op, shape...)
-	if y == nil {
+	packed := b.newOutput(op, groups*gsf)
+	if packed == nil {
+		y.Release()
 		return nil
 	}
-	b.launch1D("conv2d_repack.wgsl", "repack", groups*gsf, []constant{
-		cu("CI", cin), cu("CO", co), cu("KH", kh), cu("KW", kw), cu("COV", cov),
-		cu("WN", cin*kh*kw*cov), cu("GSF", gsf), cb("HAS_BIAS", bias != nil),
-	}, in(w), in(biasOr(bias, w)), out(packed))
 	ty, tx := (oh+k.tileH-1)/k.tileH, (ow+k.tileW-1)/k.tileW
 	nt := n * ty * tx
 	gx, gy, gridX := grid1D(nt, k.wg)
-	consts := []constant{
-		cu("GRID_X", gridX), cu("WG", k.wg), cu("NT", nt), cu("TX", tx), cu("TY", ty),
-		cu("CI", cin), cu("CO", co), cu("OH", oh), cu("OW", ow), cu("KH", kh), cu("KW", kw),
-		ci("IH", ih), ci("IW", iw), ci("PAD", p.Padding), ci("STRIDE", p.Stride),
-		cu("PAD_MODE", int(p.PadMode)), cu("NQ", quads), cu("COV", cov), cu("WV", wv), cu("NX4", x.Len()/4),
-	}
 	perDispatch := quads / cov
-	for g := 0; g < groups; g += perDispatch {
-		var args []binding
-		if !k.scalarX {
-			args = append(args, in(x))
+	for c0 := 0; c0 < cin; c0 += chunk {
+		cn := min(chunk, cin-c0)
+		wv := windowVec4(cov, cn, taps)
+		b.launch1D("conv2d_repack.wgsl", "repack", groups*gsf, []constant{
+			cu("CI", cin), cu("CI0", c0), cu("CIN", cn), cu("CO", co), cu("KH", kh), cu("KW", kw), cu("TAPS", taps),
+			cu("TAP_MODE", int(k.taps)), cu("COV", cov), cu("WN", cn*taps*cov), cu("GSF", gsf), cb("HAS_BIAS", bias != nil),
+		}, in(w), in(biasOr(bias, w)), out(packed))
+		consts := []constant{
+			cu("GRID_X", gridX), cu("WG", k.wg), cu("NT", nt), cu("TX", tx), cu("TY", ty),
+			cu("CI", cin), cu("CI0", c0), cu("CIN", cn), cb("ACC", c0 > 0), cu("CO", co), cu("OH", oh), cu("OW", ow),
+			cu("KH", kh), cu("KW", kw), ci("IH", ih), ci("IW", iw), ci("PAD", p.Padding), ci("STRIDE", p.Stride),
+			cu("PAD_MODE", int(p.PadMode)), cu("NQ", quads), cu("NCH", min(co, 4*quads)), cu("COV", cov), cu("WV", wv),
+			cu("NX4", x.Len()/4),
 		}
-		if k.vec4X {
-			args = append(args, in(x))
-		}
-		for j := range k.uniforms {
-			win := min(g+min(j, perDispatch-1), groups-1)
-			wb := uniformWindow(packed, uint64(win*gsf*4), uint64(wv*16))
-			if k.storageW {
-				wb.kind = bindRead
+		for g := 0; g < groups; g += perDispatch {
+			var args []binding
+			if !k.scalarX {
+				args = append(args, in(x))
 			}
-			args = append(args, wb)
+			if k.vec4X {
+				args = append(args, in(x))
+			}
+			for j := range k.uniforms {
+				win := min(g+min(j, perDispatch-1), groups-1)
+				wb := uniformWindow(packed, uint64(win*gsf*4), uint64(wv*16))
+				if k.storageW {
+					wb.kind = bindRead
+				}
+				args = append(args, wb)
+			}
+			b.launch(k.file, k.entry, consts, [3]uint32{uint32(gx), uint32(gy), 1}, append(args, out(y))...)
 		}
-		b.launch(k.file, k.entry, consts, [3]uint32{uint32(gx), uint32(gy), 1}, append(args, out(y))...)
 	}
+	// The repacked weights are dead once the dispatches are recorded: a later op of the
+	// batch may write into them.
+	b.Reuse(packed)
 	return y
 }

@@ -48,6 +48,7 @@ type Device struct {
 	free    map[uint64][]*wgpu.Buffer // released tensor buffers by byte size
 	staging map[uint64][]*wgpu.Buffer // map-read buffers by byte size
 	live    int                       // buffers handed out and not yet released
+	liveB   uint64                    // their bytes
 	closed  bool
 	poison  bool // fill every new tensor with NaN, so an unwritten output fails a test
 }
@@ -110,6 +111,14 @@ func (d *Device) LiveBuffers() int {
 	return d.live
 }
 
+// LiveBytes reports the bytes of the tensor buffers handed out and not yet released: what a
+// plan holds is the difference before and after making it.
+func (d *Device) LiveBytes() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.liveB
+}
+
 // PooledBuffers reports how many released buffers wait in the pool for reuse.
 func (d *Device) PooledBuffers() int {
 	d.mu.Lock()
@@ -143,6 +152,7 @@ func (d *Device) allocBuffer(size uint64) (*wgpu.Buffer, error) {
 		b := bufs[len(bufs)-1]
 		d.free[size] = bufs[:len(bufs)-1]
 		d.live++
+		d.liveB += size
 		return b, nil
 	}
 	b, err := d.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "tensor", Size: size, Usage: tensorUsage})
@@ -150,6 +160,7 @@ func (d *Device) allocBuffer(size uint64) (*wgpu.Buffer, error) {
 		return nil, fmt.Errorf("gpu: create buffer of %d bytes: %w", size, err)
 	}
 	d.live++
+	d.liveB += size
 	return b, nil
 }
 
@@ -157,6 +168,7 @@ func (d *Device) releaseBuffer(b *wgpu.Buffer) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.live--
+	d.liveB -= b.Size()
 	if d.closed {
 		b.Release()
 		return

@@ -49,6 +49,18 @@ func TestForwardOpsRefuseInvalidInput(t *testing.T) {
 	btrain := func(x, rm, rv *gpu.Tensor, momentum float64) run {
 		return func(b *gpu.Batch) any { return b.BatchNormTrain(x, nil, nil, rm, rv, momentum, 1e-5) }
 	}
+	inormReLU := func(x *gpu.Tensor, eps float64) run {
+		return func(b *gpu.Batch) any { return b.InstanceNormReLU(x, nil, nil, eps) }
+	}
+	inormAdd := func(x, r *gpu.Tensor) run {
+		return func(b *gpu.Batch) any { return b.InstanceNormAdd(x, nil, nil, r, 1e-5) }
+	}
+	bnormReLU := func(x, rm, rv *gpu.Tensor, eps float64) run {
+		return func(b *gpu.Batch) any { return b.BatchNormReLU(x, nil, nil, rm, rv, eps) }
+	}
+	bnormLeaky := func(x, rm, rv *gpu.Tensor, eps float64) run {
+		return func(b *gpu.Batch) any { return b.BatchNormLeakyReLU(x, nil, nil, rm, rv, 0.2, eps) }
+	}
 	matmul := func(a, c *gpu.Tensor) run { return func(b *gpu.Batch) any { return b.MatMul(a, c) } }
 	linear := func(x, w, bias *gpu.Tensor) run { return func(b *gpu.Batch) any { return b.Linear(x, w, bias) } }
 	concat := func(dim int, xs ...*gpu.Tensor) run { return func(b *gpu.Batch) any { return b.Concat(dim, xs...) } }
@@ -66,6 +78,14 @@ func TestForwardOpsRefuseInvalidInput(t *testing.T) {
 		{"gamma length", "InstanceNorm", inorm(x, c4, c3, 1e-5)},
 		{"released beta", "InstanceNorm", inorm(x, c3, released, 1e-5)},
 		{"nil input", "InstanceNorm", inorm(nil, nil, nil, 1e-5)},
+		{"eps 0", "InstanceNormReLU", inormReLU(x, 0)},
+		{"3D input", "InstanceNormReLU", inormReLU(x3, 1e-5)},
+		{"residual shape", "InstanceNormAdd", inormAdd(x, rgb4)},
+		{"nil residual", "InstanceNormAdd", inormAdd(x, nil)},
+		{"released residual", "InstanceNormAdd", inormAdd(x, released)},
+		{"nil input", "InstanceNormAdd", inormAdd(nil, x)},
+		{"running mean length", "BatchNormReLU", bnormReLU(x, c4, c3, 1e-5)},
+		{"eps NaN", "BatchNormLeakyReLU", bnormLeaky(x, c3, c3b, math.NaN())},
 		{"running mean length", "BatchNorm", bnorm(x, nil, nil, c4, c3, 1e-5)},
 		{"nil running var", "BatchNorm", bnorm(x, nil, nil, c3, nil, 1e-5)},
 		{"1D input", "BatchNorm", bnorm(c3, nil, nil, c3, c3b, 1e-5)},

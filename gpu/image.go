@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Image is N packed RGBA8 images of H×W pixels in GPU memory: one u32 per pixel with R in
@@ -138,5 +139,40 @@ func (b *Batch) TensorToImage(x *Tensor, mul, add [3]float64) *Image {
 	}
 	im := &Image{t: t, n: n, h: h, w: w}
 	b.launch1D("image.wgsl", "tensor_to_image", im.Pixels(), append(cs, cu("HW", h*w)), in(x), out(t))
+	return im
+}
+
+// BlendToImage blends x and y [N,3,H,W], both on the 0..255 scale, into images of H rows
+// of rowPixels pixels (rowPixels ≥ W): byte = round(lerp(x', y', t)), halves up, where x'
+// and y' are x and y clamped to 0..255 (NaN to 0) and t is weight's one value, read when
+// the batch runs, so that it can change between submits without recording again. Alpha
+// is 255; the columns from W on are 0 (transparent black), padding that lets the rows be
+// copied into a texture (which needs rows of a multiple of 256 bytes).
+func (b *Batch) BlendToImage(x, y, weight *Tensor, rowPixels int) *Image {
+	const op = "BlendToImage"
+	if !b.ok(op, x, y, weight) {
+		return nil
+	}
+	switch {
+	case len(x.shape) != 4 || x.shape[1] != 3:
+		b.Fail(fmt.Errorf("%s: input %v, want [N,3,H,W]", op, x.shape))
+	case !slices.Equal(x.shape, y.shape):
+		b.Fail(fmt.Errorf("%s: shapes %v and %v differ", op, x.shape, y.shape))
+	case weight.Len() != 1:
+		b.Fail(fmt.Errorf("%s: weight %v, want one value", op, weight.shape))
+	case rowPixels < x.shape[3] || rowPixels > MaxElements/(x.shape[0]*x.shape[2]):
+		b.Fail(fmt.Errorf("%s: %d pixels per row for images %d wide", op, rowPixels, x.shape[3]))
+	}
+	if b.err != nil {
+		return nil
+	}
+	n, h, w := x.shape[0], x.shape[2], x.shape[3]
+	t := b.newOutput(op, n, h, rowPixels)
+	if t == nil {
+		return nil
+	}
+	im := &Image{t: t, n: n, h: h, w: rowPixels}
+	b.launch1D("blend.wgsl", "blend_to_image", im.Pixels(), []constant{cu("H", h), cu("W", w), cu("RW", rowPixels)},
+		in(x), in(y), in(weight), out(t))
 	return im
 }

@@ -77,9 +77,10 @@ type bindKind uint8
 const (
 	bindRead    bindKind = iota // var<storage, read>
 	bindWrite                   // var<storage, read_write>
-	bindUniform                 // var<uniform>: on CPU drivers such as lavapipe, loads at offsets
-	// known to be the same for every invocation are one scalar load, where storage loads
-	// take a bounds-checked load per invocation
+	bindUniform                 // var<uniform>: on lavapipe a load is one vector gather (one
+	// scalar load at offsets fixed at compile time), where a storage load is a
+	// bounds-checked loop over the invocations of a SIMD group
+	bindTexture // texture_2d<f32>, read with textureLoad (a camera frame)
 )
 
 func (k bindKind) layoutType() gputypes.BufferBindingType {
@@ -118,7 +119,7 @@ func (d *Device) kernel(file, entry string, consts []constant, kinds []bindKind)
 	var key strings.Builder
 	key.WriteString(entry)
 	for _, k := range kinds {
-		key.WriteByte("rwu"[k])
+		key.WriteByte("rwut"[k])
 	}
 	key.WriteString(src)
 	d.mu.Lock()
@@ -154,8 +155,13 @@ func (d *Device) compile(name, src, entry string, kinds []bindKind) (*kernel, er
 	}
 	entries := make([]gputypes.BindGroupLayoutEntry, len(kinds))
 	for i, kind := range kinds {
-		entries[i] = gputypes.BindGroupLayoutEntry{Binding: uint32(i), Visibility: wgpu.ShaderStageCompute,
-			Buffer: &gputypes.BufferBindingLayout{Type: kind.layoutType()}}
+		entries[i] = gputypes.BindGroupLayoutEntry{Binding: uint32(i), Visibility: wgpu.ShaderStageCompute}
+		if kind == bindTexture {
+			entries[i].Texture = &gputypes.TextureBindingLayout{SampleType: gputypes.TextureSampleTypeFloat,
+				ViewDimension: gputypes.TextureViewDimension2D}
+		} else {
+			entries[i].Buffer = &gputypes.BufferBindingLayout{Type: kind.layoutType()}
+		}
 	}
 	k.bgl, err = d.dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: name, Entries: entries})
 	if err == nil {

@@ -18,7 +18,13 @@ type matmulShape struct {
 
 // matmul records the product into a new output of shape outShape (batch·m·n elements).
 func (b *Batch) matmul(op string, s matmulShape, a, c, bias *Tensor, outShape ...int) *Tensor {
-	gx, gy := (s.n+matmulTile-1)/matmulTile, (s.m+matmulTile-1)/matmulTile
+	// matmul_tiled: register tiles of 4 rows × 8 columns where B's rows are vec4-aligned.
+	tiled := !s.transA && !s.transB && bias == nil && s.n%4 == 0 && s.bStride%4 == 0
+	tm, tn := 1, 1
+	if tiled {
+		tm, tn = 4, 8
+	}
+	gx, gy := (s.n+tn*matmulTile-1)/(tn*matmulTile), (s.m+tm*matmulTile-1)/(tm*matmulTile)
 	if gx > 65535 || gy > 65535 || s.batch > 65535 {
 		b.Fail(fmt.Errorf("%s: product of %d matrices %d×%d needs more than 65535 workgroups in one dimension",
 			op, s.batch, s.m, s.n))
@@ -34,6 +40,10 @@ func (b *Batch) matmul(op string, s matmulShape, a, c, bias *Tensor, outShape ..
 		cb("TRANS_A", s.transA), cb("TRANS_B", s.transB), cf("ALPHA", s.alpha),
 	}
 	groups := [3]uint32{uint32(gx), uint32(gy), uint32(s.batch)}
+	if tiled {
+		b.launch("matmul.wgsl", "matmul_tiled", consts, groups, in(a), in(c), out(y), in(c), in(c))
+		return y
+	}
 	if bias == nil {
 		b.launch("matmul.wgsl", "matmul", consts, groups, in(a), in(c), out(y))
 	} else {

@@ -120,11 +120,65 @@ func (b *Batch) affineArgs(op string, x, gamma, beta *Tensor, c int) bool {
 	return b.okArgs(op, arg{"gamma", gamma}, arg{"beta", beta}) && b.checkPerChannel(op, x, c, []string{"gamma", "beta"}, gamma, beta)
 }
 
+// activation is what a fused normalisation applies to its output (instance_norm.wgsl's
+// ACT and SLOPE).
+type activation struct {
+	kind  int // 0 none, 1 ReLU, 2 LeakyReLU
+	slope float64
+}
+
+var (
+	noActivation = activation{}
+	reluAct      = activation{kind: 1}
+)
+
+func leakyReLUAct(slope float64) activation { return activation{kind: 2, slope: slope} }
+
+// after records act on y as an op of its own (the unfused path) and hands y to later ops.
+func (b *Batch) after(y *Tensor, act activation) *Tensor {
+	switch {
+	case y == nil:
+		return nil
+	case act.kind == 1:
+		return b.then(y, b.ReLU(y))
+	case act.kind == 2:
+		return b.then(y, b.LeakyReLU(y, act.slope))
+	}
+	return y
+}
+
 // InstanceNorm normalises each (n,c) plane of x [N,C,H,W] by its own mean and biased
 // variance, like PyTorch's nn.InstanceNorm2d: y = (x-mean)/sqrt(var+eps)·gamma[c] + beta[c].
 // gamma and beta are [C], or both nil for affine=False. PyTorch's default eps is 1e-5.
 func (b *Batch) InstanceNorm(x, gamma, beta *Tensor, eps float64) *Tensor {
-	const op = "InstanceNorm"
+	return b.instanceNorm("InstanceNorm", x, gamma, beta, nil, noActivation, eps)
+}
+
+// InstanceNormReLU is ReLU(InstanceNorm(x, gamma, beta, eps)), the ReLU applied as the
+// output is written (no pass of its own).
+func (b *Batch) InstanceNormReLU(x, gamma, beta *Tensor, eps float64) *Tensor {
+	return b.instanceNorm("InstanceNormReLU", x, gamma, beta, nil, reluAct, eps)
+}
+
+// InstanceNormAdd is InstanceNorm(x, gamma, beta, eps) + r for r of x's shape: a residual
+// block's last normalisation and its skip connection, the sum made as the output is
+// written.
+func (b *Batch) InstanceNormAdd(x, gamma, beta, r *Tensor, eps float64) *Tensor {
+	const op = "InstanceNormAdd"
+	if !b.okArgs(op, arg{"residual", r}) {
+		return nil
+	}
+	if x != nil && !slices.Equal(r.shape, x.shape) {
+		b.Fail(fmt.Errorf("%s: residual has shape %v, input %v", op, r.shape, x.shape))
+		return nil
+	}
+	return b.instanceNorm(op, x, gamma, beta, r, noActivation, eps)
+}
+
+// instanceNorm records instance norm, then act, then the sum with r when r is not nil.
+// Planes of a multiple of 4 elements take instance_norm.wgsl, everything fused; others
+// norm.wgsl and separate ops.
+func (b *Batch) instanceNorm(op string, x, gamma, beta, r *Tensor, act activation, eps float64) *Tensor {
 	if !b.okArgs(op, arg{"input", x}) || !b.checkEps(op, eps) {
 		return nil
 	}
@@ -141,11 +195,78 @@ func (b *Batch) InstanceNorm(x, gamma, beta *Tensor, eps float64) *Tensor {
 	if !b.affineArgs(op, x, gamma, beta, c) {
 		return nil
 	}
+	if hw%4 == 0 {
+		nc := b.norm4Consts(x, gamma != nil, eps)
+		st := b.newOutput(op, nc.g, 4)
+		if st == nil {
+			return nil
+		}
+		gx := min(nc.g, 65535)
+		gy := (nc.g + gx - 1) / gx
+		// The statistics do not depend on what follows them: one pipeline for every variant.
+		b.launch("instance_norm.wgsl", "stats", append(nc.list(noActivation, false, 1), cu("GRID_X", gx*statsWorkgroup), cu("N", 1)),
+			[3]uint32{uint32(gx), uint32(gy), 1}, in(x), in(biasOr(gamma, x)), in(biasOr(beta, x)), out(st))
+		return b.applyNorm4(op, x, st, r, act, nc)
+	}
 	st := b.groupStats(op, x, n*c, 1, hw, 1)
 	if st == nil {
 		return nil
 	}
-	return b.normalize(op, x, st, st, gamma, beta, n*c, hw, n*c, eps)
+	y := b.after(b.normalize(op, x, st, st, gamma, beta, n*c, hw, n*c, eps), act)
+	if y == nil || r == nil {
+		return y
+	}
+	return b.then(y, b.Add(y, r))
+}
+
+// then hands t, an intermediate whose only reader y's op is recorded, to later ops of the
+// batch (Reuse), and returns y.
+func (b *Batch) then(t, y *Tensor) *Tensor {
+	if y == nil {
+		t.Release()
+		return nil
+	}
+	b.Reuse(t)
+	return y
+}
+
+// norm4Consts are instance_norm.wgsl's shape constants for x [N,C,H,W], H·W a multiple of 4.
+type norm4Consts struct {
+	g, c, hw4 int
+	affine    bool
+	eps       float64
+}
+
+func (b *Batch) norm4Consts(x *Tensor, affine bool, eps float64) norm4Consts {
+	return norm4Consts{g: x.shape[0] * x.shape[1], c: x.shape[1], hw4: x.shape[2] * x.shape[3] / 4, affine: affine, eps: eps}
+}
+
+func (k norm4Consts) list(act activation, residual bool, vpi int) []constant {
+	return []constant{
+		cu("G", k.g), cu("C", k.c), cu("HW4", k.hw4), cf("INV_COUNT", 1/float64(4*k.hw4)), cf("EPS", k.eps),
+		cb("AFFINE", k.affine), cu("ACT", act.kind), cf("SLOPE", act.slope), cb("RESIDUAL", residual), cu("VPI", vpi),
+	}
+}
+
+// applyNorm4 records instance_norm.wgsl's apply on x with the per-plane statistics st
+// (which it hands to later ops), act, and the sum with r unless r is nil.
+func (b *Batch) applyNorm4(op string, x, st, r *Tensor, act activation, nc norm4Consts) *Tensor {
+	y := b.newOutput(op, x.shape...)
+	if y == nil {
+		b.Reuse(st)
+		return nil
+	}
+	vpi := 1
+	for _, v := range []int{4, 2} {
+		if nc.hw4%v == 0 {
+			vpi = v
+			break
+		}
+	}
+	b.launch1D("instance_norm.wgsl", "apply", nc.g*nc.hw4/vpi, nc.list(act, r != nil, vpi),
+		in(x), in(x), in(x), out(y), in(st), in(biasOr(r, x)))
+	b.Reuse(st)
+	return y
 }
 
 // batchNormShape checks that x is [N,C], [N,C,L] or [N,C,H,W] and returns N, C and the
@@ -173,12 +294,40 @@ func (b *Batch) batchNormArgs(op string, x, gamma, beta, runMean, runVar *Tensor
 // (and 1d) after model.eval(): y = (x-runMean[c])/sqrt(runVar[c]+eps)·gamma[c] + beta[c]
 // for x [N,C], [N,C,L] or [N,C,H,W]. gamma and beta are [C] or both nil.
 func (b *Batch) BatchNorm(x, gamma, beta, runMean, runVar *Tensor, eps float64) *Tensor {
-	const op = "BatchNorm"
+	return b.batchNorm("BatchNorm", x, gamma, beta, runMean, runVar, noActivation, eps)
+}
+
+// BatchNormReLU is ReLU(BatchNorm(x, gamma, beta, runMean, runVar, eps)), the ReLU
+// applied as the output is written (DCGAN's generator).
+func (b *Batch) BatchNormReLU(x, gamma, beta, runMean, runVar *Tensor, eps float64) *Tensor {
+	return b.batchNorm("BatchNormReLU", x, gamma, beta, runMean, runVar, reluAct, eps)
+}
+
+// BatchNormLeakyReLU is LeakyReLU(BatchNorm(x, gamma, beta, runMean, runVar, eps), slope),
+// the activation applied as the output is written (DCGAN's discriminator).
+func (b *Batch) BatchNormLeakyReLU(x, gamma, beta, runMean, runVar *Tensor, slope, eps float64) *Tensor {
+	return b.batchNorm("BatchNormLeakyReLU", x, gamma, beta, runMean, runVar, leakyReLUAct(slope), eps)
+}
+
+// batchNorm records eval-mode batch norm, then act. [N,C,H,W] inputs with H·W a multiple
+// of 4 take instance_norm.wgsl (per-plane statistics from the running ones, the rest as
+// instance norm), everything fused; others norm.wgsl and a separate activation.
+func (b *Batch) batchNorm(op string, x, gamma, beta, runMean, runVar *Tensor, act activation, eps float64) *Tensor {
 	_, c, hw, ok := b.batchNormArgs(op, x, gamma, beta, runMean, runVar, eps)
 	if !ok {
 		return nil
 	}
-	return b.normalize(op, x, runMean, runVar, gamma, beta, c, hw, 0, eps)
+	if len(x.shape) != 4 || hw%4 != 0 {
+		return b.after(b.normalize(op, x, runMean, runVar, gamma, beta, c, hw, 0, eps), act)
+	}
+	nc := b.norm4Consts(x, gamma != nil, eps)
+	st := b.newOutput(op, nc.g, 4)
+	if st == nil {
+		return nil
+	}
+	b.launch1D("instance_norm.wgsl", "running", nc.g, nc.list(noActivation, false, 1),
+		in(x), in(biasOr(gamma, x)), in(biasOr(beta, x)), out(st), in(x), in(x), in(runMean), in(runVar))
+	return b.applyNorm4(op, x, st, nil, act, nc)
 }
 
 // BatchNormTrain is batch normalisation in training mode, like PyTorch's nn.BatchNorm2d

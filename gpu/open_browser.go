@@ -65,6 +65,12 @@ type webDevice struct {
 	device  js.Value // GPUDevice
 	onError js.Func  // its 'uncapturederror' listener
 
+	// createTexture replaces the device's createTexture before gogpu binds it, so that the
+	// GPUTexture behind a gogpu Texture is known (lastTexture): copyExternalImageToTexture
+	// needs it, and gogpu keeps it private.
+	createTexture js.Func
+	lastTexture   js.Value
+
 	mu   sync.Mutex
 	errs []string // uncaptured errors not yet reported
 	lost error    // set once the device is lost; sticky
@@ -74,10 +80,17 @@ var openMu sync.Mutex // requestDevice swaps a prototype method, one Open at a t
 
 // requestDevice asks gogpu for a device with the adapter's full limits while
 // GPUAdapter.prototype.requestDevice is wrapped, so the GPUAdapter and the GPUDevice promise
-// gogpu uses are seen here too. It returns the JS GPUAdapter as well.
+// gogpu uses are seen here too, and the device gets its createTexture hook before gogpu
+// sees it. It returns the JS GPUAdapter as well.
 func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, js.Value, error) {
 	openMu.Lock()
 	defer openMu.Unlock()
+	w := &webDevice{}
+	onDevice := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		w.hookCreateTexture(args[0])
+		return args[0]
+	})
+	defer onDevice.Release() // gogpu has awaited the promise when RequestDevice returns
 	proto := js.Global().Get("GPUAdapter").Get("prototype")
 	orig := proto.Get("requestDevice")
 	var jsAdapter, promise js.Value
@@ -87,7 +100,7 @@ func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, js.Value, error)
 		for _, a := range args {
 			callArgs = append(callArgs, a)
 		}
-		promise = orig.Call("call", callArgs...)
+		promise = orig.Call("call", callArgs...).Call("then", onDevice)
 		return promise
 	})
 	proto.Set("requestDevice", wrap)
@@ -106,9 +119,42 @@ func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, js.Value, error)
 		dev.Release()
 		return nil, nil, js.Value{}, err
 	}
-	w := &webDevice{device: jsDevice}
+	w.device = jsDevice
 	w.watch()
 	return dev, w, jsAdapter, nil
+}
+
+// hookCreateTexture gives device an own createTexture that records each texture it makes.
+func (w *webDevice) hookCreateTexture(device js.Value) {
+	create := device.Get("createTexture") // GPUDevice.prototype's
+	w.createTexture = js.FuncOf(func(this js.Value, args []js.Value) any {
+		callArgs := []any{this}
+		for _, a := range args {
+			callArgs = append(callArgs, a)
+		}
+		w.lastTexture = create.Call("call", callArgs...)
+		return w.lastTexture
+	})
+	device.Set("createTexture", w.createTexture)
+}
+
+// webTexture is the browser's GPUTexture behind a Texture.
+type webTexture struct{ ref js.Value }
+
+func (d *Device) createTexture(desc *wgpu.TextureDescriptor) (*wgpu.Texture, webTexture, error) {
+	w := d.web()
+	w.lastTexture = js.Undefined()
+	t, err := d.dev.CreateTexture(desc)
+	if err != nil {
+		return nil, webTexture{}, err
+	}
+	ref := w.lastTexture
+	w.lastTexture = js.Undefined()
+	if ref.Type() != js.TypeObject {
+		t.Release()
+		return nil, webTexture{}, errors.New("gogpu did not call GPUDevice.createTexture; cannot copy frames into the texture")
+	}
+	return t, webTexture{ref}, nil
 }
 
 // watch starts recording uncaptured errors and the loss of the device.
@@ -133,7 +179,7 @@ func (w *webDevice) watch() {
 			msg = jsString(args[0].Get("message"))
 		}
 		w.mu.Lock()
-		w.lost = fmt.Errorf("gpu: WebGPU device lost (%s): %s", reason, msg)
+		w.lost = &DeviceLostError{Reason: reason, Message: msg}
 		w.mu.Unlock()
 		onLost.Release()
 		return nil
@@ -144,7 +190,26 @@ func (w *webDevice) watch() {
 func (w *webDevice) release() {
 	w.device.Call("removeEventListener", "uncapturederror", w.onError)
 	w.onError.Release()
+	w.device.Delete("createTexture")
+	w.createTexture.Release()
 }
+
+// ErrDeviceLost matches (errors.Is) the error of every operation on a lost device, a
+// *DeviceLostError. The device cannot be used again: Close it and Open a new one.
+var ErrDeviceLost = errors.New("gpu: WebGPU device lost")
+
+// DeviceLostError says why the browser took the device away.
+type DeviceLostError struct {
+	Reason  string // GPUDeviceLostInfo.reason: "destroyed" or "unknown"
+	Message string
+}
+
+func (e *DeviceLostError) Error() string {
+	return fmt.Sprintf("gpu: WebGPU device lost (%s): %s", e.Reason, e.Message)
+}
+
+// Is makes errors.Is(err, ErrDeviceLost) hold.
+func (e *DeviceLostError) Is(target error) bool { return target == ErrDeviceLost }
 
 // adapterInfo reads GPUAdapter.info, which gogpu does not expose (its Info has only a
 // placeholder name).

@@ -59,3 +59,11 @@ func (d *Device) endCompileCheck() error   { return nil }
 // are synchronous.
 func (d *Device) deviceError() error        { return nil }
 func (d *Device) settledDeviceError() error { return nil }
+
+// webTexture holds nothing natively: gogpu's texture is all Easel needs there.
+type webTexture struct{}
+
+func (d *Device) createTexture(desc *wgpu.TextureDescriptor) (*wgpu.Texture, webTexture, error) {
+	t, err := d.dev.CreateTexture(desc)
+	return t, webTexture{}, err
+}

@@ -135,10 +135,17 @@ func discriminatorConfig(w *Weights) (DiscriminatorConfig, error) {
 	return c, err
 }
 
-// batchNorm is an eval-mode BatchNorm2d with running statistics.
-func batchNorm(r *recorder, p *params, name string, x *gpu.Tensor) *gpu.Tensor {
-	return r.keep(name, r.b.BatchNorm(x, p.get(name+".weight"), p.get(name+".bias"),
+// batchNormReLU is an eval-mode BatchNorm2d with running statistics, then ReLU, recorded
+// as one op.
+func batchNormReLU(r *recorder, p *params, name string, x *gpu.Tensor) *gpu.Tensor {
+	return r.keep(name, r.b.BatchNormReLU(x, p.get(name+".weight"), p.get(name+".bias"),
 		p.get(name+".running_mean"), p.get(name+".running_var"), batchNormEps))
+}
+
+// batchNormLeakyReLU is an eval-mode BatchNorm2d, then LeakyReLU, recorded as one op.
+func batchNormLeakyReLU(r *recorder, p *params, name string, x *gpu.Tensor, slope float64) *gpu.Tensor {
+	return r.keep(name, r.b.BatchNormLeakyReLU(x, p.get(name+".weight"), p.get(name+".bias"),
+		p.get(name+".running_mean"), p.get(name+".running_var"), slope, batchNormEps))
 }
 
 // Generator is the DCGAN generator of pytorch/examples: z [N,nz,1,1] through five
@@ -191,13 +198,17 @@ func (m *Generator) forward(r *recorder, z *gpu.Tensor) *gpu.Tensor {
 		if i == 0 {
 			stride, pad = 1, 0
 		}
-		y = r.keep(conv, r.b.ConvTranspose2D(y, m.p.get(conv+".weight"), nil,
+		c := r.keep(conv, r.b.ConvTranspose2D(y, m.p.get(conv+".weight"), nil,
 			gpu.ConvTranspose2DParams{Stride: stride, Padding: pad}))
+		r.free(y)
 		if i == 4 {
-			return r.keep(fmt.Sprintf("main.%d", 3*i+1), r.b.Tanh(y))
+			out := r.keep(fmt.Sprintf("main.%d", 3*i+1), r.b.Tanh(c))
+			r.free(c)
+			return out
 		}
-		y = batchNorm(r, m.p, fmt.Sprintf("main.%d", 3*i+1), y)
-		y = r.keep(fmt.Sprintf("main.%d", 3*i+2), r.b.ReLU(y))
+		// main.3i+1 (BatchNorm2d) and main.3i+2 (ReLU) in one op.
+		y = batchNormReLU(r, m.p, fmt.Sprintf("main.%d", 3*i+1), c)
+		r.free(c)
 	}
 	return y
 }
@@ -257,20 +268,23 @@ func (m *Discriminator) forward(r *recorder, x *gpu.Tensor) *gpu.Tensor {
 		if i == 4 {
 			stride, pad = 1, 0
 		}
-		y = r.conv(m.p, conv, y, stride, pad, gpu.PadZeros)
+		c := r.conv(m.p, conv, y, stride, pad, gpu.PadZeros)
+		r.free(y)
 		if i == 4 {
+			y = c
 			break
 		}
-		if i > 0 {
-			y = batchNorm(r, m.p, fmt.Sprintf("main.%d", idx+1), y)
+		if i == 0 {
+			y = r.keep(fmt.Sprintf("main.%d", idx+1), r.b.LeakyReLU(c, 0.2))
+		} else {
+			// main.idx+1 (BatchNorm2d) and main.idx+2 (LeakyReLU) in one op.
+			y = batchNormLeakyReLU(r, m.p, fmt.Sprintf("main.%d", idx+1), c, 0.2)
 		}
-		act := idx + 1
-		if i > 0 {
-			act = idx + 2
-		}
-		y = r.keep(fmt.Sprintf("main.%d", act), r.b.LeakyReLU(y, 0.2))
+		r.free(c)
 	}
-	y = r.keep("main.12", r.b.Sigmoid(y))
+	c := y
+	y = r.keep("main.12", r.b.Sigmoid(c))
+	r.free(c)
 	if y == nil {
 		return nil
 	}

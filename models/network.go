@@ -97,7 +97,9 @@ func configInt(arch string, c Config, key string, lo, hi int) (int, error) {
 
 // Plan is one network's forward pass at one input shape, recorded once into a batch and
 // replayed by Run: write Input, Run, read Output. Replays allocate nothing. A plan holds
-// every activation it needs until Release.
+// the memory of its activations until Release, but only as much as is alive at once:
+// each intermediate's buffer is taken over by later layers once its last reader is
+// recorded (gpu.Batch.Reuse).
 type Plan struct {
 	// Input is the tensor the caller writes before Run (the network's input convention is in
 	// the weights' IO spec). A plan made by a model's Record method uses the caller's
@@ -108,7 +110,7 @@ type Plan struct {
 
 	batch              *gpu.Batch
 	ownBatch, ownInput bool
-	temps              []*gpu.Tensor // every tensor the recorded ops returned, Output's storage included
+	temps              []*gpu.Tensor // the tensors the recorded ops returned and the plan owns, Output's storage included
 	released           bool
 }
 
@@ -141,23 +143,53 @@ func (p *Plan) Release() {
 }
 
 // recorder records a network into a batch, keeping every tensor the ops return so that the
-// plan can release them, and naming the layer that failed first.
+// plan can release them, handing dead ones to later layers, and naming the layer that
+// failed first.
 type recorder struct {
 	b     *gpu.Batch
+	input *gpu.Tensor // the plan's input, never freed
 	temps []*gpu.Tensor
 	err   error
+	// keepAll makes free do nothing: tests compare a plan against one that keeps every
+	// intermediate.
+	keepAll bool
+	// split, when set, is called after each layer is recorded; the per-layer profile
+	// (profile_test.go) starts a new batch there, so that each layer can be timed alone.
+	split func(layer string)
 }
 
 // keep takes ownership of t, the output of layer; a nil t means the batch failed there.
 func (r *recorder) keep(layer string, t *gpu.Tensor) *gpu.Tensor {
 	if t != nil {
 		r.temps = append(r.temps, t)
+		if r.split != nil {
+			r.split(layer)
+		}
 		return t
 	}
 	if r.err == nil {
 		r.err = fmt.Errorf("%s: %w", layer, r.b.Err())
 	}
 	return nil
+}
+
+// free declares intermediates dead, their last reader recorded: later layers may write
+// their outputs into them (gpu.Batch.Reuse), so that the plan holds only the activations
+// alive at once. The plan's input, nil and tensors the recorder does not own are left
+// alone.
+func (r *recorder) free(ts ...*gpu.Tensor) {
+	if r.keepAll {
+		return
+	}
+	for _, t := range ts {
+		if t == nil || t == r.input {
+			continue
+		}
+		if i := slices.Index(r.temps, t); i >= 0 {
+			r.temps = slices.Delete(r.temps, i, i+1)
+			r.b.Reuse(t)
+		}
+	}
 }
 
 // plan turns a finished recording into a Plan, or releases what it allocated.
@@ -180,7 +212,7 @@ func newPlan(dev *gpu.Device, arch string, forward func(r *recorder, x *gpu.Tens
 	if err != nil {
 		return nil, fmt.Errorf("%s: input %v: %w", arch, in, err)
 	}
-	r := &recorder{b: dev.NewBatch()}
+	r := &recorder{b: dev.NewBatch(), input: x}
 	y := forward(r, x)
 	return r.plan(arch, x, y, true, true)
 }
@@ -193,7 +225,7 @@ func recordPlan(b *gpu.Batch, arch string, x *gpu.Tensor, forward func(r *record
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("%s: record into a failed batch: %w", arch, err)
 	}
-	r := &recorder{b: b}
+	r := &recorder{b: b, input: x}
 	y := forward(r, x)
 	return r.plan(arch, x, y, false, false)
 }

@@ -171,24 +171,35 @@ func (m *TransformerNet) convLayer(r *recorder, name string, x *gpu.Tensor, stri
 	return r.conv(m.p, name+".conv2d", x, stride, k/2, gpu.PadReflect)
 }
 
-// norm is an affine InstanceNorm2d.
-func (m *TransformerNet) norm(r *recorder, name string, x *gpu.Tensor) *gpu.Tensor {
-	return r.keep(name, r.b.InstanceNorm(x, m.p.get(name+".weight"), m.p.get(name+".bias"), instanceNormEps))
+// normReLU is an affine InstanceNorm2d followed by ReLU, recorded as one op.
+func (m *TransformerNet) normReLU(r *recorder, name string, x *gpu.Tensor) *gpu.Tensor {
+	return r.keep(name, r.b.InstanceNormReLU(x, m.p.get(name+".weight"), m.p.get(name+".bias"), instanceNormEps))
 }
 
-func (m *TransformerNet) relu(r *recorder, name string, x *gpu.Tensor) *gpu.Tensor {
-	return r.keep(name+".relu", r.b.ReLU(x))
-}
-
-// convNormReLU is conv, instance norm, ReLU, with the normalisation called norm.
+// convNormReLU is conv, instance norm, ReLU, with the normalisation called norm. x is
+// dead afterwards unless it is the plan's input.
 func (m *TransformerNet) convNormReLU(r *recorder, conv, norm string, x *gpu.Tensor, stride int) *gpu.Tensor {
-	return m.relu(r, norm, m.norm(r, norm, m.convLayer(r, conv, x, stride)))
+	c := m.convLayer(r, conv, x, stride)
+	r.free(x)
+	y := m.normReLU(r, norm, c)
+	r.free(c)
+	return y
 }
 
-// upConvNormReLU is UpsampleConvLayer (nearest ×2, then ConvLayer), norm and ReLU.
+// upConvNormReLU is UpsampleConvLayer (nearest ×2, then ConvLayer), norm and ReLU. The
+// convolution reads the low-resolution input: the upsampled tensor is never made.
 func (m *TransformerNet) upConvNormReLU(r *recorder, conv, norm string, x *gpu.Tensor) *gpu.Tensor {
-	up := r.keep(conv+".upsample", r.b.UpsampleNearest(x, 2))
-	return m.convNormReLU(r, conv, norm, up, 1)
+	if x == nil {
+		return nil
+	}
+	name := conv + ".conv2d"
+	w := m.p.get(name + ".weight")
+	c := r.keep(name, r.b.UpsampleConv2D(x, w, m.p.get(name+".bias"), 2,
+		gpu.Conv2DParams{Stride: 1, Padding: w.Dim(2) / 2, PadMode: gpu.PadReflect}))
+	r.free(x)
+	y := m.normReLU(r, norm, c)
+	r.free(c)
+	return y
 }
 
 func (m *TransformerNet) forward(r *recorder, x *gpu.Tensor) *gpu.Tensor {
@@ -197,12 +208,20 @@ func (m *TransformerNet) forward(r *recorder, x *gpu.Tensor) *gpu.Tensor {
 	y = m.convNormReLU(r, "conv3", "in3", y, 2)
 	for i := 1; i <= m.Config.Blocks; i++ {
 		res := fmt.Sprintf("res%d", i)
-		h := m.convNormReLU(r, res+".conv1", res+".in1", y, 1)
-		h = m.norm(r, res+".in2", m.convLayer(r, res+".conv2", h, 1))
-		// No ReLU after the sum, as in pytorch/examples.
-		y = r.keep(res+".add", r.b.Add(h, y))
+		c1 := m.convLayer(r, res+".conv1", y, 1)
+		h := m.normReLU(r, res+".in1", c1)
+		r.free(c1)
+		c2 := m.convLayer(r, res+".conv2", h, 1)
+		r.free(h)
+		// The skip connection is summed as in2 writes its output; no ReLU after the sum,
+		// as in pytorch/examples.
+		sum := r.keep(res+".in2", r.b.InstanceNormAdd(c2, m.p.get(res+".in2.weight"), m.p.get(res+".in2.bias"), y, instanceNormEps))
+		r.free(c2, y)
+		y = sum
 	}
 	y = m.upConvNormReLU(r, "deconv1", "in4", y)
 	y = m.upConvNormReLU(r, "deconv2", "in5", y)
-	return m.convLayer(r, "deconv3", y, 1)
+	out := m.convLayer(r, "deconv3", y, 1)
+	r.free(y)
+	return out
 }

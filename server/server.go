@@ -1,5 +1,6 @@
-// Package server serves Easel's page, its assets and the WebAssembly build over HTTP:
-// only GET and HEAD of a fixed set of known files, each with a content hash ETag.
+// Package server serves Easel's page, its assets, the WebAssembly build and the models'
+// weights with their index over HTTP: only GET and HEAD of a fixed set of known files,
+// each with a content hash ETag.
 package server
 
 import (
@@ -74,6 +75,8 @@ func (s *Server) add(url string, body []byte, immutable bool) {
 	switch path.Ext(url) {
 	case ".wasm":
 		ct = "application/wasm"
+	case ".msgpack":
+		ct = "application/msgpack"
 	case "":
 		ct = "application/octet-stream"
 	}

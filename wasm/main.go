@@ -1,8 +1,10 @@
 //go:build js && wasm
 
 // Command wasm is Easel's browser entry point. It opens the page's WebGPU device through
-// package gpu, reports it in #status, exposes window.easel for automation and runs the
-// engine self-test on request.
+// package gpu, reports it in #status and exposes window.easel: the JS API that web/easel.js
+// drives (load a model, stylize a video frame or picture onto a canvas, sample faces onto
+// canvases, latent arithmetic, release) and the statistics for automation. It also runs
+// the engine self-test on request.
 package main
 
 import (
@@ -10,61 +12,142 @@ import (
 	"fmt"
 	"syscall/js"
 
-	"easel/gpu"
 	"easel/gpu/opcheck"
 )
 
-var (
-	doc     = js.Global().Get("document")
-	adapter = ""
-)
+var doc = js.Global().Get("document")
 
-func setStatus(msg string, isErr bool) {
+// setStatus shows msg in #status; kind is "" (all is well), "warning" or "error".
+func setStatus(msg, kind string) {
 	el := doc.Call("getElementById", "status")
 	el.Set("textContent", msg)
-	if isErr {
-		el.Set("className", "error")
-	} else {
-		el.Set("className", "")
-	}
+	el.Set("className", kind)
 }
 
 func main() {
 	ctx := context.Background()
+	e := newEngine(ctx)
+	adapter := ""
 	api := js.Global().Get("Object").New()
-	api.Set("stats", js.FuncOf(func(js.Value, []js.Value) any {
-		return map[string]any{"frames": 0, "fps": 0, "lastFrameMs": 0, "adapter": adapter}
+	api.Set("stats", js.FuncOf(func(js.Value, []js.Value) any { return e.statsValue(adapter) }))
+	ready, resolveReady, rejectReady := newPromise()
+	api.Set("ready", ready)
+	// loadModel({name, url, sha256}) → {id, name, arch, trained, description, nz?}
+	api.Set("loadModel", apiFunc(func(args []js.Value) any {
+		info := arg(args, 0)
+		name, url, sum := jsField(info, "name"), jsField(info, "url"), jsField(info, "sha256")
+		return e.async(func() (any, error) { return e.loadModel(name, url, sum) })
 	}))
+	// stylize(id, source, canvas, {width, strength, live}) → {ms, width, height}
+	api.Set("stylize", apiFunc(func(args []js.Value) any {
+		id, source, canvas, opts := argInt(args, 0), arg(args, 1), arg(args, 2), arg(args, 3)
+		width, strength, live := 128, 1.0, false
+		if opts.Type() == js.TypeObject {
+			if v := opts.Get("width"); v.Type() == js.TypeNumber {
+				width = v.Int()
+			}
+			if v := opts.Get("strength"); v.Type() == js.TypeNumber {
+				strength = v.Float()
+			}
+			live = opts.Get("live").Truthy()
+		}
+		return e.async(func() (any, error) { return e.stylize(id, source, canvas, width, strength, live) })
+	}))
+	// sample(id, z Float32Array of n·nz values, [canvas × n]) → {ms}
+	api.Set("sample", apiFunc(func(args []js.Value) any {
+		id, zv, cv := argInt(args, 0), arg(args, 1), arg(args, 2)
+		return e.async(func() (any, error) {
+			z, err := float32sFromJS(zv)
+			if err != nil {
+				return nil, fmt.Errorf("sample: latent vectors: %w", err)
+			}
+			if cv.Type() != js.TypeObject || cv.Get("length").Type() != js.TypeNumber {
+				return nil, fmt.Errorf("sample: want an array of canvases")
+			}
+			canvases := make([]js.Value, cv.Length())
+			for i := range canvases {
+				canvases[i] = cv.Index(i)
+			}
+			return e.sample(id, z, canvases)
+		})
+	}))
+	// snapshot(canvas) → {width, height, data}: the last picture stylized onto canvas.
+	api.Set("snapshot", apiFunc(func(args []js.Value) any {
+		el := arg(args, 0)
+		return e.async(func() (any, error) { return e.snapshot(el) })
+	}))
+	// release(id) frees a model and its pipelines.
+	api.Set("release", apiFunc(func(args []js.Value) any {
+		id := argInt(args, 0)
+		return e.async(func() (any, error) { return nil, e.releaseModel(id) })
+	}))
+	latentAPI(api)
 	js.Global().Set("easel", api)
 
-	dev, err := gpu.Open(ctx)
-	if err != nil {
-		setStatus(err.Error(), true)
-		select {}
-	}
-	adapter = dev.Adapter().String()
-	setStatus("GPU ready: "+adapter, false)
+	go e.run(func(err error) {
+		if err != nil {
+			setStatus(err.Error(), "error")
+			rejectReady(err)
+			return
+		}
+		adapter = e.dev.Adapter().String()
+		setStatus("GPU ready: "+adapter, "")
+		resolveReady(map[string]any{"adapter": adapter})
+	})
 
 	button := doc.Call("getElementById", "selftest")
-	requests := make(chan struct{}, 1)
 	button.Call("addEventListener", "click", js.FuncOf(func(js.Value, []js.Value) any {
-		select {
-		case requests <- struct{}{}:
-		default:
-		}
+		button.Set("disabled", true)
+		e.async(func() (any, error) {
+			selfTest(ctx, e, adapter)
+			button.Set("disabled", false)
+			return nil, nil
+		})
 		return nil
 	}))
-	button.Set("disabled", false)
-	// Kernels compile and results read back by awaiting promises, which must not happen
-	// inside a JS event callback: the test runs on this goroutine instead.
-	for range requests {
-		button.Set("disabled", true)
-		selfTest(ctx, dev)
-		button.Set("disabled", false)
-	}
+	select {} // the page lives on in the callbacks and the engine
 }
 
-func selfTest(ctx context.Context, dev *gpu.Device) {
+func arg(args []js.Value, i int) js.Value {
+	if i < len(args) {
+		return args[i]
+	}
+	return js.Undefined()
+}
+
+// apiFunc makes fn a JS function that turns a panic (a JS exception, an argument of the
+// wrong type) into a returned Error: a panic in a JS callback would end the program.
+func apiFunc(fn func(args []js.Value) any) js.Func {
+	return js.FuncOf(func(_ js.Value, args []js.Value) (v any) {
+		defer func() {
+			if r := recover(); r != nil {
+				v = js.Global().Get("Error").New(fmt.Sprint(r))
+			}
+		}()
+		return fn(args)
+	})
+}
+
+// argInt is argument i as an int, or -1 when it is not a number (no model has that id):
+// a panic in a JS callback would end the program.
+func argInt(args []js.Value, i int) int {
+	if v := arg(args, i); v.Type() == js.TypeNumber {
+		return v.Int()
+	}
+	return -1
+}
+
+func jsField(v js.Value, key string) string {
+	if v.Type() != js.TypeObject {
+		return ""
+	}
+	if f := v.Get(key); f.Type() == js.TypeString {
+		return f.String()
+	}
+	return ""
+}
+
+func selfTest(ctx context.Context, e *engine, adapter string) {
 	body := doc.Call("querySelector", "#selftest-results tbody")
 	body.Set("innerHTML", "")
 	summary := doc.Call("getElementById", "selftest-summary")
@@ -72,7 +155,7 @@ func selfTest(ctx context.Context, dev *gpu.Device) {
 	failed := 0
 	for i, c := range cases {
 		summary.Set("textContent", fmt.Sprintf("Running %d of %d…", i+1, len(cases)))
-		r := c.Check(ctx, dev, uint64(i+1))
+		r := c.Check(ctx, e.dev, uint64(i+1))
 		row := doc.Call("createElement", "tr")
 		verdict, class := "ok", ""
 		if !r.Passed() {

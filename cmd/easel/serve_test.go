@@ -6,11 +6,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,11 +24,17 @@ import (
 
 	"easel/gpu/opcheck"
 	"easel/internal/browsertest"
+	"easel/models"
+	"easel/server"
 )
 
-// TestServePage runs `easel serve` on the real wasm build and loads the page in headless
-// Chromium: with WebGPU it must name the adapter, answer window.easel.stats() and pass its
-// self-test; without WebGPU it must say so plainly. Screenshots go to test-artifacts/.
+// TestServePage runs `easel serve` on the real wasm build, with the test models besides
+// the embedded ones, and loads the page in headless Chromium. With WebGPU and a fake
+// camera playing the test card, it must name the adapter, answer window.easel.stats(),
+// show stylized frames that match the native pipeline, draw faces that match the native
+// generator, recover from a lost device and pass its self-test. Without WebGPU, without
+// a camera and with corrupt weights it must say plainly what is wrong. Screenshots go to
+// test-artifacts/.
 func TestServePage(t *testing.T) {
 	start := time.Now()
 	dir := t.TempDir()
@@ -33,16 +42,57 @@ func TestServePage(t *testing.T) {
 	browsertest.BuildWasm(t, "easel/wasm", wasm)
 	glue := browsertest.CopyWasmExec(t, dir)
 	t.Logf("built easel.wasm in %v", time.Since(start).Round(time.Millisecond))
-	url := serve(t, "--wasm", wasm, "--wasm-exec", glue)
+	modelsDir := writeTestModels(t)
+	url := serve(t, "--wasm", wasm, "--wasm-exec", glue, "--models", modelsDir)
+	camera, err := filepath.Abs(testCardPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	t.Run("WebGPU", func(t *testing.T) { checkPageWithWebGPU(t, url) })
+	t.Run("WebGPU", func(t *testing.T) { checkPageWithWebGPU(t, corruptingProxy(t, url), camera) })
 	t.Run("NoWebGPU", func(t *testing.T) { checkPageWithoutWebGPU(t, url) })
+	t.Run("NoCamera", func(t *testing.T) { checkNoCamera(t, url, camera) })
 }
 
-func checkPageWithWebGPU(t *testing.T, url string) {
-	ctx, cancel := context.WithTimeout(browsertest.Start(t, true), browsertest.Timeout(t, 3*time.Minute))
+// testHooks run in the page before its scripts. They keep every GPUDevice the page makes
+// in window.testDevices, so that the test can destroy one. And after each submit they
+// copy the canvases that window.testCapture lists (by selector) into window.testCaptured:
+// a WebGPU canvas can be read only in the task that drew it, before the browser shows it
+// and clears its drawing buffer, so the test cannot read it back later.
+const testHooks = `(() => {
+	const request = GPUAdapter.prototype.requestDevice;
+	window.testDevices = [];
+	GPUAdapter.prototype.requestDevice = function (...args) {
+		return request.apply(this, args).then((d) => { window.testDevices.push(d); return d; });
+	};
+	const submit = GPUQueue.prototype.submit;
+	window.testCapture = [];
+	window.testCaptured = {};
+	GPUQueue.prototype.submit = function (...args) {
+		const r = submit.apply(this, args);
+		for (const sel of window.testCapture) {
+			const src = document.querySelector(sel);
+			const c = document.createElement("canvas");
+			c.width = src.width;
+			c.height = src.height;
+			const g = c.getContext("2d");
+			g.drawImage(src, 0, 0);
+			window.testCaptured[sel] = g.getImageData(0, 0, c.width, c.height).data;
+		}
+		return r;
+	};
+})();`
+
+func checkPageWithWebGPU(t *testing.T, url, camera string) {
+	ctx, cancel := context.WithTimeout(browsertest.Start(t, true, browsertest.FakeCamera(camera, true)...),
+		browsertest.Timeout(t, 4*time.Minute))
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(url)); err != nil {
+	addScript := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+			page.AddScriptToEvaluateOnNewDocumentParams{Source: testHooks})
+		return err
+	})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), addScript, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
 	status := waitStatus(t, ctx)
@@ -64,10 +114,57 @@ func checkPageWithWebGPU(t *testing.T, url string) {
 	if stats["adapter"] != adapter {
 		t.Errorf("window.easel.stats().adapter = %#v, want %q as #status names it", stats["adapter"], adapter)
 	}
+	dev := nativeDevice(t)
+	t.Run("CorruptWeights", func(t *testing.T) { checkCorruptWeights(t, ctx) })
+	t.Run("Webcam", func(t *testing.T) { checkWebcam(t, ctx, dev) })
+	t.Run("DeviceLost", func(t *testing.T) { checkDeviceLost(t, ctx) })
+	// Faces are compared on canvases copied after a submit: no video frames meanwhile.
+	setCamera(t, ctx, false)
+	t.Run("Picture", func(t *testing.T) { checkPicture(t, ctx, dev) })
+	t.Run("Faces", func(t *testing.T) { checkFaces(t, ctx, dev) })
+	if err := setControl(ctx, "#style", testStyle); err != nil {
+		t.Fatal(err)
+	}
+	setCamera(t, ctx, true)
+	if _, err := pollStats(ctx, "s.fps > 0"); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "serve-desktop.png")
+	if err := chromedp.Do(ctx, emulatePhone); err != nil {
+		t.Fatal(err)
+	}
+	checkFitsPhone(t, ctx)
+	screenshot(t, ctx, "serve-phone.png")
+	setCamera(t, ctx, false)
+	t.Run("SelfTest", func(t *testing.T) { checkSelfTest(t, ctx, adapter) })
+}
+
+// setCamera presses #camera if the camera is not already on (or off).
+func setCamera(t *testing.T, ctx context.Context, on bool) {
+	t.Helper()
+	want := map[bool]string{true: "Stop camera", false: "Start camera"}[on]
+	if label, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#camera"))); err != nil {
+		t.Fatal(err)
+	} else if label == want {
+		return
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#camera"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.PollFunction[bool](fmt.Sprintf(
+		`() => document.getElementById("camera").textContent === %q`, want),
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("wait for #camera to say %q: %v", want, err)
+	}
+}
+
+// checkSelfTest runs the engine self-test from its button: every op must pass.
+func checkSelfTest(t *testing.T, ctx context.Context, adapter string) {
 
 	start := time.Now()
 	n := len(opcheck.Cases())
-	if err := chromedp.Do(ctx, chromedp.WaitEnabled(chromedp.CSS("#selftest")), chromedp.Click(chromedp.CSS("#selftest"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.SetAttributeValue(chromedp.CSS("#engine"), "open", ""),
+		chromedp.WaitEnabled(chromedp.CSS("#selftest")), chromedp.Click(chromedp.CSS("#selftest"))); err != nil {
 		t.Fatalf("click #selftest: %v", err)
 	}
 	summary, err := chromedp.Run(ctx, chromedp.PollFunction[string](`() => {
@@ -90,13 +187,6 @@ func checkPageWithWebGPU(t *testing.T, url string) {
 	if err := chromedp.Do(ctx, chromedp.WaitEnabled(chromedp.CSS("#selftest"))); err != nil {
 		t.Errorf("#selftest stays disabled after the self-test: %v", err)
 	}
-
-	screenshot(t, ctx, "serve-desktop.png")
-	if err := chromedp.Do(ctx, emulatePhone); err != nil {
-		t.Fatal(err)
-	}
-	checkFitsPhone(t, ctx)
-	screenshot(t, ctx, "serve-phone.png")
 }
 
 func checkPageWithoutWebGPU(t *testing.T, url string) {
@@ -268,5 +358,65 @@ func TestServeMissingFile(t *testing.T) {
 		if out.Len() > 0 {
 			t.Errorf("easel serve %s printed %q besides failing", strings.Join(args, " "), out.String())
 		}
+	}
+}
+
+// TestServeModelsDir checks --models: its files join the embedded models in the index
+// (one of the same name replacing the embedded one), and a file that is not a readable
+// weights file stops easel serve with an error that names it.
+func TestServeModelsDir(t *testing.T) {
+	dir := t.TempDir()
+	wasm, glue := filepath.Join(dir, "easel.wasm"), filepath.Join(dir, "wasm_exec.js")
+	for _, f := range []string{wasm, glue} {
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := t.TempDir()
+	style := testStyleWeights()
+	style.Meta.Name = models.ArchTransformerNetLight
+	for name, w := range map[string]*models.Weights{testStyle: testStyleWeights(), models.ArchTransformerNetLight: style} {
+		if err := models.WriteFile(filepath.Join(good, name+".msgpack"), w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	url := serve(t, "--wasm", wasm, "--wasm-exec", glue, "--models", good)
+	resp, err := http.Get(url + "models/index.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var index []server.ModelInfo
+	if err := json.NewDecoder(resp.Body).Decode(&index); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range index {
+		names = append(names, m.Name)
+		if m.Name == models.ArchTransformerNetLight && m.Description != style.Meta.Description {
+			t.Errorf("%s is still the embedded model, not the one of --models", m.Name)
+		}
+	}
+	if want := len(models.Embedded()) + 1; len(index) != want || !slices.Contains(names, testStyle) {
+		t.Errorf("the index lists %q, want the %d embedded models and %s", names, want-1, testStyle)
+	}
+
+	bad := t.TempDir()
+	broken := filepath.Join(bad, "broken.msgpack")
+	if err := os.WriteFile(broken, []byte("\x81\xa6format\xa3bad"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := rootCmd()
+	root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--wasm", wasm, "--wasm-exec", glue, "--models", bad})
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	err = root.Execute()
+	if err == nil || !strings.Contains(err.Error(), broken) {
+		t.Fatalf("easel serve --models with a corrupt file: %v, want an error naming %s", err, broken)
+	}
+	t.Logf("easel serve: %v", err)
+	if out.Len() > 0 {
+		t.Errorf("easel serve printed %q besides failing", out.String())
 	}
 }

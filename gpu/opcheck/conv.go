@@ -58,6 +58,7 @@ var conv2DCases = []conv2DCase{
 	{x: []int{2, 3, 16, 16}, w: []int{16, 3, 4, 4}, p: gpu.Conv2DParams{Stride: 2, Padding: 1}, comment: "DCGAN D first"},
 	{x: []int{2, 16, 8, 8}, w: []int{32, 16, 4, 4}, p: gpu.Conv2DParams{Stride: 2, Padding: 1}, comment: "DCGAN D middle"},
 	{x: []int{2, 32, 4, 4}, w: []int{1, 32, 4, 4}, p: gpu.Conv2DParams{Stride: 1}, comment: "DCGAN D last"},
+	{x: []int{2, 24, 12, 20}, w: []int{20, 24, 4, 4}, p: gpu.Conv2DParams{Stride: 2, Padding: 1}, bias: true, comment: "tuned 4x4 stride 2"},
 }
 
 // convTransposeCase is one ConvTranspose2D vector: input x, weight w [Ci, Co, kH, kW].
@@ -84,6 +85,12 @@ var convTransposeCases = []convTransposeCase{
 	{x: []int{2, 100, 1, 1}, w: []int{100, 64, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 1}, comment: "DCGAN G first"},
 	{x: []int{2, 64, 4, 4}, w: []int{64, 32, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, comment: "DCGAN G middle"},
 	{x: []int{2, 32, 8, 8}, w: []int{32, 3, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, comment: "DCGAN G last"},
+	// 4×4, stride 2, padding 1 on widths that are multiples of 4 take the tuned kernel
+	// (conv2d_v13.wgsl): odd heights, channel groups left part empty, bias.
+	{x: []int{1, 16, 8, 12}, w: []int{16, 12, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, bias: true, comment: "tuned"},
+	{x: []int{3, 5, 5, 8}, w: []int{5, 9, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, bias: true, comment: "tuned odd height"},
+	{x: []int{1, 4, 6, 6}, w: []int{4, 5, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, bias: true, comment: "width 6"},
+	{x: []int{2, 300, 4, 4}, w: []int{300, 8, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, bias: true, comment: "tuned input channels in 2 chunks"},
 	{x: []int{1, 5, 7, 9}, w: []int{5, 3, 3, 5}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1, OutputPadding: 1}, bias: true},
 	{x: []int{2, 3, 5, 4}, w: []int{3, 7, 2, 2}, p: gpu.ConvTranspose2DParams{Stride: 3, OutputPadding: 2}, bias: true, comment: "kernel below stride"},
 	{x: []int{1, 3, 11, 13}, w: []int{3, 5, 5, 3}, p: gpu.ConvTranspose2DParams{Stride: 1, Padding: 1}, bias: true},
@@ -114,6 +121,25 @@ var upsampleCases = []struct {
 	{[]int{3, 1, 1, 1}, 1},
 }
 
+// upsampleConvCases are UpsampleConv2D vectors. Scale 2 with a 3×3 kernel, stride 1,
+// padding 1 and an input width that is a multiple of 4 takes the kernel that reads the
+// low-resolution input (conv2d_v11.wgsl): both paddings, odd heights (a partial tile),
+// channel counts that leave a channel group part empty, batches. The others take the
+// upsample and Conv2D.
+var upsampleConvCases = []struct {
+	conv2DCase
+	scale int
+}{
+	{conv2DCase{x: []int{1, 128, 6, 8}, w: []int{64, 128, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "TransformerNet deconv1"}, 2},
+	{conv2DCase{x: []int{1, 64, 12, 16}, w: []int{32, 64, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "TransformerNet deconv2"}, 2},
+	{conv2DCase{x: []int{2, 5, 7, 12}, w: []int{20, 5, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, bias: true, comment: "odd height co20"}, 2},
+	{conv2DCase{x: []int{1, 3, 5, 4}, w: []int{6, 3, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, comment: "one tile wide"}, 2},
+	{conv2DCase{x: []int{1, 260, 3, 4}, w: []int{12, 260, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "input channels in 2 chunks"}, 2},
+	{conv2DCase{x: []int{1, 4, 9, 9}, w: []int{8, 4, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "odd width"}, 2},
+	{conv2DCase{x: []int{1, 3, 5, 6}, w: []int{4, 3, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, bias: true}, 3},
+	{conv2DCase{x: []int{2, 3, 4, 8}, w: []int{5, 3, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, bias: true}, 2},
+}
+
 // convCases are the convolution family: Conv2D, ConvTranspose2D, UpsampleNearest and the
 // pooling ops.
 func convCases() []Case {
@@ -142,6 +168,20 @@ func convCases() []Case {
 			}
 			want, _ := ref.ConvTranspose2D(xv, c.x, wv, c.w, bv, c.p.Stride, c.p.Padding, c.p.OutputPadding)
 			return b.ConvTranspose2D(x, w, bias, c.p), want
+		}})
+	}
+	for _, c := range upsampleConvCases {
+		cs = append(cs, Case{Op: "UpsampleConv2D", Name: fmt.Sprintf("%s_scale%d", c.name(), c.scale), run: func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64) {
+			x, xv := in.Randn(c.x...)
+			w, wv := in.Uniform(-1, 1, c.w...)
+			var bias *gpu.Tensor
+			var bv []float64
+			if c.bias {
+				bias, bv = in.Uniform(-1, 1, c.w[0])
+			}
+			up, us := ref.UpsampleNearest(xv, c.x, c.scale)
+			want, _ := ref.Conv2D(up, us, wv, c.w, bv, c.p.Stride, c.p.Padding, c.p.PadMode == gpu.PadReflect)
+			return b.UpsampleConv2D(x, w, bias, c.scale, c.p), want
 		}})
 	}
 	for _, c := range upsampleCases {

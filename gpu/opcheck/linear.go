@@ -17,6 +17,12 @@ var matMulVectors = []matMulCase{
 	{a: []int{13, 11}, c: []int{4, 11, 7}},
 	{a: []int{1, 5}, c: []int{5, 1}},
 	{a: []int{16, 32}, c: []int{32, 48}},
+	// Widths N that are multiples of 4 take register tiles of 4 rows × 8 columns: rows and
+	// columns that cut a tile, batches, a broadcast operand.
+	{a: []int{37, 53}, c: []int{53, 28}},
+	{a: []int{3, 9, 7}, c: []int{3, 7, 12}},
+	{a: []int{2, 5, 19}, c: []int{19, 4}},
+	{a: []int{6, 13}, c: []int{4, 13, 20}},
 }
 
 // linearCase is one Linear vector: x [..., in] and w [out, in].

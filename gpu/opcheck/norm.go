@@ -52,6 +52,8 @@ func (c normCase) affineParams(in *Inputs) (gamma, beta *gpu.Tensor, gv, bv []fl
 	return gamma, beta, gv, bv
 }
 
+// Planes of a multiple of 4 elements take the vec4 kernel (instance_norm.wgsl), others
+// the generic one (norm.wgsl); the vec4 kernel handles 4, 2 or 1 vec4 per invocation.
 var instanceNormCases = []normCase{
 	{x: []int{1, 3, 37, 53}, affine: true},
 	{x: []int{1, 3, 37, 53}},
@@ -59,13 +61,24 @@ var instanceNormCases = []normCase{
 	{x: []int{2, 5, 7, 11}, affine: true},
 	{x: []int{3, 4, 1, 2}, affine: true, comment: "two-element planes"},
 	{x: []int{1, 3, 13, 11}, affine: true, offset: 6},
+	{x: []int{2, 5, 12, 16}, affine: true, comment: "vec4 planes"},
+	{x: []int{1, 3, 10, 6}, comment: "vec4 planes 2 per invocation"},
+	{x: []int{3, 4, 1, 4}, affine: true, comment: "vec4 planes of one vec4"},
+	{x: []int{1, 2, 64, 68}, affine: true, comment: "vec4 planes of many workgroup strides"},
+	{x: []int{1, 3, 12, 20}, affine: true, offset: 6, comment: "vec4 planes"},
+	{x: []int{2, 2, 48, 40}, affine: true, offset: 6, comment: "vec4 planes"},
 }
 
+// [N,C,H,W] inputs with H·W a multiple of 4 take the vec4 kernel (instance_norm.wgsl),
+// others the generic one (norm.wgsl).
 var batchNormCases = []normCase{
 	{x: []int{2, 5, 7, 11}, affine: true},
 	{x: []int{1, 3, 37, 53}},
 	{x: []int{6, 7}, affine: true, comment: "BatchNorm1d"},
 	{x: []int{4, 3, 1, 1}, affine: true},
+	{x: []int{3, 4, 4, 4}, affine: true, comment: "vec4 planes"},
+	{x: []int{2, 5, 8, 6}, comment: "vec4 planes"},
+	{x: []int{5, 3, 2, 2}, affine: true, comment: "vec4 planes of one vec4"},
 }
 
 var batchNormTrainCases = []normCase{
@@ -89,6 +102,20 @@ func normCases() []Case {
 			return b.InstanceNorm(x, gamma, beta, normEps), ref.InstanceNorm(xv, c.x, gv, bv, normEps)
 		}})
 	}
+	for _, c := range instanceNormCases {
+		cs = append(cs, Case{Op: "InstanceNormReLU", Name: c.name(), run: func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64) {
+			x, xv := c.input(in)
+			gamma, beta, gv, bv := c.affineParams(in)
+			return b.InstanceNormReLU(x, gamma, beta, normEps), ref.Unary(ref.InstanceNorm(xv, c.x, gv, bv, normEps), ref.ReLU)
+		}})
+		cs = append(cs, Case{Op: "InstanceNormAdd", Name: c.name(), run: func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64) {
+			x, xv := c.input(in)
+			gamma, beta, gv, bv := c.affineParams(in)
+			r, rv := in.Randn(c.x...)
+			want := ref.Binary(ref.InstanceNorm(xv, c.x, gv, bv, normEps), rv, func(a, b float64) float64 { return a + b })
+			return b.InstanceNormAdd(x, gamma, beta, r, normEps), want
+		}})
+	}
 	for _, c := range batchNormCases {
 		cs = append(cs, Case{Op: "BatchNorm", Name: c.name(), run: func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64) {
 			x, xv := c.input(in)
@@ -97,6 +124,28 @@ func normCases() []Case {
 			rv, rvv := in.Uniform(0.2, 3, c.x[1])
 			return b.BatchNorm(x, gamma, beta, rm, rv, normEps), ref.BatchNorm(xv, c.x, gv, bv, rmv, rvv, normEps)
 		}})
+	}
+	for _, c := range batchNormCases {
+		for _, a := range []struct {
+			op  string
+			gpu func(b *gpu.Batch, x, gamma, beta, rm, rv *gpu.Tensor) *gpu.Tensor
+			ref func(float64) float64
+		}{
+			{"BatchNormReLU", func(b *gpu.Batch, x, gamma, beta, rm, rv *gpu.Tensor) *gpu.Tensor {
+				return b.BatchNormReLU(x, gamma, beta, rm, rv, normEps)
+			}, ref.ReLU},
+			{"BatchNormLeakyReLU", func(b *gpu.Batch, x, gamma, beta, rm, rv *gpu.Tensor) *gpu.Tensor {
+				return b.BatchNormLeakyReLU(x, gamma, beta, rm, rv, 0.2, normEps)
+			}, ref.LeakyReLU(0.2)},
+		} {
+			cs = append(cs, Case{Op: a.op, Name: c.name(), run: func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64) {
+				x, xv := c.input(in)
+				gamma, beta, gv, bv := c.affineParams(in)
+				rm, rmv := in.Randn(c.x[1])
+				rv, rvv := in.Uniform(0.2, 3, c.x[1])
+				return a.gpu(b, x, gamma, beta, rm, rv), ref.Unary(ref.BatchNorm(xv, c.x, gv, bv, rmv, rvv, normEps), a.ref)
+			}})
+		}
 	}
 	for _, c := range batchNormTrainCases {
 		cs = append(cs, Case{Op: "BatchNormTrain", Name: c.name(), run: func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64) {

@@ -55,6 +55,8 @@ func Cases() []Case {
 		reduceCases(),
 		concatCases(),
 		imageCases(),
+		textureCases(),
+		blendCases(),
 	} {
 		cs = append(cs, family...)
 	}
@@ -146,6 +148,7 @@ type Inputs struct {
 	rng  *rand.Rand
 	ts   []*gpu.Tensor
 	imgs []*gpu.Image
+	texs []*gpu.Texture
 	more []output // results to compare besides the returned tensor
 	err  error
 }
@@ -192,5 +195,8 @@ func (in *Inputs) release() {
 	}
 	for _, im := range in.imgs {
 		im.Release()
+	}
+	for _, t := range in.texs {
+		t.Release()
 	}
 }

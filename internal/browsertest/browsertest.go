@@ -68,7 +68,8 @@ func CopyWasmExec(t *testing.T, dir string) string {
 //
 // The context has no deadline: Chromium must not be started under one, as its end would
 // stop the browser. Derive a context with a timeout (see Timeout) for the page's actions.
-func Start(t *testing.T, webGPU bool) context.Context {
+// extra adds flags, such as FakeCamera's.
+func Start(t *testing.T, webGPU bool, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(Chromium); err != nil {
 		t.Fatalf("browser tests need Chromium at %s (%v); run `make test`, which installs it", Chromium, err)
@@ -99,6 +100,7 @@ func Start(t *testing.T, webGPU bool) context.Context {
 			chromedp.Flag("ignore-gpu-blocklist", true),
 		)
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	var console sync.WaitGroup
@@ -123,6 +125,20 @@ func Start(t *testing.T, webGPU bool) context.Context {
 		}
 	})
 	return ctx
+}
+
+// FakeCamera gives Chromium a camera that plays the YUV4MPEG2 file y4m (an absolute path)
+// in a loop. With grant, pages get it without asking; without, asking is left to the
+// browser's permission settings.
+func FakeCamera(y4m string, grant bool) []chromedp.ExecAllocatorOption {
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", y4m),
+	}
+	if grant {
+		opts = append(opts, chromedp.Flag("use-fake-ui-for-media-stream", true))
+	}
+	return opts
 }
 
 // Timeout returns limit, or less when the test's deadline is nearer, leaving 30 s to

@@ -1,0 +1,687 @@
+//go:build !(js && wasm)
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"easel/gpu"
+	"easel/internal/browsertest"
+	"easel/models"
+)
+
+// The browser tests serve two test models besides the embedded ones: the embedded
+// defaults are untrained and give nearly uniform pictures, which would match almost any
+// wrong result. These are as untrained, but scaled so that their output spans the colour
+// range and depends on every input pixel: a wrong channel order, a shifted row or a
+// skipped layer shows.
+const (
+	testStyle = "test-style" // transformer-net-light, the default light widths
+	testFaces = "test-faces" // dcgan-g, small
+)
+
+// Sizes the browser tests run at: SwiftShader is slow.
+const (
+	testWidth    = 64 // stylized frame width: the test card's own size, 64×48
+	testStrength = 0.75
+	faceGrid     = 12 // faces in the page's grid
+	faceSeed     = 1  // the seed of the page's first grid
+)
+
+// testStyleWeights is a light TransformerNet, randomly initialised as PyTorch does, with
+// its last convolution scaled so that the output has a spread of about 60 around 128.
+func testStyleWeights() *models.Weights {
+	w := models.InitTransformerNet(models.LightTransformer, rand.New(rand.NewPCG(7, 11)))
+	for i := range w.Tensors {
+		t := &w.Tensors[i]
+		switch t.Name {
+		case "deconv3.conv2d.weight":
+			for j := range t.Data {
+				t.Data[j] *= 60
+			}
+		case "deconv3.conv2d.bias":
+			for j := range t.Data {
+				t.Data[j] = 128 + 10*t.Data[j]
+			}
+		}
+	}
+	w.Meta = models.Meta{Name: testStyle, License: "CC0-1.0", Source: "easel's browser tests",
+		Description: "Random weights scaled for testing."}
+	return w
+}
+
+// testFacesWeights is a small DCGAN generator whose weights have the spread that keeps
+// activations near unit size, so that its tanh output covers -1..1.
+func testFacesWeights() *models.Weights {
+	cfg := models.GeneratorConfig{NZ: 16, NGF: 8, NC: 3}
+	w := models.InitGenerator(cfg, rand.New(rand.NewPCG(3, 5)))
+	for i := range w.Tensors {
+		t := &w.Tensors[i]
+		if len(t.Shape) != 4 {
+			continue
+		}
+		// N(0, 0.02) to N(0, 1/√(cin·4)): a transposed convolution of stride 2 sums about
+		// cin·4 products per output. The last one's output, before tanh, gets a spread
+		// near 1.
+		scale := 1 / (0.02 * math.Sqrt(float64(t.Shape[0]*4)))
+		if t.Name == "main.12.weight" {
+			scale *= 6
+		}
+		for j := range t.Data {
+			t.Data[j] *= float32(scale)
+		}
+	}
+	w.Meta = models.Meta{Name: testFaces, License: "CC0-1.0", Source: "easel's browser tests",
+		Description: "Random weights scaled for testing."}
+	return w
+}
+
+// writeTestModels writes the test models into a new directory for --models.
+func writeTestModels(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	broken := testStyleWeights()
+	broken.Meta.Name = testBroken
+	for name, w := range map[string]*models.Weights{testStyle: testStyleWeights(), testFaces: testFacesWeights(), testBroken: broken} {
+		if err := models.WriteFile(filepath.Join(dir, name+".msgpack"), w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// nativeDevice opens the native (Vulkan) device for the rest of the test.
+func nativeDevice(t *testing.T) *gpu.Device {
+	t.Helper()
+	dev, err := gpu.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dev.Close)
+	t.Logf("native adapter: %s", dev.Adapter())
+	return dev
+}
+
+// nativeStylize runs the page's frame pipeline natively on an RGBA picture of sw×sh:
+// texture, resampling to w×h, the network, the blend by strength.
+func nativeStylize(t *testing.T, dev *gpu.Device, weights *models.Weights, rgba []byte, sw, sh, w, h int, strength float64) []byte {
+	t.Helper()
+	net, err := models.NewTransformerNet(dev, weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Release()
+	tex, err := dev.NewTexture(sw, sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tex.Release()
+	if err := tex.Write(rgba); err != nil {
+		t.Fatal(err)
+	}
+	weight, err := dev.FromData([]float32{float32(strength)}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer weight.Release()
+	b := dev.NewBatch()
+	defer b.Release()
+	one := [3]float64{1, 1, 1}
+	x := b.TextureToTensor(tex, h, w, one, [3]float64{})
+	defer x.Release()
+	plan, err := net.Record(b, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Release()
+	img := b.BlendToImage(x, plan.Output, weight, w)
+	defer img.Release()
+	if err := b.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	px, err := img.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return px
+}
+
+// nativeSample runs the generator natively on latent vectors z, as the page shows them.
+func nativeSample(t *testing.T, dev *gpu.Device, weights *models.Weights, zs [][]float32) []byte {
+	t.Helper()
+	gen, err := models.NewGenerator(dev, weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gen.Release()
+	plan, err := gen.Plan(len(zs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Release()
+	var flat []float32
+	for _, z := range zs {
+		flat = append(flat, z...)
+	}
+	if err := plan.Input.Write(flat); err != nil {
+		t.Fatal(err)
+	}
+	b := dev.NewBatch()
+	defer b.Release()
+	half := [3]float64{127.5, 127.5, 127.5}
+	img := b.TensorToImage(plan.Output, half, half)
+	defer img.Release()
+	if err := plan.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	px, err := img.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return px
+}
+
+// readPixels draws the element sel (a video, or a canvas with a 2D context) onto a 2D
+// canvas in the page and returns its RGBA bytes and size. Test-only: the page itself
+// never reads back. WebGPU canvases must be captured instead (see testHooks).
+func readPixels(ctx context.Context, sel string) ([]byte, int, int, error) {
+	type result struct {
+		W, H int
+		Data []int
+	}
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[result](fmt.Sprintf(`(() => {
+		const src = document.querySelector(%q);
+		const w = src.videoWidth || src.width, h = src.videoHeight || src.height;
+		const c = document.createElement("canvas");
+		c.width = w;
+		c.height = h;
+		const g = c.getContext("2d");
+		g.drawImage(src, 0, 0);
+		return {W: w, H: h, Data: Array.from(g.getImageData(0, 0, w, h).data)};
+	})()`, sel)))
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("read %s: %w", sel, err)
+	}
+	px := make([]byte, len(r.Data))
+	for i, v := range r.Data {
+		px[i] = byte(v)
+	}
+	return px, r.W, r.H, nil
+}
+
+// pixelDiff compares RGB (not alpha) of two RGBA pictures: the largest and the mean
+// absolute difference, and the share of values more than 8 apart.
+func pixelDiff(got, want []byte) (maxDiff int, mean, far float64) {
+	n, sum, farN := 0, 0, 0
+	for i := range want {
+		if i%4 == 3 {
+			continue
+		}
+		d := int(got[i]) - int(want[i])
+		d = max(d, -d)
+		maxDiff = max(maxDiff, d)
+		sum += d
+		if d > 8 {
+			farN++
+		}
+		n++
+	}
+	return maxDiff, float64(sum) / float64(n), float64(farN) / float64(n)
+}
+
+// spread is the standard deviation of the RGB values of a picture: near 0 for a flat one.
+func spread(px []byte) float64 {
+	var s, s2, n float64
+	for i, v := range px {
+		if i%4 != 3 {
+			s += float64(v)
+			s2 += float64(v) * float64(v)
+			n++
+		}
+	}
+	return math.Sqrt(s2/n - (s/n)*(s/n))
+}
+
+// pollStats waits until cond holds for window.easel.stats(), checking every 100 ms.
+func pollStats(ctx context.Context, cond string) (map[string]any, error) {
+	return chromedp.Run(ctx, chromedp.PollFunction[map[string]any](`() => {
+		const s = window.easel && window.easel.stats();
+		return s && (`+cond+`) && s;
+	}`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(0)))
+}
+
+// setControl sets a form control's value and fires its input and change events, as a
+// user's choice does.
+func setControl(ctx context.Context, sel, value string) error {
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q);
+		el.value = %q;
+		el.dispatchEvent(new Event("input", {bubbles: true}));
+		el.dispatchEvent(new Event("change", {bubbles: true}));
+		return el.value === %q;
+	})()`, sel, value, value)))
+	return err
+}
+
+// statusText returns #status's text and class.
+func statusText(ctx context.Context) (string, string, error) {
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.getElementById("status").textContent, document.getElementById("status").className]`))
+	if err != nil {
+		return "", "", err
+	}
+	return r[0], r[1], nil
+}
+
+// waitStatusMatching waits up to a minute until #status contains every one of want.
+func waitStatusMatching(t *testing.T, ctx context.Context, want ...string) string {
+	t.Helper()
+	var conds []string
+	for _, w := range want {
+		conds = append(conds, fmt.Sprintf("s.includes(%q)", w))
+	}
+	s, err := chromedp.Run(ctx, chromedp.PollFunction[string](`() => {
+		const s = document.getElementById("status").textContent;
+		return (`+strings.Join(conds, " && ")+`) && s;
+	}`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil {
+		got, _, _ := statusText(ctx)
+		t.Fatalf("wait for #status to say %q: %v; it says %q", want, err, got)
+	}
+	return s
+}
+
+// checkWebcam starts the fake camera (the test card) with the test style at 64×48 and
+// strength 0.75: frames must appear on #output, with no buffer allocated after the first,
+// and the canvas must show what the same pipeline gives natively on the same frame.
+func checkWebcam(t *testing.T, ctx context.Context, dev *gpu.Device) {
+	for sel, v := range map[string]string{"#style": testStyle, "#resolution": fmt.Sprint(testWidth),
+		"#strength": fmt.Sprint(testStrength * 100)} {
+		if err := setControl(ctx, sel, v); err != nil {
+			t.Fatalf("set %s to %s: %v", sel, v, err)
+		}
+	}
+	start := time.Now()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#camera"))); err != nil {
+		t.Fatalf("click #camera: %v", err)
+	}
+	first, err := pollStats(ctx, "s.frames >= 2")
+	if err != nil {
+		t.Fatalf("wait for frames: %v", err)
+	}
+	t.Logf("2 frames after %v: %v", time.Since(start).Round(time.Millisecond), first)
+	later, err := pollStats(ctx, fmt.Sprintf("s.frames >= %v", first["frames"].(float64)+3))
+	if err != nil {
+		t.Fatalf("wait for more frames: %v", err)
+	}
+	t.Logf("stats: %v", later)
+	if later["size"] != fmt.Sprintf("%d×%d", testCardW, testCardH) || later["model"] != testStyle {
+		t.Errorf("frames are %v of %v, want %d×%d of %s", later["size"], later["model"], testCardW, testCardH, testStyle)
+	}
+	if first["liveBuffers"] != later["liveBuffers"] {
+		t.Errorf("GPU buffers in use went from %v to %v between frames: frames allocate", first["liveBuffers"], later["liveBuffers"])
+	}
+	status := waitStatusMatching(t, ctx, "Camera on", testStyle)
+	t.Logf("#status: %s", status)
+
+	// The test card as the browser decoded it, and what the page showed of it.
+	frame, fw, fh, err := readPixels(ctx, "#camera-video")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm, wait := captureCanvases(ctx, "#output")
+	if err := arm(); err != nil {
+		t.Fatal(err)
+	}
+	shown, err := wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, sh := testCardW, testCardH
+	if len(shown[0]) != 4*sw*sh {
+		t.Fatalf("#output holds %d bytes, want %d×%d RGBA", len(shown[0]), sw, sh)
+	}
+	if fw != testCardW || fh != testCardH || sw != testCardW || sh != testCardH {
+		t.Fatalf("camera frame %d×%d, #output %d×%d; want both %d×%d", fw, fh, sw, sh, testCardW, testCardH)
+	}
+	want := nativeStylize(t, dev, testStyleWeights(), frame, fw, fh, testCardW, testCardH, testStrength)
+	maxDiff, mean, far := pixelDiff(shown[0], want)
+	t.Logf("#output vs native: max |diff| %d, mean %.2f, %.2f%% of values more than 8 apart; spread of #output %.1f",
+		maxDiff, mean, 100*far, spread(shown[0]))
+	if mean > 1 || far > 0.005 {
+		t.Errorf("#output differs from the native stylization of the same frame: mean |diff| %.2f, %.2f%% of values more than 8 apart", mean, 100*far)
+	}
+	if s := spread(shown[0]); s < 20 {
+		t.Errorf("#output is nearly flat (spread %.1f): the test style should give a varied picture", s)
+	}
+	// Save snapshot's picture is the engine's copy of the same frame.
+	type snap struct {
+		Width, Height int
+		Data          []int
+	}
+	shot, err := chromedp.Run(ctx, chromedp.Evaluate[snap](`easel.snapshot(document.getElementById("output")).then(
+		(s) => ({Width: s.width, Height: s.height, Data: Array.from(s.data)}))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("easel.snapshot: %v", err)
+	}
+	shotPx := make([]byte, len(shot.Data))
+	for i, v := range shot.Data {
+		shotPx[i] = byte(v)
+	}
+	if shot.Width != sw || shot.Height != sh || !bytes.Equal(shotPx, want) {
+		t.Errorf("easel.snapshot gives %d×%d pixels, not the %d×%d frame shown", shot.Width, shot.Height, sw, sh)
+	}
+	saveRGBA(t, "webcam-frame.png", frame, fw, fh)
+	saveRGBA(t, "webcam-output.png", shown[0], sw, sh)
+	saveRGBA(t, "webcam-native.png", want, sw, sh)
+}
+
+// saveRGBA saves an RGBA picture as a PNG test artifact.
+func saveRGBA(t *testing.T, name string, px []byte, w, h int) {
+	t.Helper()
+	im := &image.RGBA{Pix: px, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, im); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("saved %s", browsertest.SaveArtifact(t, name, buf.Bytes()))
+}
+
+// captureCanvases returns arm, which has testHooks copy the WebGPU canvases sels after
+// the next submit, and wait, which waits for that and returns their RGBA bytes.
+func captureCanvases(ctx context.Context, sels ...string) (arm func() error, wait func() ([][]byte, error)) {
+	listJSON, _ := json.Marshal(sels) // strings always marshal
+	list := string(listJSON)
+	arm = func() error {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.testCaptured = {}; window.testCapture = `+list+`; true`))
+		return err
+	}
+	wait = func() ([][]byte, error) { return waitCaptured(ctx, list) }
+	return arm, wait
+}
+
+func waitCaptured(ctx context.Context, list string) ([][]byte, error) {
+	got, err := chromedp.Run(ctx, chromedp.PollFunction[[][]int](`() => {
+		const sels = `+list+`;
+		if (!sels.every((s) => window.testCaptured[s])) return false;
+		window.testCapture = [];
+		return sels.map((s) => Array.from(window.testCaptured[s]));
+	}`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0)))
+	if err != nil {
+		return nil, fmt.Errorf("capture %s: %w", list, err)
+	}
+	out := make([][]byte, len(got))
+	for i, vs := range got {
+		out[i] = make([]byte, len(vs))
+		for j, v := range vs {
+			out[i][j] = byte(v)
+		}
+	}
+	return out, nil
+}
+
+// checkDeviceLost destroys the page's GPUDevice while the camera runs: #status must say
+// that the device was lost and recreated, and frames must come again.
+func checkDeviceLost(t *testing.T, ctx context.Context) {
+	before, err := pollStats(ctx, "true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.testDevices.at(-1).destroy(); window.testDevices.length`)); err != nil {
+		t.Fatalf("destroy the device: %v", err)
+	}
+	start := time.Now()
+	status := waitStatusMatching(t, ctx, "GPU device was lost", "recreated")
+	after, err := pollStats(ctx, fmt.Sprintf("s.deviceLosses === 1 && s.frames >= %v", before["frames"].(float64)+3))
+	if err != nil {
+		t.Fatalf("wait for frames after the loss: %v", err)
+	}
+	t.Logf("frames again %v after the loss: %v; #status: %s", time.Since(start).Round(time.Millisecond), after, status)
+	if _, class, err := statusText(ctx); err != nil || class != "warning" {
+		t.Errorf("#status has class %q (%v), want \"warning\"", class, err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.testDevices.length`)); err != nil || n != 2 {
+		t.Errorf("the page has made %d devices (%v), want 2", n, err)
+	}
+}
+
+// checkFaces draws the page's face grid with the test generator, then an interpolation
+// and a latent sum, and compares each canvas with the native generator on the same latent
+// vectors.
+func checkFaces(t *testing.T, ctx context.Context, dev *gpu.Device) {
+	weights := testFacesWeights()
+	nz := weights.Config["nz"].(int)
+	zs := models.RandomLatents(faceGrid, nz, faceSeed)
+	var grid []string
+	for i := range faceGrid {
+		grid = append(grid, fmt.Sprintf("#face-grid .tile:nth-child(%d) canvas", i+1))
+	}
+	// Choosing the generator draws the grid.
+	compare := func(what string, sels []string, trigger func() error, zs [][]float32) {
+		t.Helper()
+		start := time.Now()
+		arm, wait := captureCanvases(ctx, sels...)
+		if err := arm(); err != nil {
+			t.Fatal(err)
+		}
+		if err := trigger(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		shown, err := wait()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%s: %d faces in %v", what, len(sels), time.Since(start).Round(time.Millisecond))
+		want := nativeSample(t, dev, weights, zs)
+		const face = 4 * models.DCGANSize * models.DCGANSize
+		var all []byte
+		for i, px := range shown {
+			maxDiff, mean, far := pixelDiff(px, want[i*face:(i+1)*face])
+			if mean > 1 || far > 0.005 {
+				t.Errorf("%s: face %d differs from the native generator's: max |diff| %d, mean %.2f, %.2f%% more than 8 apart",
+					what, i+1, maxDiff, mean, 100*far)
+			}
+			if s := spread(px); s < 20 {
+				t.Errorf("%s: face %d is nearly flat (spread %.1f)", what, i+1, s)
+			}
+			all = append(all, px...)
+		}
+		saveRGBA(t, "faces-"+what+".png", all, models.DCGANSize, models.DCGANSize*len(shown))
+	}
+	click := func(sels ...string) error {
+		for _, sel := range sels {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+				return fmt.Errorf("click %s: %w", sel, err)
+			}
+		}
+		return nil
+	}
+	compare("grid", grid, func() error { return setControl(ctx, "#face-model", testFaces) }, zs)
+
+	// Faces 1 and 2 as the ends of the interpolation.
+	var path [][]float32
+	for k := range 8 {
+		z, err := models.Slerp(zs[0], zs[1], float64(k)/7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path = append(path, z)
+	}
+	var steps []string
+	for i := range 8 {
+		steps = append(steps, fmt.Sprintf("#interp-row canvas:nth-child(%d)", i+1))
+	}
+	compare("interpolation", steps, func() error { return click(grid[0], grid[1], "#interpolate") }, path)
+
+	// Face 6 + mean(faces 3, 4) - face 5.
+	sum, err := models.LatentArithmetic(zs[5], [][]float32{zs[2], zs[3]}, [][]float32{zs[4]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode := func(m string) string { return fmt.Sprintf(`input[name="face-mode"][value=%q]`, m) }
+	compare("arithmetic", []string{"#arith-output"}, func() error {
+		return click(mode("with"), grid[2], grid[3], mode("without"), grid[4], mode("target"), grid[5], "#arithmetic")
+	}, [][]float32{sum})
+}
+
+// testBroken is served with a valid file, which corruptingProxy corrupts on the way.
+const testBroken = "test-broken"
+
+// corruptingProxy forwards to upstream but flips bytes in the middle of testBroken's
+// weights, as a bad disk or network would, and returns its URL.
+func corruptingProxy(t *testing.T, upstream string) string {
+	t.Helper()
+	target, err := url.Parse(upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/"+testBroken+".msgpack") {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		resp, err := http.Get(upstream + strings.TrimPrefix(r.URL.Path, "/"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		for i := len(body) / 2; i < len(body)/2+64 && i < len(body); i++ {
+			body[i] ^= 0x5a
+		}
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/"
+}
+
+// checkCorruptWeights chooses the style whose weights arrive corrupt: #status must name
+// the model and say that its weights are corrupt, and the camera must stop.
+func checkCorruptWeights(t *testing.T, ctx context.Context) {
+	if err := setControl(ctx, "#style", testBroken); err != nil {
+		t.Fatal(err)
+	}
+	// The camera starts, then stops as the weights fail: click, not setCamera.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#camera"))); err != nil {
+		t.Fatal(err)
+	}
+	status := waitStatusMatching(t, ctx, "model "+testBroken, "corrupt")
+	t.Logf("#status: %s", status)
+	if _, class, err := statusText(ctx); err != nil || class != "error" {
+		t.Errorf("#status has class %q (%v), want \"error\"", class, err)
+	}
+	if label, err := chromedp.Run(ctx, chromedp.PollFunction[string](`() => {
+		const s = document.getElementById("camera").textContent;
+		return s === "Start camera" && s;
+	}`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Errorf("the camera is still on after the weights failed (#camera says %q, %v)", label, err)
+	}
+}
+
+// checkNoCamera opens the page in a browser with WebGPU but without a camera (none), or
+// with one that the page may not use (denied): #status must say why the camera did not
+// start.
+func checkNoCamera(t *testing.T, url, camera string) {
+	for _, c := range []struct {
+		name, want string
+		flags      []chromedp.ExecAllocatorOption
+	}{
+		{"none", "No camera was found", nil},
+		// A camera, but not granted by a flag, and denied in the settings.
+		{"denied", "Camera access was denied", browsertest.FakeCamera(camera, false)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(browsertest.Start(t, true, c.flags...), browsertest.Timeout(t, time.Minute))
+			defer cancel()
+			deny := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+				_, err := chromedp.Call(ctx, browser.SetPermission, browser.SetPermissionParams{
+					Permission: &browser.PermissionDescriptor{Name: "camera"}, Setting: browser.PermissionSettingDenied,
+					Origin: strings.TrimSuffix(url, "/")})
+				return err
+			})
+			if err := chromedp.Do(ctx, emulatePhone, deny, chromedp.Navigate(url)); err != nil {
+				t.Fatalf("open %s: %v", url, err)
+			}
+			waitStatusMatching(t, ctx, "GPU ready")
+			if err := chromedp.Do(ctx, chromedp.WaitEnabled(chromedp.CSS("#camera")), chromedp.Click(chromedp.CSS("#camera"))); err != nil {
+				t.Fatal(err)
+			}
+			status := waitStatusMatching(t, ctx, c.want)
+			t.Logf("#status: %s", status)
+			if _, class, err := statusText(ctx); err != nil || class != "error" {
+				t.Errorf("#status has class %q (%v), want \"error\"", class, err)
+			}
+			checkFitsPhone(t, ctx)
+			screenshot(t, ctx, "serve-camera-"+c.name+"-phone.png")
+		})
+	}
+}
+
+// checkPicture opens the test card as a PNG file in the Image section at 64 px wide: the
+// canvas must show what the same pipeline gives natively on the same pixels.
+func checkPicture(t *testing.T, ctx context.Context, dev *gpu.Device) {
+	card := testCard()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, card); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "testcard.png")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for sel, v := range map[string]string{"#style": testStyle, "#strength": fmt.Sprint(testStrength * 100),
+		"#image-size": fmt.Sprint(testWidth)} {
+		if err := setControl(ctx, sel, v); err != nil {
+			t.Fatalf("set %s to %s: %v", sel, v, err)
+		}
+	}
+	arm, wait := captureCanvases(ctx, "#image-output")
+	if err := arm(); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#image-file"), []string{file})); err != nil {
+		t.Fatalf("pick %s: %v", file, err)
+	}
+	shown, err := wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := waitStatusMatching(t, ctx, "Stylized testcard.png with "+testStyle)
+	t.Logf("#status: %s", status)
+	want := nativeStylize(t, dev, testStyleWeights(), card.Pix, testCardW, testCardH, testCardW, testCardH, testStrength)
+	maxDiff, mean, far := pixelDiff(shown[0], want)
+	t.Logf("#image-output vs native: max |diff| %d, mean %.2f, %.2f%% of values more than 8 apart", maxDiff, mean, 100*far)
+	if len(shown[0]) != len(want) || mean > 1 || far > 0.005 {
+		t.Errorf("#image-output (%d bytes) differs from the native stylization of the picture (%d bytes): mean |diff| %.2f",
+			len(shown[0]), len(want), mean)
+	}
+}

@@ -1,0 +1,323 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"easel/gpu"
+	"easel/models"
+)
+
+// engine owns the GPU device and everything on it: the loaded models, the canvases and
+// the recorded frame pipelines. One goroutine (run) does all its GPU work, in the order
+// the requests came: compiling kernels, reading results back and waiting for the GPU
+// block on JS promises, which must not happen inside a JS callback. The JS API only
+// queues requests and hands back promises.
+type engine struct {
+	ctx  context.Context
+	reqs chan request
+
+	dev      *gpu.Device
+	models   map[int]*model
+	nextID   int
+	canvases []*canvasSlot
+	styles   []*stylePipe
+
+	mu    sync.Mutex // guards what stats reads from JS callbacks
+	stats frameStats
+}
+
+// request is one call of the JS API, run on the engine's goroutine.
+type request struct {
+	run     func() (any, error)
+	resolve func(any)
+	reject  func(error)
+}
+
+func newEngine(ctx context.Context) *engine {
+	return &engine{ctx: ctx, reqs: make(chan request, 16), models: map[int]*model{}}
+}
+
+// async queues run and returns a promise of its result. It is safe in a JS callback:
+// the send happens on a new goroutine, so the callback never blocks.
+func (e *engine) async(run func() (any, error)) js.Value {
+	p, resolve, reject := newPromise()
+	r := request{run: run, resolve: resolve, reject: reject}
+	go func() { e.reqs <- r }()
+	return p
+}
+
+// run opens the device, then serves requests until the page goes.
+func (e *engine) run(ready func(error)) {
+	dev, err := gpu.Open(e.ctx)
+	e.dev = dev
+	ready(err)
+	for r := range e.reqs {
+		if e.dev == nil {
+			r.reject(errors.New("no WebGPU device"))
+			continue
+		}
+		v, err := safeRun(r.run)
+		if errors.Is(err, gpu.ErrDeviceLost) {
+			// Recreate the device, then try once more: the request itself was fine.
+			if rerr := e.recoverDevice(err); rerr != nil {
+				err = rerr
+			} else {
+				v, err = safeRun(r.run)
+			}
+		}
+		if err != nil {
+			r.reject(err)
+		} else {
+			r.resolve(v)
+		}
+	}
+}
+
+// safeRun runs a request, turning a panic (a JS exception, an argument of the wrong type)
+// into its error, so that one bad call does not end the program.
+func safeRun(run func() (any, error)) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	return run()
+}
+
+// recoverDevice replaces a lost device: a new one, the models' weights uploaded again
+// from memory; pipelines and canvases are rebuilt as they are next used.
+func (e *engine) recoverDevice(cause error) error {
+	setStatus(fmt.Sprintf("%v. Recreating the GPU device…", cause), "error")
+	e.dropPipelines()
+	for _, m := range e.models {
+		m.releaseGPU()
+	}
+	e.dev.Close()
+	e.dev = nil
+	dev, err := gpu.Open(e.ctx)
+	if err != nil {
+		err = fmt.Errorf("%v, and a new GPU device could not be made: %w; reload the page", cause, err)
+		setStatus(err.Error(), "error")
+		return err
+	}
+	e.dev = dev
+	for _, m := range e.models {
+		if err := m.upload(dev); err != nil {
+			err = fmt.Errorf("%v; after recreating the device: %w", cause, err)
+			setStatus(err.Error(), "error")
+			return err
+		}
+	}
+	e.mu.Lock()
+	e.stats.deviceLosses++
+	e.mu.Unlock()
+	why := cause.Error()
+	if lost := (*gpu.DeviceLostError)(nil); errors.As(cause, &lost) {
+		why = lost.Reason + ": " + lost.Message
+	}
+	reloaded := fmt.Sprintf("its %d loaded models", len(e.models))
+	if len(e.models) == 1 {
+		reloaded = "its loaded model"
+	}
+	setStatus(fmt.Sprintf("The GPU device was lost (%s). Easel recreated the device, its pipelines and %s, "+
+		"and runs again on %s.", why, reloaded, dev.Adapter()), "warning")
+	return nil
+}
+
+// dropPipelines releases every recorded pipeline and gives the canvases back.
+func (e *engine) dropPipelines() {
+	for _, p := range e.styles {
+		p.release()
+	}
+	for _, c := range e.canvases {
+		c.c.Release()
+	}
+	e.styles, e.canvases = nil, nil
+}
+
+// model is one loaded weights file: kept in memory, so that a new device can get it
+// again, and uploaded to the device as the network it is.
+type model struct {
+	id   int
+	name string
+	w    *models.Weights
+	net  *models.TransformerNet // arch transformer-net(-light)
+	gen  *models.Generator      // arch dcgan-g
+}
+
+func (m *model) upload(dev *gpu.Device) error {
+	var err error
+	switch m.w.Arch {
+	case models.ArchTransformerNet, models.ArchTransformerNetLight:
+		m.net, err = models.NewTransformerNet(dev, m.w)
+	case models.ArchDCGANGenerator:
+		m.gen, err = models.NewGenerator(dev, m.w)
+	default:
+		err = fmt.Errorf("it is a %s network; the page runs %s, %s and %s", m.w.Arch,
+			models.ArchTransformerNet, models.ArchTransformerNetLight, models.ArchDCGANGenerator)
+	}
+	if err != nil {
+		return fmt.Errorf("model %s: %w", m.name, err)
+	}
+	return nil
+}
+
+func (m *model) releaseGPU() {
+	if m.net != nil {
+		m.net.Release()
+	}
+	if m.gen != nil {
+		m.gen.Release()
+	}
+	m.net, m.gen = nil, nil
+}
+
+// loadModel fetches a weights file, checks it against the SHA-256 the index states (when
+// it states one), decodes and uploads it.
+func (e *engine) loadModel(name, url, sum string) (any, error) {
+	data, err := fetchBytes(url)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: weights failed to load: %w", name, err)
+	}
+	if sum != "" {
+		got := sha256.Sum256(data)
+		if h := hex.EncodeToString(got[:]); h != strings.ToLower(sum) {
+			return nil, fmt.Errorf("model %s: the weights are corrupt: their SHA-256 is %s…, the index says %s…", name, h[:12], sum[:min(12, len(sum))])
+		}
+	}
+	w, err := models.Decode(bytes.NewReader(data), models.DefaultLimit)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: the weights are corrupt: %w", name, err)
+	}
+	m := &model{id: e.nextID + 1, name: name, w: w}
+	if err := m.upload(e.dev); err != nil {
+		return nil, err
+	}
+	e.nextID++
+	e.models[m.id] = m
+	info := map[string]any{"id": m.id, "name": name, "arch": w.Arch, "trained": w.Meta.Trained, "description": w.Meta.Description}
+	if m.gen != nil {
+		info["nz"] = m.gen.Config.NZ
+	}
+	return info, nil
+}
+
+func (e *engine) model(id int) (*model, error) {
+	m, ok := e.models[id]
+	if !ok {
+		return nil, fmt.Errorf("no model %d is loaded", id)
+	}
+	return m, nil
+}
+
+// releaseModel frees a model and the pipelines that use it.
+func (e *engine) releaseModel(id int) error {
+	m, err := e.model(id)
+	if err != nil {
+		return err
+	}
+	kept := e.styles[:0]
+	for _, p := range e.styles {
+		if p.model == m {
+			p.release()
+		} else {
+			kept = append(kept, p)
+		}
+	}
+	e.styles = kept
+	m.releaseGPU()
+	delete(e.models, id)
+	return nil
+}
+
+// canvasSlot is a page canvas taken over by the current device.
+type canvasSlot struct {
+	el js.Value
+	c  *gpu.Canvas
+}
+
+// canvas returns el as a gpu.Canvas of w×h pixels, taking it over on first use.
+func (e *engine) canvas(el js.Value, w, h int) (*gpu.Canvas, error) {
+	if el.Type() != js.TypeObject || el.Get("getContext").Type() != js.TypeFunction {
+		return nil, errors.New("the target is not a canvas")
+	}
+	for _, s := range e.canvases {
+		if s.el.Equal(el) {
+			if s.c.W() != w || s.c.H() != h {
+				if err := s.c.Resize(w, h); err != nil {
+					return nil, err
+				}
+			}
+			return s.c, nil
+		}
+	}
+	c, err := e.dev.NewCanvas(el, w, h)
+	if err != nil {
+		return nil, err
+	}
+	e.canvases = append(e.canvases, &canvasSlot{el: el, c: c})
+	return c, nil
+}
+
+// frameStats are the live video's numbers for window.easel.stats().
+type frameStats struct {
+	frames       int
+	lastMs       float64
+	recent       []time.Time // completion times of the last frames
+	size         string
+	model        string
+	deviceLosses int
+}
+
+func (e *engine) countFrame(d time.Duration, w, h int, model string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := &e.stats
+	now, size := time.Now(), fmt.Sprintf("%d×%d", w, h)
+	// The rate is of the current stream: a new model or size, or a pause (the camera off
+	// for a while), starts it again.
+	if n := len(s.recent); n > 0 && (size != s.size || model != s.model || now.Sub(s.recent[n-1]) > 2*d+time.Second) {
+		s.recent = s.recent[:0]
+	}
+	s.frames++
+	s.lastMs = float64(d.Microseconds()) / 1000
+	s.recent = append(s.recent, now)
+	if len(s.recent) > 30 {
+		s.recent = s.recent[1:]
+	}
+	s.size, s.model = size, model
+}
+
+// statsValue is window.easel.stats(): frames of the live video so far, frames per second
+// over the last ones (0 once the stream has paused), the last frame's milliseconds from
+// copying the video to the GPU finishing, and the adapter; besides, the frame size, the
+// model, the GPU buffers in use (constant from frame to frame) and device losses.
+func (e *engine) statsValue(adapter string) map[string]any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := &e.stats
+	fps := 0.0
+	last := time.Duration(s.lastMs * float64(time.Millisecond))
+	if n := len(s.recent); n >= 2 && time.Since(s.recent[n-1]) < 2*last+time.Second {
+		if span := s.recent[n-1].Sub(s.recent[0]).Seconds(); span > 0 {
+			fps = float64(n-1) / span
+		}
+	}
+	live := 0
+	if e.dev != nil {
+		live = e.dev.LiveBuffers()
+	}
+	return map[string]any{"frames": s.frames, "fps": fps, "lastFrameMs": s.lastMs, "adapter": adapter,
+		"size": s.size, "model": s.model, "liveBuffers": live, "deviceLosses": s.deviceLosses}
+}
