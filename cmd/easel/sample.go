@@ -5,7 +5,6 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"time"
@@ -55,12 +54,12 @@ NAME.msgpack in $%s. The embedded default is an untrained placeholder.`, maxSamp
 	return cmd
 }
 
-// latent draws n latent vectors of nz values from N(0,1), deterministically for a seed.
+// latent draws n latent vectors flattened as [n, nz]: the same z for a seed as the web
+// app's face sampler, which also uses models.RandomLatents.
 func latent(n, nz int, seed uint64) []float32 {
-	rng := rand.New(rand.NewPCG(seed, 0))
-	z := make([]float32, n*nz)
-	for i := range z {
-		z[i] = float32(rng.NormFloat64())
+	z := make([]float32, 0, n*nz)
+	for _, v := range models.RandomLatents(n, nz, seed) {
+		z = append(z, v...)
 	}
 	return z
 }
