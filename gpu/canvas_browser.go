@@ -140,7 +140,7 @@ func (d *Device) WaitDone(ctx context.Context) error {
 		return err
 	}
 	done := w.device.Get("queue").Call("onSubmittedWorkDone")
-	if _, err := await(js.Global().Get("Promise").Call("race", []any{done, w.device.Get("lost")})); err != nil {
+	if _, err := Await(js.Global().Get("Promise").Call("race", []any{done, w.device.Get("lost")})); err != nil {
 		return fmt.Errorf("gpu: wait for the GPU: %w", err)
 	}
 	return d.deviceError()

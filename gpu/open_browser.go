@@ -114,7 +114,7 @@ func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, js.Value, error)
 		dev.Release()
 		return nil, nil, js.Value{}, errors.New("gogpu did not call GPUAdapter.requestDevice; cannot watch the device for errors")
 	}
-	jsDevice, err := await(promise) // settled already: gogpu awaited the same promise
+	jsDevice, err := Await(promise) // settled already: gogpu awaited the same promise
 	if err != nil {
 		dev.Release()
 		return nil, nil, js.Value{}, err
@@ -251,8 +251,8 @@ func (d *Device) beginCompileCheck() error {
 
 func (d *Device) endCompileCheck() error {
 	w := d.web()
-	internal, ierr := await(w.device.Call("popErrorScope"))
-	validation, verr := await(w.device.Call("popErrorScope"))
+	internal, ierr := Await(w.device.Call("popErrorScope"))
+	validation, verr := Await(w.device.Call("popErrorScope"))
 	for _, e := range []error{ierr, verr} {
 		if e != nil {
 			return fmt.Errorf("popErrorScope: %w", e)
@@ -295,7 +295,7 @@ func (d *Device) settledDeviceError() error {
 		return err
 	}
 	w.device.Call("pushErrorScope", "validation")
-	if _, err := await(w.device.Call("popErrorScope")); err != nil {
+	if _, err := Await(w.device.Call("popErrorScope")); err != nil {
 		return fmt.Errorf("popErrorScope: %w", err)
 	}
 	return d.deviceError()
@@ -326,9 +326,10 @@ func jsString(v js.Value) string {
 	return v.String()
 }
 
-// await blocks the calling goroutine until promise settles. The JS event loop runs in the
-// meantime: Go's wasm scheduler returns to it whenever every goroutine is blocked.
-func await(promise js.Value) (js.Value, error) {
+// Await blocks the calling goroutine until promise settles. The JS event loop runs in the
+// meantime: Go's wasm scheduler returns to it whenever every goroutine is blocked. It must
+// not run inside a JS callback.
+func Await(promise js.Value) (js.Value, error) {
 	type settled struct {
 		v   js.Value
 		err error

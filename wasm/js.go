@@ -4,42 +4,12 @@ package main
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"syscall/js"
-)
 
-// await blocks the calling goroutine until promise settles; the JS event loop runs in
-// the meantime. It must not run inside a JS callback.
-func await(promise js.Value) (js.Value, error) {
-	type settled struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan settled, 1)
-	onOK := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		v := js.Undefined()
-		if len(args) > 0 {
-			v = args[0]
-		}
-		ch <- settled{v: v}
-		return nil
-	})
-	defer onOK.Release()
-	onFail := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		msg := "rejected"
-		if len(args) > 0 {
-			msg = jsText(args[0])
-		}
-		ch <- settled{err: errors.New(msg)}
-		return nil
-	})
-	defer onFail.Release()
-	promise.Call("then", onOK, onFail)
-	s := <-ch
-	return s.v, s.err
-}
+	"easel/gpu"
+)
 
 // jsText is String(v): an Error's message with its name, anything else as JS prints it.
 func jsText(v js.Value) string {
@@ -66,14 +36,14 @@ func newPromise() (p js.Value, resolve func(any), reject func(error)) {
 
 // fetchBytes GETs url and returns the body.
 func fetchBytes(url string) ([]byte, error) {
-	resp, err := await(js.Global().Call("fetch", url))
+	resp, err := gpu.Await(js.Global().Call("fetch", url))
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %v", url, err)
 	}
 	if !resp.Get("ok").Bool() {
 		return nil, fmt.Errorf("fetch %s: HTTP %d %s", url, resp.Get("status").Int(), resp.Get("statusText").String())
 	}
-	buf, err := await(resp.Call("arrayBuffer"))
+	buf, err := gpu.Await(resp.Call("arrayBuffer"))
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %v", url, err)
 	}
