@@ -11,13 +11,13 @@
 #
 # PyTorch comes from Debian's python3-torch (apt-get install python3-torch), run by
 # /usr/bin/python3 (PYTHON overrides); without it only Easel's figures are printed.
-# SAMPLE=0 leaves the generator out.
+# SAMPLE=0 leaves the generator out, SIZES="" the TransformerNet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-3}
 runs=${RUNS:-10}
 threads=${TORCH_THREADS:-2}
-sizes=${SIZES:-256 512}
+sizes=${SIZES-256 512}
 sample=${SAMPLE:-64}
 py=${PYTHON:-/usr/bin/python3}
 
@@ -43,13 +43,19 @@ for r in $(seq "$rounds"); do
 		grep -m1 '^adapter:' "$out/one.txt" > "$out/adapter.txt"
 		echo "stylize-$s $(grep '^time:' "$out/one.txt") $(grep '^work:' "$out/one.txt")" >> "$out/easel.txt"
 	done
+	gen=()
 	if [ "$sample" -gt 0 ]; then
 		"$out/easel" bench sample --n "$sample" --runs "$runs" > "$out/one.txt" 2>&1 || { cat "$out/one.txt" >&2; exit 1; }
+		grep -m1 '^adapter:' "$out/one.txt" > "$out/adapter.txt"
 		echo "sample-$sample $(grep '^time:' "$out/one.txt") $(grep '^work:' "$out/one.txt")" >> "$out/easel.txt"
+		# PyTorch times a generator of the widths of the model easel ran (its model: line).
+		for k in nz ngf nc; do
+			gen+=("--$k" "$(grep -m1 '^model:' "$out/one.txt" | grep -o "$k=[0-9]*" | cut -d= -f2)")
+		done
 	fi
 	if [ -n "$torch" ]; then
 		"$py" scripts/torch_stylize_bench.py --threads "$threads" --repeats "$runs" --sizes "${sizes// /,}" \
-			--sample "$sample" >> "$out/torch.txt"
+			--sample "$sample" "${gen[@]}" >> "$out/torch.txt"
 	fi
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/head.txt"

@@ -3,8 +3,8 @@
 
 Prints one line per case: "torch <case> <median ms> <best ms> <GFLOP> <threads>".
 Cases: stylize-<N>: pytorch/examples fast_neural_style TransformerNet (standard widths) on a
-1x3xNxN image in 0..255; sample-<B>: pytorch/examples dcgan Generator (nz 100, ngf 64, nc 3)
-on a batch of B latent vectors. The architectures are those of
+1x3xNxN image in 0..255; sample-<B>: pytorch/examples dcgan Generator (--nz, --ngf, --nc:
+pass those of the model Easel times) on a batch of B latent vectors. The architectures are those of
 models/testdata/make_golden.py (copied from pytorch/examples). Models run in eval mode
 under torch.no_grad(); each case is warmed up, then timed per call, and the median reported.
 GFLOP counts 2·multiply-adds of the convolutions, as `easel bench` does.
@@ -67,6 +67,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--sizes", default="256,512", help="stylize image sides, comma-separated")
     ap.add_argument("--sample", type=int, default=0, help="also time the DCGAN generator on a batch of this size")
+    ap.add_argument("--nz", type=int, default=100)
+    ap.add_argument("--ngf", type=int, default=64)
+    ap.add_argument("--nc", type=int, default=3)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -74,7 +77,7 @@ def main():
     for s in (int(v) for v in args.sizes.split(",") if v):
         bench(f"stylize-{s}", net, torch.rand(1, 3, s, s) * 255, args.repeats, args.warmup)
     if args.sample > 0:
-        bench(f"sample-{args.sample}", Generator(100, 64, 3), torch.randn(args.sample, 100, 1, 1),
+        bench(f"sample-{args.sample}", Generator(args.nz, args.ngf, args.nc), torch.randn(args.sample, args.nz, 1, 1),
               args.repeats, args.warmup)
 
 
