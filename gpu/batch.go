@@ -115,10 +115,12 @@ func (b *Batch) entry(i int, a binding) (wgpu.BindGroupEntry, error) {
 	case a.kind == bindUniform && (a.offset%b.d.uniformAlign != 0 || size > b.d.maxUniform || size%16 != 0):
 		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: uniform window [%d, +%d) of %v is not %d-byte aligned, "+
 			"over %d bytes or not a whole number of vec4", i, a.offset, size, a.t, b.d.uniformAlign, b.d.maxUniform)
-	case a.kind != bindUniform && a.offset%b.d.storageAlign != 0:
-		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: storage window offset %d of %v is not %d-byte aligned", i, a.offset, a.t, b.d.storageAlign)
+	case a.kind == bindUniform && a.t.off%b.d.uniformAlign != 0:
+		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: %v starts at byte %d of its arena, not %d-byte aligned for a uniform", i, a.t, a.t.off, b.d.uniformAlign)
+	case a.kind != bindUniform && (a.t.off+a.offset)%b.d.storageAlign != 0:
+		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: storage window offset %d of %v is not %d-byte aligned", i, a.t.off+a.offset, a.t, b.d.storageAlign)
 	}
-	return wgpu.BindGroupEntry{Binding: uint32(i), Buffer: a.t.buf, Offset: a.offset, Size: size}, nil
+	return wgpu.BindGroupEntry{Binding: uint32(i), Buffer: a.t.buf, Offset: a.t.off + a.offset, Size: size}, nil
 }
 
 // launch compiles (once) and records one dispatch of entry in file.
@@ -191,7 +193,7 @@ func (b *Batch) Submit() error {
 			return err
 		}
 		enc.CopyBufferToTexture(c.src.t.buf, dst, []wgpu.BufferTextureCopy{{
-			BufferLayout: wgpu.ImageDataLayout{Offset: c.offset, BytesPerRow: uint32(c.bytesPerRow), RowsPerImage: uint32(c.h)},
+			BufferLayout: wgpu.ImageDataLayout{Offset: c.src.t.off + c.offset, BytesPerRow: uint32(c.bytesPerRow), RowsPerImage: uint32(c.h)},
 			TextureBase: wgpu.ImageCopyTexture{Texture: dst, Origin: wgpu.Origin3D{X: uint32(c.x), Y: uint32(c.y)},
 				Aspect: gputypes.TextureAspectAll},
 			Size: wgpu.Extent3D{Width: uint32(c.w), Height: uint32(c.h), DepthOrArrayLayers: 1},

@@ -57,7 +57,7 @@ func (im *Image) Read(ctx context.Context) ([]byte, error) {
 	if im.t.freed {
 		return nil, fmt.Errorf("gpu: read of released %v", im)
 	}
-	return im.t.d.readBuffer(ctx, im.t.buf, 4*uint64(im.Pixels()))
+	return im.t.d.readBuffer(ctx, im.t.buf, im.t.off, 4*uint64(im.Pixels()))
 }
 
 // Release returns the image's buffer to the device pool.

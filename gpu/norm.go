@@ -351,8 +351,8 @@ func (b *Batch) BatchNormTrain(x, gamma, beta, runMean, runVar *Tensor, momentum
 		b.Fail(fmt.Errorf("%s: input %v has one value per channel, want more than one", op, x.shape))
 		return nil
 	}
-	if runMean.buf == runVar.buf {
-		b.Fail(fmt.Errorf("%s: running mean and running var share one buffer", op))
+	if overlaps(runMean, runVar) {
+		b.Fail(fmt.Errorf("%s: running mean and running var overlap", op))
 		return nil
 	}
 	st := b.groupStats(op, x, c, n, hw, c*hw)

@@ -16,6 +16,7 @@ const MaxElements = 1 << 28
 type Tensor struct {
 	d     *Device
 	buf   *wgpu.Buffer
+	off   uint64 // bytes from the buffer's start: a view into an arena starts further in
 	shape []int
 	view  bool // shares another tensor's buffer; Release does not free it
 	freed bool
@@ -111,7 +112,7 @@ func (t *Tensor) Write(data []float32) error {
 	if len(data) != t.Len() {
 		return fmt.Errorf("gpu: write of %d values into %v (%d elements)", len(data), t, t.Len())
 	}
-	return t.d.queue.WriteBuffer(t.buf, 0, float32Bytes(data))
+	return t.d.queue.WriteBuffer(t.buf, t.off, float32Bytes(data))
 }
 
 // Release returns the tensor's buffer to the device pool. Views release nothing.
@@ -134,7 +135,7 @@ func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
 	if numel(shape) != t.Len() {
 		return nil, fmt.Errorf("gpu: reshape %v to %v changes the element count", t.shape, shape)
 	}
-	return &Tensor{d: t.d, buf: t.buf, shape: append([]int(nil), shape...), view: true}, nil
+	return &Tensor{d: t.d, buf: t.buf, off: t.off, shape: append([]int(nil), shape...), view: true}, nil
 }
 
 // Read copies the tensor back to host memory, waiting for all submitted work.
@@ -142,7 +143,7 @@ func (t *Tensor) Read(ctx context.Context) ([]float32, error) {
 	if t.freed {
 		return nil, fmt.Errorf("gpu: read of released %v", t)
 	}
-	raw, err := t.d.readBuffer(ctx, t.buf, uint64(t.Len())*4)
+	raw, err := t.d.readBuffer(ctx, t.buf, t.off, uint64(t.Len())*4)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +162,8 @@ func float32Bytes(data []float32) []byte {
 	return b
 }
 
-// readBuffer copies size bytes of src into a pooled map-read buffer and maps it.
-func (d *Device) readBuffer(ctx context.Context, src *wgpu.Buffer, size uint64) ([]byte, error) {
+// readBuffer copies size bytes of src from offset into a pooled map-read buffer and maps it.
+func (d *Device) readBuffer(ctx context.Context, src *wgpu.Buffer, offset, size uint64) ([]byte, error) {
 	st, err := d.allocStaging(size)
 	if err != nil {
 		return nil, err
@@ -172,7 +173,7 @@ func (d *Device) readBuffer(ctx context.Context, src *wgpu.Buffer, size uint64) 
 	if err != nil {
 		return nil, fmt.Errorf("gpu: readback encoder: %w", err)
 	}
-	enc.CopyBufferToBuffer(src, 0, st, 0, size)
+	enc.CopyBufferToBuffer(src, offset, st, 0, size)
 	cb, err := enc.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("gpu: readback encoder: %w", err)
@@ -228,4 +229,51 @@ func (d *Device) releaseStaging(b *wgpu.Buffer) {
 		return
 	}
 	d.staging[b.Size()] = append(d.staging[b.Size()], b)
+}
+
+// overlaps reports whether a and b share any byte of one buffer.
+func overlaps(a, b *Tensor) bool {
+	if a.buf != b.buf {
+		return false
+	}
+	aEnd, bEnd := a.off+uint64(a.Len())*4, b.off+uint64(b.Len())*4
+	return a.off < bEnd && b.off < aEnd
+}
+
+// NewArena allocates one buffer holding a tensor of each shape and returns the whole
+// buffer as a flat tensor and each part as a view into it. Parts start at the device's
+// storage-offset alignment, so each binds on its own; the gaps between them are zeroed.
+// An optimizer updates every parameter of a network in one dispatch over the whole arena.
+// Releasing whole frees the parts; their own Release does nothing.
+func (d *Device) NewArena(shapes ...[]int) (whole *Tensor, parts []*Tensor, err error) {
+	if len(shapes) == 0 {
+		return nil, nil, fmt.Errorf("gpu: arena of no tensors")
+	}
+	align := d.storageAlign / 4
+	offs := make([]int, len(shapes))
+	total := 0
+	for i, s := range shapes {
+		if err := checkShape(s); err != nil {
+			return nil, nil, fmt.Errorf("gpu: arena tensor %d: %w", i, err)
+		}
+		offs[i] = total
+		n := (numel(s) + int(align) - 1) / int(align) * int(align)
+		if total > MaxElements-n {
+			return nil, nil, fmt.Errorf("gpu: arena of %d tensors has more than %d elements", len(shapes), MaxElements)
+		}
+		total += n
+	}
+	whole, err = d.NewTensor(total)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := whole.Write(make([]float32, total)); err != nil {
+		whole.Release()
+		return nil, nil, err
+	}
+	parts = make([]*Tensor, len(shapes))
+	for i, s := range shapes {
+		parts[i] = &Tensor{d: d, buf: whole.buf, off: uint64(offs[i]) * 4, shape: append([]int(nil), s...), view: true}
+	}
+	return whole, parts, nil
 }
