@@ -243,6 +243,13 @@ func (b *Batch) newOutput(op string, shape ...int) *Tensor {
 	return t
 }
 
+// NewTensor allocates a tensor for the batch's ops to write, taking over a buffer Reuse
+// gave the batch when one fits. Failures are recorded in the batch (nil is returned).
+func (b *Batch) NewTensor(shape ...int) *Tensor { return b.newOutput("NewTensor", shape...) }
+
+// SameBuffer reports whether a and b are views of one buffer.
+func SameBuffer(a, b *Tensor) bool { return a != nil && b != nil && a.buf == b.buf }
+
 // releaseAfterBatch hands t to the batch: an intermediate that only the batch's own kernels
 // use (statistics, repacked weights) lives as long as the batch and is released with it.
 func (b *Batch) releaseAfterBatch(t *Tensor) {

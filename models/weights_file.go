@@ -3,6 +3,7 @@ package models
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -21,13 +22,26 @@ func ReadFile(path string) (*Weights, error) {
 	return w, nil
 }
 
-// WriteFile writes w to path atomically: it encodes into a temporary file in the same
-// directory, syncs it and renames it over path. On any error the temporary file is removed
-// and an existing file at path is left as it was.
-func WriteFile(path string, w *Weights) (err error) {
+// WriteFile writes w to path atomically (see writeAtomic).
+func WriteFile(path string, w *Weights) error {
 	if err := w.Validate(); err != nil {
 		return err
 	}
+	return writeAtomic(path, func(out io.Writer) error { return Encode(out, w) })
+}
+
+// WriteFileAtomic writes data to path as writeAtomic does.
+func WriteFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic writes a file through write into a temporary file in path's directory,
+// syncs it and renames it over path. On any error the temporary file is removed and an
+// existing file at path is left as it was.
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -42,7 +56,7 @@ func WriteFile(path string, w *Weights) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err := Encode(tmp, w); err != nil {
+	if err := write(tmp); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {

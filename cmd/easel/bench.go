@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"easel/gpu"
+	"easel/internal/imagefile"
 	"easel/models"
 )
 
@@ -124,8 +125,8 @@ func bench(cmd *cobra.Command, o benchOptions) error {
 	if o.n < 1 || o.n > maxSamples {
 		return fmt.Errorf("--n %d: want 1..%d", o.n, maxSamples)
 	}
-	if o.sizeApplies && (o.size < 5 || o.size > maxImageSide) {
-		return fmt.Errorf("--size %d: want 5..%d", o.size, maxImageSide)
+	if o.sizeApplies && (o.size < 5 || o.size > imagefile.MaxSide) {
+		return fmt.Errorf("--size %d: want 5..%d", o.size, imagefile.MaxSide)
 	}
 	w, err := loadModel(cmd, o.model, o.archs...)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"easel/internal/imagefile"
 	"easel/internal/npy"
 )
 
@@ -144,7 +145,7 @@ func TestCLIErrors(t *testing.T) {
 	truncated := writeFile(t, filepath.Join(dir, "truncated.png"), whole[:len(whole)/2])
 	text := writeFile(t, filepath.Join(dir, "notes.png"), []byte("not an image at all"))
 	gif := writeFile(t, filepath.Join(dir, "anim.gif"), []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"))
-	wide := writeFile(t, filepath.Join(dir, "wide.png"), pngHeader(maxImageSide+1, 10))
+	wide := writeFile(t, filepath.Join(dir, "wide.png"), pngHeader(imagefile.MaxSide+1, 10))
 	huge := writeFile(t, filepath.Join(dir, "huge.png"), pngHeader(5000, 4000))
 	tiny := writePNGFile(t, filepath.Join(dir, "tiny.png"), 40, 4)
 	badWeights := writeFile(t, filepath.Join(dir, "bad.msgpack"), []byte("\x87\xa6format\xadeasel-weights\xa7version\x09"))
@@ -439,7 +440,7 @@ func TestResizeLonger(t *testing.T) {
 	for _, c := range []struct{ w, h, size, wantW, wantH int }{
 		{75, 106, 53, 38, 53}, {106, 75, 53, 53, 38}, {37, 53, 53, 37, 53}, {20, 10, 400, 400, 200}, {3, 1000, 10, 1, 10},
 	} {
-		im := resizeLonger(testImage(c.w, c.h), c.size)
+		im := imagefile.ResizeLonger(testImage(c.w, c.h), c.size)
 		if got := im.Bounds().Size(); got != image.Pt(c.wantW, c.wantH) {
 			t.Errorf("%d×%d to longer side %d: %v, want %d×%d", c.w, c.h, c.size, got, c.wantW, c.wantH)
 		}
@@ -449,7 +450,7 @@ func TestResizeLonger(t *testing.T) {
 	for i := range flat.Pix {
 		flat.Pix[i] = 200
 	}
-	for i, v := range resizeLonger(flat, 47).Pix {
+	for i, v := range imagefile.ResizeLonger(flat, 47).Pix {
 		if v != 200 {
 			t.Fatalf("byte %d of a resized uniform image is %d", i, v)
 		}

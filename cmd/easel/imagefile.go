@@ -1,94 +1,14 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
-	_ "image/jpeg" // input format
-	"io"
 	"math"
-	"os"
-
-	xdraw "golang.org/x/image/draw"
 
 	"easel/models"
 )
-
-// Limits on input images, checked from the header before any pixel is decoded: enough for
-// any camera photo, small enough that decoding cannot exhaust memory.
-const (
-	maxImageSide   = 8192
-	maxImagePixels = 16 << 20 // 16 Mpx
-)
-
-// readImage decodes a PNG or JPEG file into straight (non-premultiplied) RGBA.
-func readImage(path string) (*image.NRGBA, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("input image: %w", err)
-	}
-	defer f.Close()
-	cfg, format, err := image.DecodeConfig(f)
-	if errors.Is(err, image.ErrFormat) {
-		return nil, fmt.Errorf("input image %s: unsupported format (Easel reads PNG and JPEG)", path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("input image %s: corrupt or truncated header: %v", path, err)
-	}
-	if err := checkImageSize(cfg.Width, cfg.Height); err != nil {
-		return nil, fmt.Errorf("input image %s: %w", path, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("input image %s: %w", path, err)
-	}
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("input image %s: corrupt or truncated %s: %v", path, format, err)
-	}
-	if img.Bounds().Dx() != cfg.Width || img.Bounds().Dy() != cfg.Height {
-		return nil, fmt.Errorf("input image %s: header says %d×%d, pixels are %v", path, cfg.Width, cfg.Height, img.Bounds().Size())
-	}
-	// Draw into NRGBA keeps the colours of transparent pixels, as PIL's convert("RGB")
-	// does for fast_neural_style; alpha is then dropped.
-	out := image.NewNRGBA(image.Rect(0, 0, cfg.Width, cfg.Height))
-	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
-	return out, nil
-}
-
-func checkImageSize(w, h int) error {
-	switch {
-	case w <= 0 || h <= 0:
-		return fmt.Errorf("empty image (%d×%d)", w, h)
-	case w > maxImageSide || h > maxImageSide:
-		return fmt.Errorf("%d×%d pixels exceeds the limit of %d pixels per side", w, h, maxImageSide)
-	case w*h > maxImagePixels:
-		return fmt.Errorf("%d×%d pixels (%.1f Mpx) exceeds the limit of 16 Mpx", w, h, float64(w*h)/(1<<20))
-	}
-	return nil
-}
-
-// resizeLonger scales img so that its longer side is size pixels, keeping the aspect ratio
-// (the shorter side rounded, at least 1), with Catmull-Rom resampling.
-func resizeLonger(img *image.NRGBA, size int) *image.NRGBA {
-	w, h := img.Bounds().Dx(), img.Bounds().Dy()
-	long, short := w, h
-	if h > w {
-		long, short = h, w
-	}
-	s := max(1, int(math.Round(float64(short)*float64(size)/float64(long))))
-	nw, nh := size, s
-	if h > w {
-		nw, nh = s, size
-	}
-	if nw == w && nh == h {
-		return img
-	}
-	out := image.NewNRGBA(image.Rect(0, 0, nw, nh))
-	xdraw.CatmullRom.Scale(out, out.Bounds(), img, img.Bounds(), xdraw.Src, nil)
-	return out
-}
 
 // signalRange is the nominal value range of an image signal, which maps to bytes 0..255.
 func signalRange(what string, s models.Signal) (lo, hi float64, err error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"easel/gpu"
+	"easel/internal/imagefile"
 	"easel/internal/npy"
 	"easel/models"
 )
@@ -36,7 +37,7 @@ pixels larger when a side is not a multiple of 4: that margin is cropped), clamp
 before cropping or clamping.
 
 --model is an embedded model (see easel models), a weights file, or NAME for
-NAME.msgpack in $%s. The embedded defaults are untrained placeholders.`, maxImageSide, modelsDirEnv),
+NAME.msgpack in $%s. The embedded defaults are untrained placeholders.`, imagefile.MaxSide, modelsDirEnv),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return stylize(cmd, model, in, out, size)
@@ -53,8 +54,8 @@ NAME.msgpack in $%s. The embedded defaults are untrained placeholders.`, maxImag
 
 func stylize(cmd *cobra.Command, modelName, in, out string, size int) error {
 	start := time.Now()
-	if size < 0 || size > maxImageSide {
-		return fmt.Errorf("--size %d: want 1..%d, or 0 to keep the image's size", size, maxImageSide)
+	if size < 0 || size > imagefile.MaxSide {
+		return fmt.Errorf("--size %d: want 1..%d, or 0 to keep the image's size", size, imagefile.MaxSide)
 	}
 	o, err := createOutput(out, ".png", ".npy")
 	if err != nil {
@@ -72,22 +73,22 @@ func stylize(cmd *cobra.Command, modelName, in, out string, size int) error {
 		if size != 0 {
 			return fmt.Errorf("--size scales images; the .npy input %s is used as it is", in)
 		}
-		if shape, x, err = readNpy("input", in, 3*maxImagePixels); err != nil {
+		if shape, x, err = readNpy("input", in, 3*imagefile.MaxPixels); err != nil {
 			return err
 		}
 		if len(shape) != 4 || shape[0] < 1 || shape[1] != 3 {
 			return fmt.Errorf("input %s: shape %v, want [N,3,H,W]", in, shape)
 		}
-		if err := checkImageSize(shape[3], shape[2]); err != nil {
+		if err := imagefile.CheckSize(shape[3], shape[2]); err != nil {
 			return fmt.Errorf("input %s: %w", in, err)
 		}
 	} else {
-		img, err := readImage(in)
+		img, err := imagefile.Read(in)
 		if err != nil {
 			return err
 		}
 		if size > 0 {
-			img = resizeLonger(img, size)
+			img = imagefile.ResizeLonger(img, size)
 		}
 		if x, err = imageTensor(img, w.IO.Input); err != nil {
 			return fmt.Errorf("model %s: %w", modelName, err)
