@@ -14,11 +14,19 @@ const (
 )
 
 // reduce records ALPHA·Σ f(x[, x2]) into a new [1] tensor: entry is partial_sum or
-// partial_sq_diff. Inputs up to one chunk take one launch; more take one launch for
-// partial sums, kept in a tensor the batch owns, and one to sum those.
+// partial_sq_diff (or another partial_* of reduce.wgsl over elements).
 func (b *Batch) reduce(op, entry string, alpha float64, xs ...*Tensor) *Tensor {
 	n := xs[0].Len()
-	p := min((n+reduceChunk-1)/reduceChunk, reduceMaxPartials)
+	return b.reduceItems(op, entry, n, n, 1, 1, alpha, xs...)
+}
+
+// reduceItems records ALPHA·Σ over n items (elements, or rows of cols for
+// partial_cross_entropy) into a new [1] tensor; work (about n·cols) sizes the first stage,
+// cols and rows are the kernel's COLS and ROWS. Work up to one chunk takes one launch;
+// more takes one launch for partial sums, kept in a tensor the batch owns, and one to sum
+// those.
+func (b *Batch) reduceItems(op, entry string, n, work, cols, rows int, alpha float64, xs ...*Tensor) *Tensor {
+	p := min((work+reduceChunk-1)/reduceChunk, (n+reduceWorkgroup-1)/reduceWorkgroup, reduceMaxPartials)
 	args := func(y *Tensor) []binding { // x, y, then x2 for partial_sq_diff
 		bs := []binding{in(xs[0]), out(y)}
 		for _, x := range xs[1:] {
@@ -30,8 +38,8 @@ func (b *Batch) reduce(op, entry string, alpha float64, xs ...*Tensor) *Tensor {
 	if y == nil {
 		return nil
 	}
-	if p == 1 {
-		b.launch("reduce.wgsl", entry, reduceConsts(n, 1, alpha), [3]uint32{1, 1, 1}, args(y)...)
+	if p <= 1 {
+		b.launch("reduce.wgsl", entry, reduceConsts(n, 1, cols, rows, alpha), [3]uint32{1, 1, 1}, args(y)...)
 		return y
 	}
 	partials := b.newOutput(op, p)
@@ -39,13 +47,14 @@ func (b *Batch) reduce(op, entry string, alpha float64, xs ...*Tensor) *Tensor {
 		return nil
 	}
 	b.releaseAfterBatch(partials)
-	b.launch("reduce.wgsl", entry, reduceConsts(n, p, 1), [3]uint32{uint32(p), 1, 1}, args(partials)...)
-	b.launch("reduce.wgsl", "partial_sum", reduceConsts(p, 1, alpha), [3]uint32{1, 1, 1}, in(partials), out(y))
+	b.launch("reduce.wgsl", entry, reduceConsts(n, p, cols, rows, 1), [3]uint32{uint32(p), 1, 1}, args(partials)...)
+	b.launch("reduce.wgsl", "partial_sum", reduceConsts(p, 1, 1, 1, alpha), [3]uint32{1, 1, 1}, in(partials), out(y))
 	return y
 }
 
-func reduceConsts(n, p int, alpha float64) []constant {
-	return []constant{cu("GRID_X", p*reduceWorkgroup), cu("N", n), cu("P", p), cf("ALPHA", alpha)}
+func reduceConsts(n, p, cols, rows int, alpha float64) []constant {
+	return []constant{cu("GRID_X", p*reduceWorkgroup), cu("N", n), cu("P", p), cf("ALPHA", alpha),
+		cu("COLS", cols), cu("ROWS", rows)}
 }
 
 // Sum is the sum of all elements of x, as a [1] tensor.

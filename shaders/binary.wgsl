@@ -18,3 +18,11 @@ fn mul(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= N) { return; }
     y[i] = a[i] * b[i];
 }
+
+// y = a * b[0]: b is a one-element tensor, read at run time.
+@compute @workgroup_size(64)
+fn mul_scalar(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat_id(gid);
+    if (i >= N) { return; }
+    y[i] = a[i] * b[0];
+}

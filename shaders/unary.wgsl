@@ -45,3 +45,12 @@ fn affine(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= N) { return; }
     y[i] = fma(x[i], ALPHA, BETA);
 }
+
+// y = x[0] * ALPHA for every element: x is a one-element tensor (the backward of Sum and
+// Mean spreads the scalar's gradient over the input's shape).
+@compute @workgroup_size(64)
+fn broadcast(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat_id(gid);
+    if (i >= N) { return; }
+    y[i] = x[0] * ALPHA;
+}

@@ -57,6 +57,8 @@ func Cases() []Case {
 		imageCases(),
 		textureCases(),
 		blendCases(),
+		backwardCases(),
+		lossCases(),
 	} {
 		cs = append(cs, family...)
 	}
