@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,8 +27,8 @@ func serveCmd() *cobra.Command {
 		Short: "Serve the web app",
 		Long: "Serve the web app: the page, its assets, the WebAssembly build " +
 			"(make wasm builds it into build/; make run builds it and starts this) and the models: " +
-			"the embedded ones and the *.msgpack files of --models, checked at start-up, listed at " +
-			server.ModelIndexURL + ".",
+			"the embedded ones and the *.msgpack files of --models, checked at start-up (a file that is " +
+			"not a readable weights file is named on stderr and skipped), listed at " + server.ModelIndexURL + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			files := []server.File{}
@@ -64,7 +67,10 @@ func serveCmd() *cobra.Command {
 }
 
 // serveModels returns the embedded models and those of dir (if not empty), each checked
-// with models.Decode; a file of dir replaces the embedded model of the same name.
+// with models.Decode; a file of dir replaces the embedded model of the same name. A file of
+// dir that cannot be served (not a regular file, too large, not a readable weights file, a
+// name that cannot be a URL) is named on stderr with the reason and skipped: one bad file
+// does not keep the others off the air. A dir that is not a directory is an error.
 func serveModels(cmd *cobra.Command, dir string) ([]server.Model, error) {
 	var ms []server.Model
 	for _, e := range models.Embedded() {
@@ -77,30 +83,96 @@ func serveModels(cmd *cobra.Command, dir string) ([]server.Model, error) {
 	if dir == "" {
 		return ms, nil
 	}
-	if _, err := os.Stat(dir); err != nil {
+	if fi, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("--models: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("--models %s is not a directory (want a directory of *.msgpack weights files)", dir)
 	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.msgpack"))
 	if err != nil {
 		return nil, fmt.Errorf("--models: %w", err)
 	}
 	sort.Strings(paths)
+	stderr := cmd.ErrOrStderr()
+	skipped := 0
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("--models: %w", err)
+		data, err := readModelFile(p, models.DefaultLimit)
+		var m server.Model
+		if err == nil {
+			m, err = server.NewModel(strings.TrimSuffix(filepath.Base(p), ".msgpack"), data)
 		}
-		m, err := server.NewModel(strings.TrimSuffix(filepath.Base(p), ".msgpack"), data)
 		if err != nil {
-			return nil, fmt.Errorf("--models: %s: %w", p, err)
+			fmt.Fprintf(stderr, "easel serve: skipping %s: %v\n", p, err)
+			skipped++
+			continue
 		}
 		i := slices.IndexFunc(ms, func(e server.Model) bool { return e.Info.Name == m.Info.Name })
 		if i < 0 {
 			ms = append(ms, m)
 			continue
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s replaces the embedded model %s\n", p, m.Info.Name)
+		fmt.Fprintf(stderr, "note: %s replaces the embedded model %s\n", p, m.Info.Name)
 		ms[i] = m
 	}
+	switch {
+	case len(paths) == 0:
+		fmt.Fprintf(stderr, "note: --models %s holds no *.msgpack file\n", dir)
+	case skipped > 0:
+		fmt.Fprintf(stderr, "easel serve: serving %d of the %d *.msgpack files of %s; the others are named above\n",
+			len(paths)-skipped, len(paths), dir)
+	}
 	return ms, nil
+}
+
+// readModelFile reads the file at path if it is a regular file (a symlink to one is fine)
+// of at most limit bytes. Devices, FIFOs and directories are refused before they are
+// opened, so that /dev/zero cannot exhaust memory nor a FIFO stall the start.
+func readModelFile(path string, limit int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fileKind(fi.Mode()))
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%d bytes exceeds the limit of %d", fi.Size(), limit)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	defer f.Close()
+	// The file may have been replaced since the Stat: check what was opened.
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("more than the limit of %d bytes", limit)
+	}
+	if len(data) == 0 {
+		return nil, errors.New("empty file")
+	}
+	return data, nil
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
 }
