@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"mime"
 	"net"
@@ -127,7 +128,59 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	w.Write(body)
+	stallWriter{w, http.NewResponseController(w)}.Write(body)
+}
+
+// stallWriter writes a body in chunks, each with its own write deadline of writeStall, so
+// that a large body reaches any client that keeps reading, however slowly, while one that
+// stops reading is dropped.
+type stallWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+// stallChunk is how much a client must take within writeStall: 32 KiB in 30 s is about
+// 1 kB/s.
+const stallChunk = 32 << 10
+
+func (s stallWriter) Write(p []byte) (n int, err error) {
+	for len(p) > 0 {
+		k := min(len(p), stallChunk)
+		// Not every ResponseWriter has deadlines (httptest.ResponseRecorder): fine.
+		_ = s.rc.SetWriteDeadline(time.Now().Add(writeStall))
+		m, err := s.w.Write(p[:k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// Timeouts of the HTTP server. The headers must arrive within readHeaderTimeout and the
+// request within readTimeout (slowloris protection); an idle keep-alive connection is
+// closed after idleTimeout. A response must be written within writeTimeout, except that
+// Server extends the deadline by writeStall before each chunk of a body (stallWriter): a
+// large file reaches any client that keeps reading. Tests shorten them.
+var (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	writeStall        = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+)
+
+// newHTTPServer is the http.Server that ListenAndServe runs h with.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // ListenAndServe serves h on addr until ctx ends, then shuts down gracefully. ready, if
@@ -137,14 +190,7 @@ func ListenAndServe(ctx context.Context, addr string, h http.Handler, ready func
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := newHTTPServer(h)
 	if ready != nil {
 		ready("http://" + ln.Addr().String() + "/")
 	}

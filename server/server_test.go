@@ -1,9 +1,14 @@
 package server
 
 import (
+	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -132,5 +137,96 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if err := ListenAndServe(context.Background(), "256.0.0.1:1", http.NotFoundHandler(), nil); err == nil {
 		t.Fatal("listen on a bad address succeeded")
+	}
+}
+
+// smallSendBuffers makes the server's socket buffers small, so that a slow reader holds
+// the server's writes back at once instead of after megabytes of kernel buffering.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(32 << 10)
+	}
+	return c, err
+}
+
+// setTimeouts shortens the server's timeouts for one test.
+func setTimeouts(t *testing.T, write time.Duration) {
+	old := []time.Duration{readHeaderTimeout, readTimeout, writeTimeout, writeStall}
+	readHeaderTimeout, readTimeout, writeTimeout, writeStall = write, write, write, write
+	t.Cleanup(func() { readHeaderTimeout, readTimeout, writeTimeout, writeStall = old[0], old[1], old[2], old[3] })
+}
+
+// A client that keeps reading gets the whole of a large body however long it takes, while
+// one that stops reading, or sends its request too slowly, is cut off.
+func TestSlowClients(t *testing.T) {
+	setTimeouts(t, 500*time.Millisecond)
+	body := make([]byte, 2<<20)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range body {
+		body[i] = byte(r.Uint32())
+	}
+	s, err := New(fstest.MapFS{}, File{URL: "/big.wasm", Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(s)
+	ts.Config = newHTTPServer(s)
+	ts.Listener = smallSendBuffers{ts.Listener}
+	ts.Start()
+	defer ts.Close()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.(*net.TCPConn).SetReadBuffer(32 << 10)
+		return c
+	}
+
+	// About 800 kB/s: the 2 MiB take about 3 s, six write timeouts.
+	c := dial()
+	defer c.Close()
+	start := time.Now()
+	fmt.Fprintf(c, "GET /big.wasm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	var got bytes.Buffer
+	buf := make([]byte, 16<<10)
+	for {
+		n, err := c.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(&got), nil)
+	if err != nil {
+		t.Fatalf("after %v: %v", time.Since(start), err)
+	}
+	rb, _ := io.ReadAll(resp.Body)
+	if !bytes.Equal(rb, body) {
+		t.Fatalf("a client reading at 800 kB/s got %d of %d bytes in %v", len(rb), len(body), time.Since(start))
+	}
+	t.Logf("slow client: %d bytes in %v", len(rb), time.Since(start).Round(time.Millisecond))
+
+	// A client that stops reading is dropped.
+	c2 := dial()
+	defer c2.Close()
+	fmt.Fprintf(c2, "GET /big.wasm HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(2 * time.Second)
+	n, _ := io.Copy(io.Discard, c2)
+	if n >= int64(len(body)) {
+		t.Errorf("a client that stopped reading for 2 s still got all %d bytes", n)
+	}
+
+	// Slowloris: headers that never end.
+	c3 := dial()
+	defer c3.Close()
+	fmt.Fprintf(c3, "GET / HTTP/1.1\r\nHost: x\r\n")
+	c3.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, c3); err != nil {
+		t.Errorf("a request whose headers never end kept its connection: %v", err)
 	}
 }
