@@ -456,3 +456,48 @@ func TestResizeLonger(t *testing.T) {
 		}
 	}
 }
+
+// An output that is one of the command's inputs (the same path, a hard link or a symlink
+// to it) is refused before anything is written: it would replace the user's original.
+func TestOutputIsInputRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := writePNGFile(t, filepath.Join(dir, "in.png"), 21, 13)
+	original, _ := os.ReadFile(in)
+	hard, sym := filepath.Join(dir, "hard.png"), filepath.Join(dir, "sym.png")
+	if err := os.Link(in, hard); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("in.png", sym); err != nil {
+		t.Fatal(err)
+	}
+	z := writeNpyFile(t, filepath.Join(dir, "z.npy"), []int{1, 100}, make([]float32, 100))
+	zBytes, _ := os.ReadFile(z)
+	pth := filepath.Join(dir, "g.pth")
+	pthBytes, err := os.ReadFile(filepath.Join(golden, "dcgan_g.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, pth, pthBytes)
+	for _, c := range []struct {
+		args []string
+		file string
+		data []byte
+	}{
+		{[]string{"stylize", "--model", "transformer-net-light", "--in", in, "--out", in}, in, original},
+		{[]string{"stylize", "--model", "transformer-net-light", "--in", in, "--out", hard}, in, original},
+		{[]string{"stylize", "--model", "transformer-net-light", "--in", in, "--out", sym}, in, original},
+		{[]string{"stylize", "--model", "transformer-net-light", "--in", dir + "/./sym.png", "--out", dir + "//in.png"}, in, original},
+		{[]string{"sample", "--z", z, "--out", z}, z, zBytes},
+		{[]string{"import", "--arch", "dcgan-g", "--from", pth, "--out", pth}, pth, pthBytes},
+	} {
+		_, _, err := runEasel(t, c.args...)
+		if err == nil || !strings.Contains(err.Error(), "is the input") {
+			t.Errorf("easel %s: %v, want an error saying the output is the input", strings.Join(c.args, " "), err)
+		}
+		if now, _ := os.ReadFile(c.file); !bytes.Equal(now, c.data) {
+			t.Errorf("easel %s changed %s", strings.Join(c.args, " "), c.file)
+			writeFile(t, c.file, c.data)
+		}
+	}
+	checkNoOutput(t, filepath.Join(dir, "none"))
+}

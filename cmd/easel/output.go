@@ -58,6 +58,27 @@ func createOutput(path string, exts ...string) (*outputFile, error) {
 	return o, nil
 }
 
+// refuseInput fails when out is one of the inputs: the same path, or the same file
+// through a hard or symbolic link. Writing it would replace the user's original.
+func refuseInput(out string, inputs ...string) error {
+	oi, err := os.Stat(out)
+	if err != nil {
+		return nil // no file there yet, so no input either
+	}
+	for _, in := range inputs {
+		if in == "" {
+			continue
+		}
+		if ii, err := os.Stat(in); err == nil && os.SameFile(oi, ii) {
+			if filepath.Clean(in) == filepath.Clean(out) {
+				return fmt.Errorf("output %s is the input: choose another --out, the input would be lost", out)
+			}
+			return fmt.Errorf("output %s is the input %s (the same file through a link): choose another --out, the input would be lost", out, in)
+		}
+	}
+	return nil
+}
+
 // stopSignals ends the interrupt watch, restoring the default action.
 func (o *outputFile) stopSignals() {
 	signal.Stop(o.sig)

@@ -69,6 +69,9 @@ func sample(cmd *cobra.Command, modelName, zPath string, n int, seed uint64, out
 	if zPath == "" && (n < 1 || n > maxSamples) {
 		return fmt.Errorf("--n %d: want 1..%d", n, maxSamples)
 	}
+	if err := refuseInput(out, zPath); err != nil {
+		return err
+	}
 	o, err := createOutput(out, ".png", ".npy")
 	if err != nil {
 		return err

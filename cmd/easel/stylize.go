@@ -57,6 +57,9 @@ func stylize(cmd *cobra.Command, modelName, in, out string, size int) error {
 	if size < 0 || size > imagefile.MaxSide {
 		return fmt.Errorf("--size %d: want 1..%d, or 0 to keep the image's size", size, imagefile.MaxSide)
 	}
+	if err := refuseInput(out, in); err != nil {
+		return err
+	}
 	o, err := createOutput(out, ".png", ".npy")
 	if err != nil {
 		return err
