@@ -163,6 +163,11 @@ func TestCLIErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	in2 := writeNpyFile(t, filepath.Join(dir, "in2.npy"), []int{1, 4, 8, 8}, make([]float32, 256))
+	bad := make([]float32, 2*3*8*9)
+	bad[1*3*8*9+2*8*9+5*9+7] = float32(math.Inf(1))
+	inInf := writeNpyFile(t, filepath.Join(dir, "in-inf.npy"), []int{2, 3, 8, 9}, bad)
+	bad[1*3*8*9+0*8*9+1*9+2] = float32(math.NaN())
+	inNaN := writeNpyFile(t, filepath.Join(dir, "in-nan.npy"), []int{2, 3, 8, 9}, bad)
 	missing := filepath.Join(dir, "missing.png")
 	noDir := filepath.Join(dir, "no", "such", "dir", "out.png")
 
@@ -187,6 +192,8 @@ func TestCLIErrors(t *testing.T) {
 		{"output is a directory", []string{"sample", "--out", dir}, []string{dir, "is a directory"}},
 		{"negative size", []string{"stylize", "--in", png37, "--out", "OUT.png", "--size", "-3"}, []string{"--size -3"}},
 		{"size with npy input", []string{"stylize", "--in", in2, "--out", "OUT.png", "--size", "30"}, []string{"--size", in2}},
+		{"npy input with Inf", []string{"stylize", "--in", inInf, "--out", "OUT.png"}, []string{inInf, "element 412", "[1 2 5 7]", "+Inf"}},
+		{"npy input with NaN", []string{"stylize", "--in", inNaN, "--out", "OUT.npy"}, []string{inNaN, "element 227", "[1 0 1 2]", "NaN"}},
 		{"npy input not RGB", []string{"stylize", "--in", in2, "--out", "OUT.npy"}, []string{in2, "[1 4 8 8]", "[N,3,H,W]"}},
 		{"z of float64", []string{"sample", "--z", zF64, "--out", "OUT.png"}, []string{zF64, "float64", "float32"}},
 		{"z truncated", []string{"sample", "--z", zTrunc, "--out", "OUT.png"}, []string{zTrunc, "truncated"}},

@@ -82,6 +82,9 @@ func stylize(cmd *cobra.Command, modelName, in, out string, size int) error {
 		if len(shape) != 4 || shape[0] < 1 || shape[1] != 3 {
 			return fmt.Errorf("input %s: shape %v, want [N,3,H,W]", in, shape)
 		}
+		if err := checkFinite("input", in, shape, x); err != nil {
+			return err
+		}
 		if err := imagefile.CheckSize(shape[3], shape[2]); err != nil {
 			return fmt.Errorf("input %s: %w", in, err)
 		}
