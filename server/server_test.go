@@ -230,3 +230,112 @@ func TestSlowClients(t *testing.T) {
 		t.Errorf("a request whose headers never end kept its connection: %v", err)
 	}
 }
+
+// do sends method path with the header pairs, without the client's own gzip handling, and
+// returns the response with its raw body.
+func do(t *testing.T, method, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// Content coding follows Accept-Encoding's q-values (RFC 9110 §12.5.3), each coding has
+// its own ETag, conditional requests follow RFC 9110 §13 (the standard library's), and a
+// Range request resumes a download of the identity bytes.
+func TestNegotiationAndConditionalRequests(t *testing.T) {
+	ts := testServer(t)
+	u := ts.URL + "/easel.wasm"
+	wasm := []byte("\x00asm" + strings.Repeat("\x00", 4096))
+	plain, _ := do(t, "GET", u)
+	zipped, _ := do(t, "GET", u, "Accept-Encoding", "gzip")
+	etag, gzEtag := plain.Header.Get("ETag"), zipped.Header.Get("ETag")
+	if etag == "" || gzEtag == "" || etag == gzEtag {
+		t.Errorf("identity ETag %q, gzip ETag %q: want two different strong ETags", etag, gzEtag)
+	}
+	for _, c := range []struct {
+		accept string
+		gzip   bool
+	}{
+		{"", false}, {"gzip", true}, {"GZip", true}, {"x-gzip", true}, {"deflate, gzip;q=0.8", true}, {"*", true},
+		{"gzip;q=0", false}, {"gzip; q=0.000", false}, {"identity;q=1, gzip;q=0", false}, {"br", false},
+		{"*;q=0, identity", false}, {"gzip;q=0.5, identity;q=1", false}, {"gzip;q=1, identity;q=0.5", true},
+		{"*, gzip;q=0", false}, {"gzip;q=bogus", false},
+	} {
+		resp, body := do(t, "GET", u, "Accept-Encoding", c.accept)
+		if got := resp.Header.Get("Content-Encoding") == "gzip"; got != c.gzip || resp.StatusCode != 200 {
+			t.Errorf("Accept-Encoding %q: status %d, Content-Encoding %q, want gzip %v", c.accept, resp.StatusCode, resp.Header.Get("Content-Encoding"), c.gzip)
+		}
+		if want := map[bool]string{false: etag, true: gzEtag}[c.gzip]; resp.Header.Get("ETag") != want {
+			t.Errorf("Accept-Encoding %q: ETag %q, want %q", c.accept, resp.Header.Get("ETag"), want)
+		}
+		if !c.gzip && !bytes.Equal(body, wasm) {
+			t.Errorf("Accept-Encoding %q: %d bytes, want the %d of the file", c.accept, len(body), len(wasm))
+		}
+		if vary := resp.Header.Get("Vary"); vary != "Accept-Encoding" {
+			t.Errorf("Accept-Encoding %q: Vary %q", c.accept, vary)
+		}
+	}
+
+	for _, c := range []struct {
+		name   string
+		header []string
+		status int
+	}{
+		{"If-None-Match of the ETag", []string{"If-None-Match", etag}, 304},
+		{"If-None-Match weak", []string{"If-None-Match", "W/" + etag}, 304},
+		{"If-None-Match in a list", []string{"If-None-Match", `"x", ` + etag + `, "y"`}, 304},
+		{"If-None-Match *", []string{"If-None-Match", "*"}, 304},
+		{"If-None-Match of another ETag", []string{"If-None-Match", `"0123"`}, 200},
+		{"If-None-Match garbage around the ETag", []string{"If-None-Match", "x" + etag}, 200},
+		{"If-None-Match of the gzip ETag for identity", []string{"If-None-Match", gzEtag}, 200},
+		{"If-None-Match of the identity ETag for gzip", []string{"If-None-Match", etag, "Accept-Encoding", "gzip"}, 200},
+		{"If-None-Match of the gzip ETag for gzip", []string{"If-None-Match", gzEtag, "Accept-Encoding", "gzip"}, 304},
+		{"If-Match of another ETag", []string{"If-Match", `"0123"`}, 412},
+		{"If-Match of the ETag", []string{"If-Match", etag}, 200},
+	} {
+		resp, body := do(t, "GET", u, c.header...)
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: status %d, want %d", c.name, resp.StatusCode, c.status)
+		}
+		if c.status == 304 && len(body) != 0 {
+			t.Errorf("%s: 304 with a body of %d bytes", c.name, len(body))
+		}
+	}
+
+	// Range: resume after the first 100 bytes, gzip accepted or not.
+	for _, accept := range []string{"", "gzip"} {
+		resp, body := do(t, "GET", u, "Range", "bytes=100-", "If-Range", etag, "Accept-Encoding", accept)
+		if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, wasm[100:]) ||
+			resp.Header.Get("Content-Range") != fmt.Sprintf("bytes 100-%d/%d", len(wasm)-1, len(wasm)) || resp.Header.Get("Content-Encoding") != "" {
+			t.Errorf("Range bytes=100- (Accept-Encoding %q): status %d, %d bytes, Content-Range %q, Content-Encoding %q",
+				accept, resp.StatusCode, len(body), resp.Header.Get("Content-Range"), resp.Header.Get("Content-Encoding"))
+		}
+	}
+	if resp, _ := do(t, "GET", u); resp.Header.Get("Accept-Ranges") != "bytes" {
+		t.Errorf("Accept-Ranges %q, want bytes", resp.Header.Get("Accept-Ranges"))
+	}
+	resp, body := do(t, "GET", u, "Range", "bytes=100-", "If-Range", `"stale"`)
+	if resp.StatusCode != 200 || !bytes.Equal(body, wasm) {
+		t.Errorf("Range with a stale If-Range: status %d, %d bytes, want 200 and the whole file", resp.StatusCode, len(body))
+	}
+	resp, _ = do(t, "GET", u, "Range", "bytes=999999-")
+	if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+		t.Errorf("Range beyond the end: status %d, want 416", resp.StatusCode)
+	}
+	resp, body = do(t, "HEAD", u, "Accept-Encoding", "gzip")
+	if resp.StatusCode != 200 || len(body) != 0 || resp.Header.Get("Content-Length") != fmt.Sprint(zipped.ContentLength) {
+		t.Errorf("HEAD: status %d, %d bytes of body, Content-Length %q, want 200, none, %d", resp.StatusCode, len(body), resp.Header.Get("Content-Length"), zipped.ContentLength)
+	}
+}
