@@ -19,6 +19,7 @@ import (
 
 	"easel/internal/imagefile"
 	"easel/internal/npy"
+	"easel/models"
 )
 
 const golden = "../../models/testdata/golden"
@@ -148,6 +149,8 @@ func TestCLIErrors(t *testing.T) {
 	wide := writeFile(t, filepath.Join(dir, "wide.png"), pngHeader(imagefile.MaxSide+1, 10))
 	huge := writeFile(t, filepath.Join(dir, "huge.png"), pngHeader(5000, 4000))
 	tiny := writePNGFile(t, filepath.Join(dir, "tiny.png"), 40, 4)
+	dot := writePNGFile(t, filepath.Join(dir, "dot.png"), 1, 1)
+	in4 := writeNpyFile(t, filepath.Join(dir, "in4.npy"), []int{1, 3, 4, 8}, make([]float32, 96))
 	badWeights := writeFile(t, filepath.Join(dir, "bad.msgpack"), []byte("\x87\xa6format\xadeasel-weights\xa7version\x09"))
 	z8 := writeNpyFile(t, filepath.Join(dir, "z8.npy"), []int{2, 8}, make([]float32, 16))
 	z3d := writeNpyFile(t, filepath.Join(dir, "z3d.npy"), []int{2, 100, 1}, make([]float32, 200))
@@ -182,7 +185,11 @@ func TestCLIErrors(t *testing.T) {
 		{"GIF", []string{"stylize", "--in", gif, "--out", "OUT.png"}, []string{gif, "unsupported format", "PNG and JPEG"}},
 		{"too wide", []string{"stylize", "--in", wide, "--out", "OUT.png"}, []string{wide, "8193×10", "8192 pixels per side"}},
 		{"too many pixels", []string{"stylize", "--in", huge, "--out", "OUT.png"}, []string{huge, "5000×4000", "16 Mpx"}},
-		{"too small for the network", []string{"stylize", "--model", "transformer-net-light", "--in", tiny, "--out", "OUT.png"}, []string{"40×4", "conv1"}},
+		{"too small for the network", []string{"stylize", "--model", "transformer-net-light", "--in", tiny, "--out", "OUT.png"}, []string{"40×4", "at least 5 pixels", "larger --size"}},
+		{"one pixel", []string{"stylize", "--in", dot, "--out", "OUT.png"}, []string{dot, "1×1", "at least 5 pixels", "larger --size"}},
+		{"size of 3", []string{"stylize", "--in", png37, "--out", "OUT.png", "--size", "3"}, []string{"--size 3", "at least 5"}},
+		{"size making the short side 2", []string{"stylize", "--in", tiny, "--out", "OUT.png", "--size", "30"}, []string{"--size 30", "30×3", "at least 5 pixels", "larger --size"}},
+		{"npy input too small", []string{"stylize", "--in", in4, "--out", "OUT.npy"}, []string{in4, "8×4", "at least 5 pixels"}},
 		{"GAN model for stylize", []string{"stylize", "--model", "dcgan-g", "--in", png37, "--out", "OUT.png"}, []string{"dcgan-g", "transformer-net", "easel sample"}},
 		{"style model for sample", []string{"sample", "--model", "transformer-net", "--out", "OUT.png"}, []string{"transformer-net", "dcgan-g", "easel stylize"}},
 		{"unknown model", []string{"stylize", "--model", "mosaic", "--in", png37, "--out", "OUT.png"}, []string{`"mosaic"`, "not an embedded model", "transformer-net-light"}},
@@ -227,6 +234,9 @@ func TestCLIErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
+			}
+			if slices.ContainsFunc(c.want, func(w string) bool { return strings.HasPrefix(w, "at least 5") }) && strings.Contains(err.Error(), "smaller") {
+				t.Errorf("error %q suggests a smaller size for a too small image", err)
 			}
 			for _, a := range args {
 				if strings.HasPrefix(a, out) {
@@ -437,6 +447,22 @@ func TestBench(t *testing.T) {
 		for _, want := range []string{"adapter: ", "median", "GFLOP/s", "UNTRAINED"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("easel %s: output lacks %q", strings.Join(args, " "), want)
+			}
+		}
+	}
+}
+
+// The --size suggested for a too small image is the least that makes it large enough.
+func TestSizeForMinSide(t *testing.T) {
+	m := models.TransformerMinSide
+	for _, wh := range [][2]int{{1, 1}, {40, 4}, {4, 40}, {3, 1000}, {7, 2}, {9, 4}, {100, 9}, {5, 5}, {11, 3}} {
+		size := sizeForMinSide(wh[0], wh[1])
+		if im := imagefile.ResizeLonger(testImage(wh[0], wh[1]), size); min(im.Bounds().Dx(), im.Bounds().Dy()) < m {
+			t.Errorf("%d×%d: --size %d gives %v, smaller than %d", wh[0], wh[1], size, im.Bounds().Size(), m)
+		}
+		if size > m {
+			if im := imagefile.ResizeLonger(testImage(wh[0], wh[1]), size-1); min(im.Bounds().Dx(), im.Bounds().Dy()) >= m {
+				t.Errorf("%d×%d: --size %d already gives %v, but %d is suggested", wh[0], wh[1], size-1, im.Bounds().Size(), size)
 			}
 		}
 	}
