@@ -236,6 +236,26 @@ var (
 	idleTimeout       = 120 * time.Second
 )
 
+// BrowserURL is the URL a browser on this machine opens for a server listening on addr,
+// and whether addr is reachable from other machines. Browsers give the camera and WebGPU
+// only to a secure context, which plain HTTP is on loopback addresses and localhost only:
+// so all interfaces (0.0.0.0, ::) are given as localhost, not as an address the browser
+// cannot use (http://[::]:8080/).
+func BrowserURL(addr net.Addr) (url string, exposed bool) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String() + "/", true
+	}
+	port := strconv.Itoa(tcp.Port)
+	switch {
+	case tcp.IP == nil || tcp.IP.IsUnspecified():
+		return "http://" + net.JoinHostPort("localhost", port) + "/", true
+	case tcp.IP.IsLoopback():
+		return "http://" + net.JoinHostPort(tcp.IP.String(), port) + "/", false
+	}
+	return "http://" + net.JoinHostPort(tcp.IP.String(), port) + "/", true
+}
+
 // newHTTPServer is the http.Server that ListenAndServe runs h with.
 func newHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{
@@ -249,15 +269,16 @@ func newHTTPServer(h http.Handler) *http.Server {
 }
 
 // ListenAndServe serves h on addr until ctx ends, then shuts down gracefully. ready, if
-// not nil, gets the URL once the listener is open.
-func ListenAndServe(ctx context.Context, addr string, h http.Handler, ready func(url string)) error {
+// not nil, gets the listener's URL (BrowserURL) once it is open, and whether it is
+// reachable from other machines.
+func ListenAndServe(ctx context.Context, addr string, h http.Handler, ready func(url string, exposed bool)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", addr, err)
 	}
 	srv := newHTTPServer(h)
 	if ready != nil {
-		ready("http://" + ln.Addr().String() + "/")
+		ready(BrowserURL(ln.Addr()))
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

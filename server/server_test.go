@@ -118,7 +118,7 @@ func TestGracefulShutdown(t *testing.T) {
 	urls := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- ListenAndServe(ctx, "127.0.0.1:0", http.NotFoundHandler(), func(u string) { urls <- u })
+		done <- ListenAndServe(ctx, "127.0.0.1:0", http.NotFoundHandler(), func(u string, _ bool) { urls <- u })
 	}()
 	u := <-urls
 	resp, err := http.Get(u)
@@ -337,5 +337,26 @@ func TestNegotiationAndConditionalRequests(t *testing.T) {
 	resp, body = do(t, "HEAD", u, "Accept-Encoding", "gzip")
 	if resp.StatusCode != 200 || len(body) != 0 || resp.Header.Get("Content-Length") != fmt.Sprint(zipped.ContentLength) {
 		t.Errorf("HEAD: status %d, %d bytes of body, Content-Length %q, want 200, none, %d", resp.StatusCode, len(body), resp.Header.Get("Content-Length"), zipped.ContentLength)
+	}
+}
+
+func TestBrowserURL(t *testing.T) {
+	for _, c := range []struct {
+		ip      string
+		url     string
+		exposed bool
+	}{
+		{"127.0.0.1", "http://127.0.0.1:8080/", false},
+		{"::1", "http://[::1]:8080/", false},
+		{"0.0.0.0", "http://localhost:8080/", true},
+		{"::", "http://localhost:8080/", true},
+		{"", "http://localhost:8080/", true},
+		{"192.168.1.20", "http://192.168.1.20:8080/", true},
+		{"fe80::1", "http://[fe80::1]:8080/", true},
+	} {
+		url, exposed := BrowserURL(&net.TCPAddr{IP: net.ParseIP(c.ip), Port: 8080})
+		if url != c.url || exposed != c.exposed {
+			t.Errorf("%q: %s, exposed %v; want %s, %v", c.ip, url, exposed, c.url, c.exposed)
+		}
 	}
 }

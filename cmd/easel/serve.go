@@ -53,7 +53,12 @@ func serveCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return server.ListenAndServe(ctx, addr, h, func(url string) {
+			return server.ListenAndServe(ctx, addr, h, func(url string, exposed bool) {
+				if exposed {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: --addr %s is reachable from the network, over plain HTTP. Browsers give the "+
+						"camera and WebGPU only to a secure context: https://, or http://localhost on this machine. Elsewhere, serve "+
+						"Easel through a reverse proxy with HTTPS (see README.md, Deployment).\n", addr)
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Easel is serving on %s (Ctrl-C stops it)\n", url)
 			})
 		},

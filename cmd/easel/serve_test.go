@@ -288,6 +288,13 @@ var servingURL = regexp.MustCompile(`http://\S+/`)
 // and returns the URL it prints.
 func serve(t *testing.T, args ...string) string {
 	t.Helper()
+	url, _ := serveOutput(t, args...)
+	return url
+}
+
+// serveOutput is serve that also returns what easel serve printed up to its URL.
+func serveOutput(t *testing.T, args ...string) (url, printed string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	root := rootCmd()
@@ -300,15 +307,18 @@ func serve(t *testing.T, args ...string) string {
 		w.Close()
 		done <- err
 	}()
-	printed := make(chan string, 1)
+	type ready struct{ url, printed string }
+	urls := make(chan ready, 1)
 	var output sync.WaitGroup
 	output.Go(func() {
-		defer close(printed)
+		defer close(urls)
 		sent := false
+		var lines strings.Builder
 		for sc := bufio.NewScanner(out); sc.Scan(); {
 			t.Logf("easel serve: %s", sc.Text())
+			lines.WriteString(sc.Text() + "\n")
 			if u := servingURL.FindString(sc.Text()); u != "" && !sent {
-				printed <- u
+				urls <- ready{u, lines.String()}
 				sent = true
 			}
 		}
@@ -321,15 +331,46 @@ func serve(t *testing.T, args ...string) string {
 		output.Wait()
 	})
 	select {
-	case url, ok := <-printed:
+	case r, ok := <-urls:
 		if !ok {
 			t.Fatal("easel serve stopped without printing its URL")
 		}
-		return url
+		return r.url, r.printed
 	case <-time.After(time.Minute):
 		t.Fatal("easel serve printed no URL within a minute")
 	}
-	return ""
+	return "", ""
+}
+
+// TestServeAddr checks the URL easel serve prints: one a browser on this machine can open
+// as a secure context (localhost for all interfaces, not http://[::]:P/), and a warning
+// when the server is reachable from the network, where the camera needs HTTPS.
+func TestServeAddr(t *testing.T) {
+	dir := t.TempDir()
+	glue := writeFile(t, filepath.Join(dir, "wasm_exec.js"), []byte("x"))
+	for _, c := range []struct {
+		addr, url string
+		exposed   bool
+	}{
+		{"127.0.0.1:0", "http://127.0.0.1:", false},
+		{"localhost:0", "http://127.0.0.1:", false},
+		{":0", "http://localhost:", true},
+		{"0.0.0.0:0", "http://localhost:", true},
+	} {
+		url, printed := serveOutput(t, "--wasm", glue, "--wasm-exec", glue, "--addr", c.addr)
+		if !strings.HasPrefix(url, c.url) {
+			t.Errorf("--addr %s: prints %s, want %s…", c.addr, url, c.url)
+		}
+		if resp, err := http.Get(url); err != nil {
+			t.Errorf("--addr %s: GET %s: %v", c.addr, url, err)
+		} else {
+			resp.Body.Close()
+		}
+		warned := strings.Contains(printed, "reachable from the network") && strings.Contains(printed, "HTTPS")
+		if warned != c.exposed {
+			t.Errorf("--addr %s: warned %v, want %v; printed:\n%s", c.addr, warned, c.exposed, printed)
+		}
+	}
 }
 
 // TestServeMissingFile checks that `easel serve` refuses to start without its .wasm or
