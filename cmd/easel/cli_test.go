@@ -332,6 +332,20 @@ func TestStylize(t *testing.T) {
 	checkNoOutput(t, filepath.Join(dir, "none")) // and no temporary files
 }
 
+// An output replaces the temporary files that an earlier run writing it left behind when
+// killed (SIGKILL cannot be caught: an empty .NAME.tmp-NNN stays).
+func TestStaleTemporaryRemoved(t *testing.T) {
+	dir := t.TempDir()
+	in := writePNGFile(t, filepath.Join(dir, "in.png"), 11, 9)
+	out := filepath.Join(dir, "out.png")
+	stale := writeFile(t, filepath.Join(dir, ".out.png.tmp-2718281828"), nil)
+	mustEasel(t, "stylize", "--model", "transformer-net-light", "--in", in, "--out", out)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("%s is still there (%v)", stale, err)
+	}
+	checkNoOutput(t, filepath.Join(dir, "none"))
+}
+
 // Sampling is deterministic for a seed; --z gives the same samples as the seed that drew
 // them, in either shape; the PNG is a grid.
 func TestSample(t *testing.T) {
