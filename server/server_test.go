@@ -360,3 +360,38 @@ func TestBrowserURL(t *testing.T) {
 		}
 	}
 }
+
+// Every response carries the headers a public deployment expects: a Content-Security-Policy
+// allowing what the page needs and nothing else, no framing, no referrer to other sites,
+// the camera for this origin only.
+func TestSecurityHeaders(t *testing.T) {
+	ts := testServer(t)
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/"}, {"GET", "/easel.wasm"}, {"HEAD", "/web/app.css"}, {"GET", "/missing"}, {"POST", "/"},
+	} {
+		resp, _ := do(t, c.method, ts.URL+c.path)
+		h := resp.Header
+		csp := map[string]string{}
+		for _, d := range strings.Split(h.Get("Content-Security-Policy"), ";") {
+			name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
+			csp[name] = value
+		}
+		for name, want := range map[string]string{
+			"default-src": "'none'", "script-src": "'self' 'wasm-unsafe-eval'", "connect-src": "'self'",
+			"img-src": "'self' blob: data:", "style-src": "'self'", "base-uri": "'none'", "form-action": "'none'",
+			"frame-ancestors": "'none'",
+		} {
+			if csp[name] != want {
+				t.Errorf("%s %s: Content-Security-Policy %s is %q, want %q", c.method, c.path, name, csp[name], want)
+			}
+		}
+		for name, want := range map[string]string{
+			"Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+			"Permissions-Policy": "camera=(self), microphone=(), geolocation=()", "Cross-Origin-Opener-Policy": "same-origin",
+		} {
+			if h.Get(name) != want {
+				t.Errorf("%s %s: %s %q, want %q", c.method, c.path, name, h.Get(name), want)
+			}
+		}
+	}
+}

@@ -56,12 +56,16 @@ func TestServePage(t *testing.T) {
 	t.Run("NoCamera", func(t *testing.T) { checkNoCamera(t, url, camera) })
 }
 
-// testHooks run in the page before its scripts. They keep every GPUDevice the page makes
+// testHooks run in the page before its scripts. They record what the Content-Security-
+// Policy blocks in window.testCSPViolations. They keep every GPUDevice the page makes
 // in window.testDevices, so that the test can destroy one. And after each submit they
 // copy the canvases that window.testCapture lists (by selector) into window.testCaptured:
 // a WebGPU canvas can be read only in the task that drew it, before the browser shows it
 // and clears its drawing buffer, so the test cannot read it back later.
 const testHooks = `(() => {
+	window.testCSPViolations = [];
+	document.addEventListener("securitypolicyviolation",
+		(e) => window.testCSPViolations.push(e.effectiveDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber));
 	const request = GPUAdapter.prototype.requestDevice;
 	window.testDevices = [];
 	GPUAdapter.prototype.requestDevice = function (...args) {
@@ -139,6 +143,10 @@ func checkPageWithWebGPU(t *testing.T, url, camera string) {
 	screenshot(t, ctx, "serve-phone.png")
 	setCamera(t, ctx, false)
 	t.Run("SelfTest", func(t *testing.T) { checkSelfTest(t, ctx, adapter) })
+	// Everything above ran under the server's Content-Security-Policy.
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.testCSPViolations`)); err != nil || len(v) > 0 {
+		t.Errorf("the Content-Security-Policy blocked %q (%v)", v, err)
+	}
 }
 
 // setCamera presses #camera if the camera is not already on (or off).
