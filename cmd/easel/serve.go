@@ -25,19 +25,39 @@ func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the web app",
-		Long: "Serve the web app: the page, its assets, the WebAssembly build " +
-			"(make wasm builds it into build/; make run builds it and starts this) and the models: " +
+		Long: "Serve the web app: the page, its assets, the WebAssembly build and the models: " +
 			"the embedded ones and the *.msgpack files of --models, checked at start-up (a file that is " +
-			"not a readable weights file is named on stderr and skipped), listed at " + server.ModelIndexURL + ".",
+			"not a readable weights file is named on stderr and skipped), listed at " + server.ModelIndexURL + ".\n\n" +
+			"The easel that make build writes (build/easel) carries the WebAssembly build and serves the " +
+			"whole app by itself; --wasm and --wasm-exec replace its files. Another easel (go run, go build) " +
+			"reads them from build/, where make wasm puts them. Browsers give the camera and WebGPU only to " +
+			"a secure context: http://localhost here, HTTPS elsewhere (README.md, Deployment).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			files := []server.File{}
-			for _, f := range []struct{ url, path string }{{"/easel.wasm", wasmPath}, {"/wasm_exec.js", wasmExec}} {
-				body, err := os.ReadFile(f.path)
-				if err != nil {
-					return fmt.Errorf("%w (make wasm builds it; make run builds it and serves)", err)
+			for _, f := range []struct {
+				name, path string
+				given      bool
+			}{
+				{easel.WebAppFiles[0], wasmPath, cmd.Flags().Changed("wasm")},
+				{easel.WebAppFiles[1], wasmExec, cmd.Flags().Changed("wasm-exec")},
+			} {
+				var body []byte
+				var err error
+				switch {
+				case f.given || easel.WebApp == nil:
+					body, err = os.ReadFile(f.path)
+				default:
+					body, err = fs.ReadFile(easel.WebApp, f.name)
 				}
-				files = append(files, server.File{URL: f.url, Body: body})
+				if err != nil && !f.given && easel.WebApp == nil {
+					return fmt.Errorf("%w: this easel has no web app embedded (make build writes build/easel, which has; "+
+						"make wasm builds the files that this one serves from build/)", err)
+				}
+				if err != nil {
+					return err
+				}
+				files = append(files, server.File{URL: "/" + f.name, Body: body})
 			}
 			ms, err := serveModels(cmd, modelsDir)
 			if err != nil {
@@ -64,9 +84,10 @@ func serveCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	cmd.Flags().StringVar(&wasmPath, "wasm", filepath.Join("build", "easel.wasm"), "the WebAssembly build of ./wasm")
+	cmd.Flags().StringVar(&wasmPath, "wasm", filepath.Join("build", "easel.wasm"),
+		"the WebAssembly build of ./wasm (default: the embedded one, if this easel has it)")
 	cmd.Flags().StringVar(&wasmExec, "wasm-exec", filepath.Join("build", "wasm_exec.js"),
-		"wasm_exec.js from the Go toolchain that built the .wasm")
+		"wasm_exec.js from the Go toolchain that built the .wasm (default: the embedded one, if this easel has it)")
 	cmd.Flags().StringVar(&modelsDir, "models", "", "directory whose *.msgpack weights files are served besides the embedded models")
 	return cmd
 }

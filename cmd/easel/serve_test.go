@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/spf13/cobra"
 
+	"easel"
 	"easel/gpu/opcheck"
 	"easel/internal/browsertest"
 	"easel/models"
@@ -408,6 +409,23 @@ func TestServeMissingFile(t *testing.T) {
 		}
 		if out.Len() > 0 {
 			t.Errorf("easel serve %s printed %q besides failing", strings.Join(args, " "), out.String())
+		}
+	}
+}
+
+// TestServeWithoutWebApp checks the message of an easel built without the web app (go run,
+// go build; make build embeds it) started where build/ has no .wasm: it names the file and
+// says how to get one.
+func TestServeWithoutWebApp(t *testing.T) {
+	if easel.WebApp != nil {
+		t.Skip("this easel embeds the web app")
+	}
+	t.Chdir(t.TempDir())
+	_, _, err := runEasel(t, "serve", "--addr", "127.0.0.1:0")
+	want := []string{filepath.Join("build", "easel.wasm"), "no web app embedded", "make build", "make wasm"}
+	for _, w := range want {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("easel serve without the web app: %v, want an error saying %q", err, w)
 		}
 	}
 }
