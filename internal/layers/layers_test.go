@@ -18,6 +18,7 @@ var layer = map[string]int{
 	"easel/gpu/ref":                  0,
 	"easel/internal/npy":             0,
 	"easel/internal/imagefile":       0,
+	"easel/internal/tmpfile":         0, // atomic writes' temporary files
 	"easel/internal/browsertest":     0,
 	"easel":                          0, // the embedded page
 	"easel/internal/layers":          0, // this test
