@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: all build check-build test deps vet bench bench-conv bench-stylize bench-browser wasm run clean
+.PHONY: all build check-build test deps vet fuzz bench bench-conv bench-stylize bench-browser wasm run clean
 
 all: build
 
@@ -26,6 +26,10 @@ vet:
 test: deps vet
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) check-build
+
+# Each fuzzer for FUZZTIME (default 60s); see docs/FUZZING.md.
+fuzz:
+	bash scripts/fuzz.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./gpu/

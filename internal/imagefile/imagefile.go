@@ -29,25 +29,34 @@ func Read(path string) (*image.NRGBA, error) {
 		return nil, fmt.Errorf("input image: %w", err)
 	}
 	defer f.Close()
-	cfg, format, err := image.DecodeConfig(f)
+	img, err := decode(f, MaxSide, MaxPixels)
+	if err != nil {
+		return nil, fmt.Errorf("input image %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// decode is Read on r, with the limits maxSide and maxPixels (a fuzzer takes smaller ones).
+func decode(r io.ReadSeeker, maxSide, maxPixels int) (*image.NRGBA, error) {
+	cfg, format, err := image.DecodeConfig(r)
 	if errors.Is(err, image.ErrFormat) {
-		return nil, fmt.Errorf("input image %s: unsupported format (Easel reads PNG and JPEG)", path)
+		return nil, errors.New("unsupported format (Easel reads PNG and JPEG)")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("input image %s: corrupt or truncated header: %v", path, err)
+		return nil, fmt.Errorf("corrupt or truncated header: %v", err)
 	}
-	if err := CheckSize(cfg.Width, cfg.Height); err != nil {
-		return nil, fmt.Errorf("input image %s: %w", path, err)
+	if err := checkSize(cfg.Width, cfg.Height, maxSide, maxPixels); err != nil {
+		return nil, err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("input image %s: %w", path, err)
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
 	}
-	img, _, err := image.Decode(f)
+	img, _, err := image.Decode(r)
 	if err != nil {
-		return nil, fmt.Errorf("input image %s: corrupt or truncated %s: %v", path, format, err)
+		return nil, fmt.Errorf("corrupt or truncated %s: %v", format, err)
 	}
 	if img.Bounds().Dx() != cfg.Width || img.Bounds().Dy() != cfg.Height {
-		return nil, fmt.Errorf("input image %s: header says %d×%d, pixels are %v", path, cfg.Width, cfg.Height, img.Bounds().Size())
+		return nil, fmt.Errorf("header says %d×%d, pixels are %v", cfg.Width, cfg.Height, img.Bounds().Size())
 	}
 	// Draw into NRGBA keeps the colours of transparent pixels, as PIL's convert("RGB")
 	// does for fast_neural_style; alpha is then dropped.
@@ -57,14 +66,16 @@ func Read(path string) (*image.NRGBA, error) {
 }
 
 // CheckSize refuses an empty image or one beyond MaxSide or MaxPixels.
-func CheckSize(w, h int) error {
+func CheckSize(w, h int) error { return checkSize(w, h, MaxSide, MaxPixels) }
+
+func checkSize(w, h, maxSide, maxPixels int) error {
 	switch {
 	case w <= 0 || h <= 0:
 		return fmt.Errorf("empty image (%d×%d)", w, h)
-	case w > MaxSide || h > MaxSide:
-		return fmt.Errorf("%d×%d pixels exceeds the limit of %d pixels per side", w, h, MaxSide)
-	case w*h > MaxPixels:
-		return fmt.Errorf("%d×%d pixels (%.1f Mpx) exceeds the limit of 16 Mpx", w, h, float64(w*h)/(1<<20))
+	case w > maxSide || h > maxSide:
+		return fmt.Errorf("%d×%d pixels exceeds the limit of %d pixels per side", w, h, maxSide)
+	case w*h > maxPixels:
+		return fmt.Errorf("%d×%d pixels (%.1f Mpx) exceeds the limit of %.0f Mpx", w, h, float64(w*h)/(1<<20), float64(maxPixels)/(1<<20))
 	}
 	return nil
 }
