@@ -57,6 +57,7 @@ func Cases() []Case {
 		imageCases(),
 		textureCases(),
 		blendCases(),
+		optimCases(),
 	} {
 		cs = append(cs, family...)
 	}
