@@ -16,7 +16,7 @@
 // ---- Adam / AdamW: m (3), v (4) ----
 // h[0] = (beta1, 1-beta1, beta2, 1-beta2)
 // h[1] = (eps, coupled weight decay (0 for AdamW), lr/bc1, sqrt(bc2))
-// h[2] = (1 - lr·wd for AdamW else 1, ...)
+// h[2] = (1 - lr·wd for AdamW else 1, lr, bc1, bc2; the last three for reading back only)
 
 @compute @workgroup_size(64)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -25,7 +25,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
     let h0 = h[0];
     let h1 = h[1];
     // AdamW: param.mul_(1 - lr*wd) before anything else (a factor 1 for Adam).
-    var w = p[i] * h[2].x;
+    let w = p[i] * h[2].x;
     var d = g[i];
     // Adam: grad = grad.add(param, alpha=wd)
     if (h1.y != 0.0) { d = d + h1.y * w; }
