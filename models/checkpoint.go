@@ -24,7 +24,7 @@ type Checkpoint struct {
 	Kind    string                 `msgpack:"kind"` // the training command, e.g. "dcgan"
 	Step    int                    `msgpack:"step"`
 	Nets    map[string][]byte      `msgpack:"nets"` // weights files (Encode), by role: "g", "d"
-	Optims  map[string]optim.State `msgpack:"optims"`
+	Optims  map[string]optim.OptimizerState `msgpack:"optims"`
 	RNG     []byte                 `msgpack:"rng"`   // math/rand/v2 PCG state (MarshalBinary)
 	Order   []int                  `msgpack:"order"` // this epoch's order of the data
 	Pos     int                    `msgpack:"pos"`   // next position in Order
@@ -100,7 +100,7 @@ func encodeNet(w *Weights) ([]byte, error) {
 // Checkpoint captures the trainer's networks, optimizers and step count; the caller adds
 // its own state (random generator, data order, settings) before writing it.
 func (t *DCGANTrainer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
-	c := &Checkpoint{Kind: "dcgan", Step: t.steps, Nets: map[string][]byte{}, Optims: map[string]optim.State{}}
+	c := &Checkpoint{Kind: "dcgan", Step: t.steps, Nets: map[string][]byte{}, Optims: map[string]optim.OptimizerState{}}
 	for role, read := range map[string]func(context.Context) (*Weights, error){"g": t.Generator, "d": t.Discriminator} {
 		w, err := read(ctx)
 		if err != nil {

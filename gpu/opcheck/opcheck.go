@@ -59,6 +59,7 @@ func Cases() []Case {
 		blendCases(),
 		backwardCases(),
 		lossCases(),
+		optimCases(),
 	} {
 		cs = append(cs, family...)
 	}
