@@ -57,6 +57,10 @@ func Cases() []Case {
 		imageCases(),
 		textureCases(),
 		blendCases(),
+		normBackwardCases(),
+		poolBackwardCases(),
+		linearBackwardCases(),
+		sliceCases(),
 	} {
 		cs = append(cs, family...)
 	}
