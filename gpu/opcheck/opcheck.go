@@ -60,6 +60,10 @@ func Cases() []Case {
 		backwardCases(),
 		lossCases(),
 		optimCases(),
+		normBackwardCases(),
+		poolBackwardCases(),
+		linearBackwardCases(),
+		sliceCases(),
 	} {
 		cs = append(cs, family...)
 	}
