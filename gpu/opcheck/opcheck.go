@@ -50,6 +50,7 @@ func Cases() []Case {
 	for _, family := range [][]Case{
 		elementwiseCases(),
 		convCases(),
+		convBackwardCases(),
 		normCases(),
 		linearCases(),
 		reduceCases(),
