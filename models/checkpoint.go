@@ -19,15 +19,15 @@ import (
 // running statistics), the optimizers' state, the step and what the command needs to go
 // on exactly where it stopped (the random generator's state, the data order).
 type Checkpoint struct {
-	Format  string                 `msgpack:"format"`
-	Version int                    `msgpack:"version"`
-	Kind    string                 `msgpack:"kind"` // the training command, e.g. "dcgan"
-	Step    int                    `msgpack:"step"`
-	Nets    map[string][]byte      `msgpack:"nets"` // weights files (Encode), by role: "g", "d"
+	Format  string                          `msgpack:"format"`
+	Version int                             `msgpack:"version"`
+	Kind    string                          `msgpack:"kind"` // the training command, e.g. "dcgan"
+	Step    int                             `msgpack:"step"`
+	Nets    map[string][]byte               `msgpack:"nets"` // weights files (Encode), by role: "g", "d"
 	Optims  map[string]optim.OptimizerState `msgpack:"optims"`
-	RNG     []byte                 `msgpack:"rng"`   // math/rand/v2 PCG state (MarshalBinary)
-	Order   []int                  `msgpack:"order"` // this epoch's order of the data
-	Pos     int                    `msgpack:"pos"`   // next position in Order
+	RNG     []byte                          `msgpack:"rng"`   // math/rand/v2 PCG state (MarshalBinary)
+	Order   []int                           `msgpack:"order"` // this epoch's order of the data
+	Pos     int                             `msgpack:"pos"`   // next position in Order
 	// Settings are the run's flags that a resumed run must keep (batch, lr, seed, data...).
 	Settings map[string]string `msgpack:"settings"`
 }

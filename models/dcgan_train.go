@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"easel/autograd"
@@ -287,4 +288,45 @@ func (t *DCGANTrainer) Release() {
 	}
 	t.gp.release()
 	t.dp.release()
+}
+
+// TinyDCGANSteps trains a tiny DCGAN (nz 8, ngf 4, ndf 4, batch 4) for steps iterations on
+// seeded data, weights and latents that every platform draws alike, and returns what each
+// step reports. Natively and in the browser it must give the same figures: the check
+// that training runs the same on both.
+func TinyDCGANSteps(ctx context.Context, dev *gpu.Device, steps int) ([]DCGANStepStats, error) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	g := InitGenerator(GeneratorConfig{NZ: 8, NGF: 4, NC: 3}, rng)
+	d := InitDiscriminator(DiscriminatorConfig{NDF: 4, NC: 3}, rng)
+	const batch = 4
+	t, err := NewDCGANTrainer(dev, g, d, DCGANTrainConfig{Batch: batch, LR: 0.002, Beta1: 0.5})
+	if err != nil {
+		return nil, err
+	}
+	defer t.Release()
+	real := make([]float32, batch*3*DCGANSize*DCGANSize)
+	z := make([]float32, batch*8)
+	var out []DCGANStepStats
+	for range steps {
+		for i := range batch {
+			fx, fy, ph := 1+3*rng.Float64(), 1+3*rng.Float64(), 6*rng.Float64()
+			for c := range 3 {
+				for y := range DCGANSize {
+					for x := range DCGANSize {
+						v := 0.8 * math.Sin(fx*float64(x)/16+fy*float64(y)/16+ph+float64(c))
+						real[((i*3+c)*DCGANSize+y)*DCGANSize+x] = float32(v)
+					}
+				}
+			}
+		}
+		for i := range z {
+			z[i] = float32(rng.NormFloat64())
+		}
+		st, err := t.Step(ctx, real, z)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }

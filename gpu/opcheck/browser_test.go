@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"easel/gpu"
 	"easel/gpu/opcheck"
 	"easel/internal/browsertest"
+	"easel/models"
 )
 
 // browserReport mirrors browsercheck's Report.
@@ -32,7 +35,9 @@ type browserReport struct {
 		Error     string  `json:"error"`
 		Millis    float64 `json:"ms"`
 	} `json:"cases"`
-	Done bool `json:"done"`
+	Training      [][5]float64 `json:"training"`
+	TrainingError string       `json:"trainingError"`
+	Done          bool         `json:"done"`
 }
 
 // TestBrowserOps runs the op table (Cases) in headless Chromium on its WebGPU, through the
@@ -75,8 +80,41 @@ func TestBrowserOps(t *testing.T) {
 		})
 	}
 	if !rep.Done {
+		if len(rep.Cases) == len(cases) {
+			t.Fatalf("timed out after %v in the DCGAN training steps (%d done)", timeout, len(rep.Training))
+		}
 		next := cases[len(rep.Cases)]
 		t.Fatalf("timed out after %v in case %d of %d (%s %s)", timeout, len(rep.Cases)+1, rep.Total, next.Op, next.Name)
+	}
+	t.Run("DCGANTraining", func(t *testing.T) { checkTraining(t, rep) })
+}
+
+// checkTraining compares the page's DCGAN steps with the same steps run natively.
+func checkTraining(t *testing.T, rep browserReport) {
+	if rep.TrainingError != "" {
+		t.Fatalf("browser: %s", rep.TrainingError)
+	}
+	dev, err := gpu.Open(context.Background())
+	if err != nil {
+		t.Fatalf("native device: %v", err)
+	}
+	defer dev.Close()
+	native, err := models.TinyDCGANSteps(context.Background(), dev, len(rep.Training))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Training) == 0 {
+		t.Fatal("the page trained no step")
+	}
+	names := []string{"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"}
+	for i, st := range native {
+		want := [5]float64{st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2}
+		for j := range want {
+			if d := math.Abs(rep.Training[i][j] - want[j]); !(d <= 1e-3) {
+				t.Errorf("step %d %s: browser (%s) %.6f, native (%s) %.6f", i+1, names[j], rep.Adapter, rep.Training[i][j], dev.Adapter(), want[j])
+			}
+		}
+		t.Logf("step %d: browser loss_d %.6f loss_g %.6f, native %.6f %.6f", i+1, rep.Training[i][0], rep.Training[i][1], want[0], want[1])
 	}
 }
 
