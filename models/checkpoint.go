@@ -100,6 +100,9 @@ func encodeNet(w *Weights) ([]byte, error) {
 // Checkpoint captures the trainer's networks, optimizers and step count; the caller adds
 // its own state (random generator, data order, settings) before writing it.
 func (t *DCGANTrainer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
+	if t.pending > 0 {
+		return nil, fmt.Errorf("checkpoint: %d submitted iterations are not collected yet", t.pending)
+	}
 	c := &Checkpoint{Kind: "dcgan", Step: t.steps, Nets: map[string][]byte{}, Optims: map[string]optim.OptimizerState{}}
 	for role, read := range map[string]func(context.Context) (*Weights, error){"g": t.Generator, "d": t.Discriminator} {
 		w, err := read(ctx)

@@ -405,36 +405,38 @@ func (r *dcganRun) loop(ctx context.Context) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	for r.tr.Steps() < f.steps {
+	for submitted := r.tr.Steps(); submitted < f.steps; {
 		select {
 		case <-sig:
+			if err := r.collect(ctx); err != nil {
+				return err
+			}
 			if err := r.checkpoint(ctx); err != nil {
 				return err
 			}
 			return fmt.Errorf("interrupted at step %d; checkpoint written: continue with --resume %s", r.tr.Steps(), r.dir)
 		default:
 		}
-		step := r.tr.Steps() + 1
+		submitted++
 		r.data.Batch(real, r.nextBatch())
 		if r.z != nil {
-			copy(z, r.z[(step-1)*len(z):step*len(z)])
+			copy(z, r.z[(submitted-1)*len(z):submitted*len(z)])
 		} else {
 			for i := range z {
 				z[i] = float32(r.rng.NormFloat64())
 			}
 		}
-		st, err := r.tr.Step(ctx, real, z)
-		if err != nil {
-			return fmt.Errorf("%w; the last checkpoint in %s is intact", err, r.dir)
+		if err := r.tr.Submit(real, z); err != nil {
+			return err
 		}
-		line, _ := json.Marshal(map[string]any{"step": step, "loss_d": st.LossD, "loss_g": st.LossG, "d_x": st.DX,
-			"d_g_z1": st.DGZ1, "d_g_z2": st.DGZ2, "ms": math.Round(st.Millis*10) / 10})
-		if _, err := r.log.Write(append(line, '\n')); err != nil {
-			return fmt.Errorf("log: %w", err)
+		atCheckpoint := f.every > 0 && submitted%f.every == 0 && submitted < f.steps
+		// The GPU runs queued iterations back to back; their figures come back together.
+		if r.tr.Pending() == models.StatsRing || atCheckpoint || submitted == f.steps {
+			if err := r.collect(ctx); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(os.Stderr, "[%d/%d] Loss_D: %.4f Loss_G: %.4f D(x): %.4f D(G(z)): %.4f / %.4f (%.0f ms)\n",
-			step, f.steps, st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2, st.Millis)
-		if f.every > 0 && step%f.every == 0 && step < f.steps {
+		if atCheckpoint {
 			if err := r.checkpoint(ctx); err != nil {
 				return err
 			}
@@ -444,6 +446,26 @@ func (r *dcganRun) loop(ctx context.Context) error {
 		return err
 	}
 	return r.writeGenerator(ctx)
+}
+
+// collect waits for the queued iterations and logs each.
+func (r *dcganRun) collect(ctx context.Context) error {
+	stats, err := r.tr.Collect(ctx)
+	first := r.tr.Steps() - len(stats) + 1
+	for i, st := range stats {
+		step := first + i
+		line, _ := json.Marshal(map[string]any{"step": step, "loss_d": st.LossD, "loss_g": st.LossG, "d_x": st.DX,
+			"d_g_z1": st.DGZ1, "d_g_z2": st.DGZ2, "ms": math.Round(st.Millis*10) / 10})
+		if _, werr := r.log.Write(append(line, '\n')); werr != nil {
+			return fmt.Errorf("log: %w", werr)
+		}
+		fmt.Fprintf(os.Stderr, "[%d/%d] Loss_D: %.4f Loss_G: %.4f D(x): %.4f D(G(z)): %.4f / %.4f (%.0f ms)\n",
+			step, r.f.steps, st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2, st.Millis)
+	}
+	if err != nil {
+		return fmt.Errorf("%w; the last checkpoint in %s is intact", err, r.dir)
+	}
+	return nil
 }
 
 func (r *dcganRun) checkpoint(ctx context.Context) error {

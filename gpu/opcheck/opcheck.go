@@ -65,6 +65,7 @@ func Cases() []Case {
 		poolBackwardCases(),
 		linearBackwardCases(),
 		sliceCases(),
+		slotCases(),
 	} {
 		cs = append(cs, family...)
 	}
