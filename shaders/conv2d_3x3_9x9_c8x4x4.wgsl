@@ -1,8 +1,9 @@
-// Conv2D variant 4: the register tile of variant 2 (4·COV output channels × 4×4 pixels,
-// weights from a uniform window per channel group) for more kernel shapes: 3×3 at stride
-// 1 or 2 and 9×9 at stride 1. Kernel rows are a run-time loop; within a row the taps are
-// unrolled, and each output row loads its own input segment (variant 2 shares input rows
-// between output rows instead, which only an unrolled 3×3 allows).
+// Conv2D, 3×3 and 9×9 (variant 4 of dev/conv2d): the register tile of
+// conv2d_3x3_c8x4x4.wgsl (4·COV output channels × 4×4 pixels, weights from a uniform window
+// per channel group) for more kernel shapes: 3×3 at stride 1 or 2 and 9×9 at stride 1.
+// Kernel rows are a run-time loop; within a row the taps are unrolled, and each output row
+// loads its own input segment (conv2d_3x3_c8x4x4.wgsl shares input rows between output rows
+// instead, which only an unrolled 3×3 allows).
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY, CI, CO, OH, OW, KH, KW, COV (1 or 2 vec4
 // of channels per pixel), WV (window length in vec4) (u32); IH, IW, PAD, STRIDE (i32);
@@ -118,7 +119,7 @@ fn store_row(a: array<vec4<f32>, 8>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v4(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_3x3_9x9_c8x4x4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;

@@ -1,9 +1,10 @@
-// Conv2D variant 5: variant 2 with 16 output channels per invocation instead of 8, so each
-// input load (a bounds-checked load per invocation on lavapipe, its main cost) feeds twice
-// the FMAs. 3×3, stride 1; a register tile of 16 channels × 4×4 pixels. The weights of 16
-// channels outgrow one 64 KiB uniform window at 128 input channels, so each dispatch binds
-// two windows of 8 channels (conv2d_repack.wgsl with COV = 2): w0 for channels co0..co0+7,
-// w1 for co0+8..co0+15 (the same window twice when CO/8 is odd; those stores are skipped).
+// Conv2D, 3×3, stride 1 (variant 5 of dev/conv2d): conv2d_3x3_c8x4x4.wgsl with 16 output
+// channels per invocation instead of 8, so each input load (a bounds-checked load per
+// invocation on lavapipe, its main cost) feeds twice the FMAs. 3×3, stride 1; a register
+// tile of 16 channels × 4×4 pixels. The weights of 16 channels outgrow one 64 KiB uniform
+// window at 128 input channels, so each dispatch binds two windows of 8 channels
+// (conv2d_repack.wgsl with COV = 2): w0 for channels co0..co0+7, w1 for co0+8..co0+15 (the
+// same window twice when CO/8 is odd; those stores are skipped).
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CO, OH, OW
 // (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); WV (window length in vec4).
@@ -119,7 +120,7 @@ fn store_row(a: array<vec4<f32>, 16>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v5(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_3x3_c16x4x4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;

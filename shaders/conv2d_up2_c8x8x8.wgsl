@@ -1,14 +1,14 @@
-// Conv2D variant 13: a 3×3 convolution, stride 1, padding 1, of the input upsampled ×2 by
-// nearest neighbour (TransformerNet's UpsampleConvLayer), read from the low-resolution
-// input itself. Output pixel (2i+a, 2j+b) sees low-resolution rows i-1+a, i+a and columns
-// j-1+b, j+b only: each of the four output phases (a, b) is a 2×2 convolution of the input
-// with weights summed from the 3×3 ones (conv2d_repack.wgsl, TAP_MODE 1): 4 taps per
-// output pixel instead of 9, and no upsampled tensor. Reflect padding of the upsampled
-// image is edge clamping at low resolution; zero padding stays zeros. A 4×4 transposed
-// convolution of stride 2 and padding 1 is the same four 2×2 convolutions with other taps
-// (TAP_MODE 2, zero padding): ConvTranspose2D runs it here too. Variant 11 with half the
-// channels and twice the rows per invocation: half the uniform weight loads per FMA for
-// 50 % more input loads, 15 % less CPU time on lavapipe.
+// A 3×3 convolution, stride 1, padding 1, of the input upsampled ×2 by nearest neighbour
+// (TransformerNet's UpsampleConvLayer), read from the low-resolution input itself. Output
+// pixel (2i+a, 2j+b) sees low-resolution rows i-1+a, i+a and columns j-1+b, j+b only: each
+// of the four output phases (a, b) is a 2×2 convolution of the input with weights summed
+// from the 3×3 ones (conv2d_repack.wgsl, TAP_MODE 1): 4 taps per output pixel instead of 9,
+// and no upsampled tensor. Reflect padding of the upsampled image is edge clamping at low
+// resolution; zero padding stays zeros. A 4×4 transposed convolution of stride 2 and
+// padding 1 is the same four 2×2 convolutions with other taps (TAP_MODE 2, zero padding):
+// ConvTranspose2D runs it here too. Variant 13 of dev/conv2d: its variant 11 with half
+// the channels and twice the rows per invocation, half the uniform weight loads per FMA
+// for 50 % more input loads, 15 % less CPU time on lavapipe.
 //
 // A register tile of 8 output channels × 8×8 output pixels (4×4 low-resolution pixels,
 // all four phases), input width a multiple of 4: a tile reads 6 low-resolution rows of 6
@@ -128,7 +128,7 @@ fn store_row(a: array<vec4<f32>, 16>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v13(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_up2_c8x8x8(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;

@@ -1,11 +1,12 @@
-// Conv2D variant 10: variant 8 for stride 2: 3×3, stride 2, padding 1, input width a
-// multiple of 4 (TransformerNet's downsampling layers). A register tile of 16 output
-// channels × 8×4 pixels. An output row of 8 pixels reads input columns 16tx-1 .. 16tx+15:
-// one scalar and four aligned vec4 loads (on lavapipe a storage load is a bounds-checked
-// loop over the SIMD group, so a vec4 load pays it once for four values); the 4 output
-// rows read 9 input rows, each loaded once per input channel. With an even width no
-// column past the right edge is ever used. Each pixel's 4 accumulators take the 9 taps in
-// turn (16 independent add chains). Weights come from two uniform windows of 8 channels.
+// Conv2D, 3×3, stride 2, padding 1, input width a multiple of 4 (TransformerNet's
+// downsampling layers; variant 10 of dev/conv2d, its variant 8 for stride 2). A register
+// tile of 16 output channels × 8×4 pixels. An output row of 8 pixels reads input columns
+// 16tx-1 .. 16tx+15: one scalar and four aligned vec4 loads (on lavapipe a storage load is
+// a bounds-checked loop over the SIMD group, so a vec4 load pays it once for four values);
+// the 4 output rows read 9 input rows, each loaded once per input channel. With an even
+// width no column past the right edge is ever used. Each pixel's 4 accumulators take the 9
+// taps in turn (16 independent add chains). Weights come from two uniform windows of 8
+// channels.
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY, CI, CO, OH, OW, NX4 (input length in vec4)
 // (u32); IH, IW (i32); PAD_MODE (0 zeros, 1 reflect); WV (window length in vec4).
@@ -146,7 +147,7 @@ fn store_row(a: array<vec4<f32>, 32>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v10(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_3x3s2_c16x4x8(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;
