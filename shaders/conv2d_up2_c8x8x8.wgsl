@@ -31,15 +31,13 @@
 @group(0) @binding(3) var<uniform> w1: array<vec4<f32>, WV>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
+//!include conv_common.wgsl
+
 // Source row or column of low-resolution position i in [-1, n]: the nearest edge (reflect
 // padding of the upsampled image reads the edge pixel again; zeros are masked by the
 // caller). Rows past the far edge of a partial tile clamp too.
-fn src_index(i: i32, n: i32) -> i32 {
+fn edge_index(i: i32, n: i32) -> i32 {
     return clamp(i, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
 }
 
 // The 6 input values of one low-resolution row of the tile: column 4tx-1 from source
@@ -138,11 +136,11 @@ fn conv2d_up2_c8x8x8(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i0 = i32(ty * 4u);
     let il = i32(c0) - 1;
     let ir = i32(c0) + 4;
-    let left = u32(src_index(il, IW));
-    let right = u32(src_index(ir, IW));
+    let left = u32(edge_index(il, IW));
+    let right = u32(edge_index(ir, IW));
     let lm = inside(il, IW);
     let rm = inside(ir, IW);
-    let ro = array<u32, 6>(u32(src_index(i0 + -1, IH) * IW), u32(src_index(i0 + 0, IH) * IW), u32(src_index(i0 + 1, IH) * IW), u32(src_index(i0 + 2, IH) * IW), u32(src_index(i0 + 3, IH) * IW), u32(src_index(i0 + 4, IH) * IW));
+    let ro = array<u32, 6>(u32(edge_index(i0 + -1, IH) * IW), u32(edge_index(i0 + 0, IH) * IW), u32(edge_index(i0 + 1, IH) * IW), u32(edge_index(i0 + 2, IH) * IW), u32(edge_index(i0 + 3, IH) * IW), u32(edge_index(i0 + 4, IH) * IW));
     let rmask = array<f32, 6>(inside(i0 + -1, IH), inside(i0 + 0, IH), inside(i0 + 1, IH), inside(i0 + 2, IH), inside(i0 + 3, IH), inside(i0 + 4, IH));
     var a0: array<vec4<f32>, 16>;
     var a1: array<vec4<f32>, 16>;
