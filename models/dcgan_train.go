@@ -348,9 +348,9 @@ func (t *DCGANTrainer) Release() {
 
 // TinyDCGANSteps trains a tiny DCGAN (nz 8, ngf 4, ndf 4, batch 4) for steps iterations on
 // seeded data, weights and latents that every platform draws alike, and returns what each
-// step reports. Natively and in the browser it must give the same figures: the check
-// that training runs the same on both.
-func TinyDCGANSteps(ctx context.Context, dev *gpu.Device, steps int) ([]DCGANStepStats, error) {
+// step reports (also to done, when not nil, as each step finishes). Natively and in the
+// browser it must give the same figures: the check that training runs the same on both.
+func TinyDCGANSteps(ctx context.Context, dev *gpu.Device, steps int, done func(DCGANStepStats)) ([]DCGANStepStats, error) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	g := InitGenerator(GeneratorConfig{NZ: 8, NGF: 4, NC: 3}, rng)
 	d := InitDiscriminator(DiscriminatorConfig{NDF: 4, NC: 3}, rng)
@@ -383,6 +383,9 @@ func TinyDCGANSteps(ctx context.Context, dev *gpu.Device, steps int) ([]DCGANSte
 			return out, err
 		}
 		out = append(out, st)
+		if done != nil {
+			done(st)
+		}
 	}
 	return out, nil
 }
