@@ -3,8 +3,8 @@
 package opcheck_test
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"math"
 	"net/http"
 	"net/http/httptest"
