@@ -1,12 +1,18 @@
 GO ?= go
 
-.PHONY: all build test deps vet bench bench-conv bench-stylize bench-browser wasm run clean
+.PHONY: all build check-build test deps vet bench bench-conv bench-stylize bench-browser wasm run clean
 
 all: build
 
-build:
-	$(GO) build ./...
-	GOOS=js GOARCH=wasm $(GO) build ./gpu/...
+# One self-contained binary, build/easel: the command line and the server with the whole
+# web app in it (the WebAssembly build and wasm_exec.js embedded by the tag embedwasm). A
+# deployment is this one file; see README.md, Deployment.
+build: wasm
+	$(GO) build -tags embedwasm -o build/easel ./cmd/easel
+
+# Checks that build/easel serves the whole app with no other file beside it.
+check-build: build
+	bash scripts/check-build.sh build/easel
 
 # Installs what the tests need (Vulkan loader, lavapipe, Chromium) when missing.
 deps:
@@ -20,6 +26,7 @@ vet:
 
 test: deps vet
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) check-build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./gpu/
@@ -44,8 +51,8 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build -o build/easel.wasm ./wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" build/
 
-run: wasm
-	$(GO) run ./cmd/easel serve
+run: build
+	./build/easel serve
 
 clean:
 	$(GO) clean -testcache
