@@ -90,8 +90,7 @@ func (b *Batch) Conv2DBackwardInput(dy, w *Tensor, xShape []int, p Conv2DParams)
 	if reflect {
 		gp, gh, gw = 0, h+2*pad, wd+2*pad
 	}
-	consts := []constant{cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw),
-		ci("IH", h), ci("IW", wd), ci("PH", h+2*pad), ci("PW", wd+2*pad), ci("PAD", pad)}
+	consts := gradConsts(cout, cin, kh, kw, h, wd, pad, cin, cout, 1)
 	var g *Tensor
 	if p.Stride == 1 && kh == kw && kh-1 >= gp {
 		flipped := b.newOutput(op, cin, cout, kh, kw)
@@ -190,66 +189,113 @@ func (b *Batch) ConvTranspose2DBackwardWeight(x, dy *Tensor, wShape []int, p Con
 }
 
 // weightGradInvocations is about how many invocations the weight gradient's main kernel
-// should have: fewer tiles get their rows split, and sum_weight_grad adds the parts.
-// weightGradMinSteps is the fewest products one invocation sums per tile element.
+// should have: when its tiles are fewer, their rows are split, each part summed apart and
+// the parts added. weightGradMinSteps is the fewest steps (output pixels) one part takes.
 const (
 	weightGradInvocations = 4096
 	weightGradMinSteps    = 256
 )
 
 // convWeightGrad records dw [Co, Ci, kh, kw] with dw[o, i, ky, kx] = Σ over n, oy, ox of
-// g[n, o, oy, ox] · in[n, i, oy·stride + ky - pad, ox·stride + kx - pad] (in padded as mode
-// says) for in [N, Ci, H, W] and g [N, Co, OH, OW]: both are laid out channels last
-// (in padded), conv2d_backward_weight.wgsl sums the products by register tiles of
-// channels, and sum_weight_grad adds the row splits' parts in dw's layout.
+// g[n, o, oy, ox] · input[n, i, oy·stride + ky - pad, ox·stride + kx - pad] (input padded
+// as mode says) for input [N, Ci, H, W] and g [N, Co, OH, OW]: both are packed channels
+// last (the input padded), conv2d_backward_weight.wgsl sums the products by register
+// tiles, and sum_splits adds the parts of split rows.
 func (b *Batch) convWeightGrad(op string, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
+	t := pickWeightGradTile(g.shape[1], input.shape[1], kw, stride)
+	return b.convWeightGradTile(op, t, input, g, kh, kw, stride, pad, mode)
+}
+
+// convWeightGradTile is convWeightGrad with register tile t.
+func (b *Batch) convWeightGradTile(op string, t weightGradTile, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
 	n, cin, ih, iw := input.shape[0], input.shape[1], input.shape[2], input.shape[3]
 	cout, oh, ow := g.shape[1], g.shape[2], g.shape[3]
 	ph, pw := ih+2*pad, iw+2*pad
-	cq, iq := min(4, (cout+3)/4), min(2, (cin+3)/4) // channel quads per tile
-	cop, cip := ceilTo(cout, 4*cq), ceilTo(cin, 4*iq)
-	gco, gci := cop/(4*cq), cip/(4*iq)
-	tiles, rows := gco*gci*kh*kw, n*oh
+	cop, cip := ceilTo(cout, 4*t.cq), ceilTo(cin, 4*t.iq)
+	gco, gci, gkx := cop/(4*t.cq), cip/(4*t.iq), kw/t.tk
+	tiles, rows := gco*gci*gkx*kh, n*oh
 	splits := min((weightGradInvocations+tiles-1)/tiles, rows, max(1, rows*ow/weightGradMinSteps))
 	rps := (rows + splits - 1) / splits
 	splits = (rows + rps - 1) / rps
-	for _, size := range []int{n * ph * pw * cip, n * oh * ow * cop, splits * kh * kw * cip * cop} {
-		if err := checkShape([]int{size}); err != nil {
-			b.Fail(fmt.Errorf("%s: input %v, output gradient %v: a packed copy: %w", op, input.shape, g.shape, err))
+	for _, s := range [][]int{{n, ph, pw, cip}, {n, oh, ow, cop}, {splits, kh * kw, cip, cop}} {
+		if err := checkShape(s); err != nil {
+			b.Fail(fmt.Errorf("%s: input %v, output gradient %v: packed operand: %w", op, input.shape, g.shape, err))
 			return nil
 		}
 	}
 	dw := b.newOutput(op, cout, cin, kh, kw)
 	xp := b.newOutput(op, n*ph*pw*cip)
 	gp := b.newOutput(op, n*oh*ow*cop)
-	part := b.newOutput(op, splits*kh*kw*cip*cop)
-	if part == nil {
+	parts := b.newOutput(op, splits*kh*kw*cip*cop)
+	if parts == nil {
 		for _, t := range []*Tensor{dw, xp, gp} {
 			t.Release()
 		}
 		return nil
 	}
-	sum := []constant{cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw), cu("CIP", cip), cu("COP", cop),
-		cu("SPLITS", splits)}
 	pack := func(c, cp, h, w, ph, pw, pad int, mode PadMode) []constant {
-		return append([]constant{cu("C", c), cu("CP", cp), ci("IH", h), ci("IW", w), cu("PH", ph), cu("PW", pw),
-			ci("PAD", pad), cu("PAD_MODE", int(mode))}, sum...)
+		return []constant{cu("C", c), cu("CP", cp), ci("IH", h), ci("IW", w), cu("PH", ph), cu("PW", pw),
+			ci("PAD", pad), cu("PAD_MODE", int(mode))}
 	}
-	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", xp.Len(), pack(cin, cip, ih, iw, ph, pw, pad, mode),
+	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", xp.Len()/4, pack(cin, cip, ih, iw, ph, pw, pad, mode),
 		in(input), out(xp))
-	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", gp.Len(), pack(cout, cop, oh, ow, oh, ow, 0, PadZeros),
+	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", gp.Len()/4, pack(cout, cop, oh, ow, oh, ow, 0, PadZeros),
 		in(g), out(gp))
+	newPixels := min(stride, t.tk)
 	b.launch1D("conv2d_backward_weight.wgsl", "weight_grad", tiles*splits, []constant{
-		cu("GCO", gco), cu("GCI", gci), cu("CQ", cq), cu("IQ", iq), cu("COP4", cop/4), cu("CIP4", cip/4),
-		cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("PH", ph), cu("PW", pw), cu("STRIDE", stride),
-		cu("ROWS", rows), cu("RPS", rps),
-	}, in(xp), in(gp), out(part))
+		cu("GCO", gco), cu("GCI", gci), cu("GKX", gkx), cu("CQ", t.cq), cu("IQ", t.iq), cu("TK", t.tk),
+		cu("NEW", newPixels), cu("KEEP", t.tk-newPixels), cu("COP4", cop/4),
+		cu("CIP4", cip/4), cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("PH", ph), cu("PW", pw),
+		cu("STRIDE", stride), cu("ROWS", rows), cu("RPS", rps),
+	}, in(xp), in(gp), out(parts))
 	b.Reuse(xp)
 	b.Reuse(gp)
-	b.launch1D("conv2d_backward_pack.wgsl", "sum_weight_grad", dw.Len(), pack(cin, cip, ih, iw, ph, pw, pad, mode),
-		in(part), out(dw))
-	b.Reuse(part)
+	b.launch1D("conv2d_backward.wgsl", "sum_weight_grad", dw.Len(),
+		gradConsts(cout, cin, kh, kw, ih, iw, pad, cip, cop, splits), in(parts), out(dw))
+	b.Reuse(parts)
 	return dw
+}
+
+// gradConsts are conv2d_backward.wgsl's constants.
+func gradConsts(cout, cin, kh, kw, h, w, pad, cip, cop, splits int) []constant {
+	return []constant{cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw), cu("CIP", cip), cu("COP", cop), cu("SPLITS", splits),
+		ci("IH", h), ci("IW", w), ci("PH", h+2*pad), ci("PW", w+2*pad), ci("PAD", pad)}
+}
+
+// weightGradTile is the register tile of conv2d_backward_weight.wgsl: cq output and iq
+// input channel quads × tk taps of a kernel row.
+type weightGradTile struct{ cq, iq, tk int }
+
+// weightGradMaxTile bounds cq·iq·tk, a sixteenth of the tile's accumulators: larger tiles
+// did not run faster on lavapipe (BenchmarkConvBackward). weightGradLoadG and
+// weightGradLoadX are the costs of a vec4 load of the output gradient and of the input,
+// in vec4 FMAs, as measured there: a step of the tile loads cq of the first and
+// iq·min(stride, tk) of the second for 4·cq·iq·tk vec4 FMAs.
+const (
+	weightGradMaxTile = 16
+	weightGradLoadG   = 20
+	weightGradLoadX   = 40
+)
+
+// pickWeightGradTile picks the tile of the least estimated cost, the cost of a step times
+// the tiles (channels padded to the tile's multiple included).
+func pickWeightGradTile(cout, cin, kw, stride int) weightGradTile {
+	best, bestCost := weightGradTile{1, 1, 1}, 0
+	for _, cq := range []int{1, 2, 4, 8} {
+		for _, iq := range []int{1, 2, 4, 8} {
+			for tk := 1; tk <= kw; tk++ {
+				if kw%tk != 0 || cq*iq*tk > weightGradMaxTile {
+					continue
+				}
+				tiles := ceilTo(cout, 4*cq) / (4 * cq) * (ceilTo(cin, 4*iq) / (4 * iq)) * (kw / tk)
+				step := cq*weightGradLoadG + iq*min(stride, tk)*weightGradLoadX + 4*cq*iq*tk
+				if cost := tiles * step; bestCost == 0 || cost < bestCost {
+					best, bestCost = weightGradTile{cq, iq, tk}, cost
+				}
+			}
+		}
+	}
+	return best
 }
 
 func ceilTo(v, m int) int { return (v + m - 1) / m * m }

@@ -1,7 +1,7 @@
-// Helpers of Conv2D's input gradient (gpu/conv_backward.go): one input src, one output dst,
-// one invocation per output element. Both entry points see the same constants: N (output
-// elements), CO, CI, KH, KW (u32); IH, IW (the input's size), PH, PW (its padded size), PAD
-// (i32).
+// Small kernels of the convolution gradients (gpu/conv_backward.go): one input src, one
+// output dst, one invocation per output element. Every entry point sees the same
+// constants: N (output elements), CO, CI, KH, KW, CIP, COP (channels padded), SPLITS (u32);
+// IH, IW (the input's size), PH, PW (its padded size), PAD (i32).
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
@@ -50,4 +50,20 @@ fn flip_weight(@builtin(global_invocation_id) gid: vec3<u32>) {
     let co = (i / (KW * KH)) % CO;
     let ci = i / (KW * KH * CO);
     dst[i] = src[((co * CI + ci) * KH + KH - 1u - ky) * KW + KW - 1u - kx];
+}
+
+// The weight gradient dst [CO, CI, KH, KW] from the partial sums src [SPLITS, KH·KW, CIP,
+// COP] of conv2d_backward_weight.wgsl.
+@compute @workgroup_size(64)
+fn sum_weight_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat_id(gid);
+    if (i >= N) { return; }
+    let tap = i % (KH * KW);
+    let ci = (i / (KH * KW)) % CI;
+    let co = i / (KH * KW * CI);
+    var acc = 0.0;
+    for (var z = 0u; z < SPLITS; z++) {
+        acc += src[((z * KH * KW + tap) * CIP + ci) * COP + co];
+    }
+    dst[i] = acc;
 }
