@@ -67,12 +67,13 @@ func checkConvTranspose2DGrad(op string, xs, ws, dys []int, p ConvTranspose2DPar
 // Conv2DBackwardInput is the gradient with respect to x [N, Ci, H, W] (shape xShape) of
 // y = Conv2D(x, w, bias, p), for dy [N, Co, OH, OW]. With zero padding it is the
 // transposed convolution of dy by w, cropped by the padding, with the output padding that
-// restores H and W; with reflect padding it is the gradient of the padded input (the
-// transposed convolution without cropping), each padded pixel's gradient then added to
-// the pixel it mirrors. Input pixels that no window reads (stride 2 on odd sizes) get 0.
-// At stride 1 with a square kernel the transposed convolution runs as Conv2D of dy with
-// the kernels turned by 180° (so on Conv2D's tuned kernels); other cases take
-// ConvTranspose2D.
+// restores H and W; input pixels that no window reads (stride 2 on odd sizes) get 0. With
+// reflect padding the windows also read the padding, which mirrors input pixels near the
+// border, and those pixels also take the gradient of the padded pixels that mirror them.
+// At stride 1 that is the gradient of the padded input (the uncropped transposed
+// convolution, on a tuned kernel) folded (reflect_fold); at other strides the gradient with
+// zero padding plus, near the border, the gradients of the padded pixels worked out one
+// by one (reflect_border), which at stride 1 would cost more than the convolution.
 func (b *Batch) Conv2DBackwardInput(dy, w *Tensor, xShape []int, p Conv2DParams) *Tensor {
 	const op = "Conv2DBackwardInput"
 	if !b.ok(op, dy, w) {
@@ -82,42 +83,86 @@ func (b *Batch) Conv2DBackwardInput(dy, w *Tensor, xShape []int, p Conv2DParams)
 		b.Fail(err)
 		return nil
 	}
-	cout, cin, kh, kw := w.shape[0], w.shape[1], w.shape[2], w.shape[3]
-	h, wd, pad := xShape[2], xShape[3], p.Padding
-	reflect := p.PadMode == PadReflect
-	// g is the gradient of the input padded by gp to gh×gw: the input itself with zeros.
-	gp, gh, gw := pad, h, wd
-	if reflect {
-		gp, gh, gw = 0, h+2*pad, wd+2*pad
+	n, cin, h, wd, pad := xShape[0], xShape[1], xShape[2], xShape[3], p.Padding
+	switch {
+	case p.PadMode != PadReflect:
+		return b.conv2DBackwardInputZeros(op, dy, w, xShape, p.Stride, pad)
+	case p.Stride == 1 && w.shape[2] == w.shape[3]:
+		g := b.conv2DBackwardInputZeros(op, dy, w, []int{n, cin, h + 2*pad, wd + 2*pad}, 1, 0)
+		if g == nil {
+			return nil
+		}
+		dx := b.newOutput(op, xShape...)
+		if dx == nil {
+			g.Release()
+			return nil
+		}
+		b.launch1D("conv2d_backward.wgsl", "reflect_fold", dx.Len(), gradConsts(dy, w, xShape, p.Stride, pad),
+			in(g), out(dx))
+		b.Reuse(g)
+		return dx
 	}
-	consts := gradConsts(cout, cin, kh, kw, h, wd, pad, cin, cout, 1)
-	var g *Tensor
-	if p.Stride == 1 && kh == kw && kh-1 >= gp {
+	dx := b.conv2DBackwardInputZeros(op, dy, w, xShape, p.Stride, pad)
+	if dx == nil {
+		return nil
+	}
+	_, _, band := reflectBand(h, wd, pad)
+	b.launch1D("conv2d_backward.wgsl", "reflect_border", n*cin*band, gradConsts(dy, w, xShape, p.Stride, pad),
+		in(dy), out(dx), in(w))
+	return dx
+}
+
+// conv2DBackwardInputZeros is Conv2DBackwardInput with zero padding pad and stride s, the
+// transposed convolution. At stride 1 with a square kernel it runs as Conv2D of dy with
+// the kernels turned by 180° and padding k-1-pad, so on Conv2D's tuned kernels. A 3×3
+// kernel at stride 2 and padding 1 on even sizes (TransformerNet's downsampling layers)
+// is a 4×4 one with a zero last row and column: ConvTranspose2D's tuned kernel for
+// DCGAN's layers takes it. Other cases run ConvTranspose2D as is.
+func (b *Batch) conv2DBackwardInputZeros(op string, dy, w *Tensor, xShape []int, s, pad int) *Tensor {
+	cout, cin, kh, kw := w.shape[0], w.shape[1], w.shape[2], w.shape[3]
+	h, wd := xShape[2], xShape[3]
+	w4 := []int{cout, cin, 4, 4}
+	switch {
+	case s == 1 && kh == kw && kh-1 >= pad:
 		flipped := b.newOutput(op, cin, cout, kh, kw)
 		if flipped == nil {
 			return nil
 		}
-		b.launch1D("conv2d_backward.wgsl", "flip_weight", flipped.Len(), consts, in(w), out(flipped))
-		g = b.Conv2D(dy, flipped, nil, Conv2DParams{Stride: 1, Padding: kh - 1 - gp})
-		if g == nil {
-			flipped.Release()
+		b.launch1D("conv2d_backward.wgsl", "flip_weight", flipped.Len(), gradConsts(dy, w, xShape, s, pad),
+			in(w), out(flipped))
+		return b.then(flipped, b.Conv2D(dy, flipped, nil, Conv2DParams{Stride: 1, Padding: kh - 1 - pad}))
+	case s == 2 && kh == 3 && kw == 3 && pad == 1 && h%2 == 0 && wd%2 == 0 &&
+		convTranspose2x.quadsFor(dy, shapeOnly(w4), Conv2DParams{Stride: 1, Padding: 1}) > 0:
+		padded := b.newOutput(op, w4...)
+		if padded == nil {
 			return nil
 		}
-		b.Reuse(flipped)
-	} else {
-		g = b.convTransposeTo(op, dy, w, p.Stride, gp, gh, gw)
+		b.launch1D("conv2d_backward.wgsl", "pad_weight", padded.Len(), gradConsts(dy, w, xShape, s, pad),
+			in(w), out(padded))
+		return b.then(padded, b.ConvTranspose2D(dy, padded, nil, ConvTranspose2DParams{Stride: 2, Padding: 1}))
 	}
-	if !reflect || g == nil {
-		return g
-	}
-	dx := b.newOutput(op, xShape...)
-	if dx == nil {
-		g.Release()
-		return nil
-	}
-	b.launch1D("conv2d_backward.wgsl", "reflect_fold", dx.Len(), consts, in(g), out(dx))
-	b.Reuse(g)
-	return dx
+	return b.convTransposeTo(op, dy, w, s, pad, h, wd)
+}
+
+// gradConsts are conv2d_backward.wgsl's constants for Conv2D's input gradient.
+func gradConsts(dy, w *Tensor, xShape []int, s, pad int) []constant {
+	return append(bandConsts(xShape[2], xShape[3], pad), cu("CO", w.shape[0]), cu("CI", w.shape[1]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
+		cu("OH", dy.shape[2]), cu("OW", dy.shape[3]), cu("CIP", w.shape[1]), cu("COP", w.shape[0]), cu("SPLITS", 1),
+		ci("IH", xShape[2]), ci("IW", xShape[3]), ci("STRIDE", s), ci("PAD", pad))
+}
+
+// reflectBand is the band of an h×w input that reflect padding pad mirrors: its first and
+// last pad+1 rows (rb in all, fewer on small inputs where they meet), the first and last
+// pad+1 columns (cb) of the other rows, band pixels in all.
+func reflectBand(h, w, pad int) (rb, cb, band int) {
+	rb, cb = min(h, 2*pad+2), min(w, 2*pad+2)
+	return rb, cb, rb*w + (h-rb)*cb
+}
+
+// bandConsts are the band's constants of conv2d_backward.wgsl.
+func bandConsts(h, w, pad int) []constant {
+	rb, cb, band := reflectBand(h, w, pad)
+	return []constant{cu("BAND", band), ci("RB", rb), ci("CB", cb)}
 }
 
 // convTransposeTo is the transposed convolution of x by w [Ci, Co, kH, kW] at stride s
@@ -250,16 +295,12 @@ func (b *Batch) convWeightGradTile(op string, t weightGradTile, input, g *Tensor
 	}, in(xp), in(gp), out(parts))
 	b.Reuse(xp)
 	b.Reuse(gp)
-	b.launch1D("conv2d_backward.wgsl", "sum_weight_grad", dw.Len(),
-		gradConsts(cout, cin, kh, kw, ih, iw, pad, cip, cop, splits), in(parts), out(dw))
+	b.launch1D("conv2d_backward.wgsl", "sum_weight_grad", dw.Len(), append(bandConsts(ih, iw, pad),
+		cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("CIP", cip),
+		cu("COP", cop), cu("SPLITS", splits), ci("IH", ih), ci("IW", iw), ci("STRIDE", stride), ci("PAD", pad),
+	), in(parts), out(dw))
 	b.Reuse(parts)
 	return dw
-}
-
-// gradConsts are conv2d_backward.wgsl's constants.
-func gradConsts(cout, cin, kh, kw, h, w, pad, cip, cop, splits int) []constant {
-	return []constant{cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw), cu("CIP", cip), cu("COP", cop), cu("SPLITS", splits),
-		ci("IH", h), ci("IW", w), ci("PH", h+2*pad), ci("PW", w+2*pad), ci("PAD", pad)}
 }
 
 // weightGradTile is the register tile of conv2d_backward_weight.wgsl: cq output and iq

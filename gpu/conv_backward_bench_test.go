@@ -15,11 +15,13 @@ import (
 var (
 	dcganDown = gpu.Conv2DParams{Stride: 2, Padding: 1}
 	reflect4  = gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}
+	reflectS2 = gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}
 )
 
 // convBackwardBenches are the convolution gradients at the shapes of a DCGAN
 // discriminator's middle layer at batch 64 (the generator's mirror layer for the
-// transposed convolution) and of TransformerNet's residual and first layers at 256×256.
+// transposed convolution) and of TransformerNet's residual, first and second layers at
+// 256×256.
 // flops counts the forward convolution's multiply-adds, which each gradient repeats.
 var convBackwardBenches = []opBench{
 	{"Conv2D/4x4s2_64-128_32x32_batch64", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
@@ -35,12 +37,30 @@ var convBackwardBenches = []opBench{
 		return b.ConvTranspose2DBackwardWeight(in(64, 128, 16, 16), in(64, 64, 32, 32), []int{128, 64, 4, 4},
 			gpu.ConvTranspose2DParams{Stride: 2, Padding: 1})
 	}, 2 * float64(64*128*16*16*64*16)},
+	{"Conv2D/3x3_128-128_64x64", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.Conv2D(in(1, 128, 64, 64), in(128, 128, 3, 3), nil, reflect1)
+	}, conv3x3(1, 128, 128, 64, 64)},
 	{"Conv2DBackwardWeight/3x3_128-128_64x64", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 		return b.Conv2DBackwardWeight(in(1, 128, 64, 64), in(1, 128, 64, 64), []int{128, 128, 3, 3}, reflect1)
 	}, conv3x3(1, 128, 128, 64, 64)},
 	{"Conv2DBackwardInput/3x3_128-128_64x64", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 		return b.Conv2DBackwardInput(in(1, 128, 64, 64), in(128, 128, 3, 3), []int{1, 128, 64, 64}, reflect1)
 	}, conv3x3(1, 128, 128, 64, 64)},
+	{"Conv2D/3x3s2_32-64_256x256", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.Conv2D(in(1, 32, 256, 256), in(64, 32, 3, 3), nil, reflectS2)
+	}, conv3x3(1, 32, 64, 128, 128)},
+	{"Conv2DBackwardInput/3x3s2_32-64_256x256", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.Conv2DBackwardInput(in(1, 64, 128, 128), in(64, 32, 3, 3), []int{1, 32, 256, 256}, reflectS2)
+	}, conv3x3(1, 32, 64, 128, 128)},
+	{"Conv2DBackwardWeight/3x3s2_32-64_256x256", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.Conv2DBackwardWeight(in(1, 32, 256, 256), in(1, 64, 128, 128), []int{64, 32, 3, 3}, reflectS2)
+	}, conv3x3(1, 32, 64, 128, 128)},
+	{"Conv2D/9x9_3-32_256x256", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.Conv2D(in(1, 3, 256, 256), in(32, 3, 9, 9), nil, reflect4)
+	}, 2 * float64(32*256*256*3*81)},
+	{"Conv2DBackwardInput/9x9_3-32_256x256", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.Conv2DBackwardInput(in(1, 32, 256, 256), in(32, 3, 9, 9), []int{1, 3, 256, 256}, reflect4)
+	}, 2 * float64(32*256*256*3*81)},
 	{"Conv2DBackwardWeight/9x9_3-32_256x256", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 		return b.Conv2DBackwardWeight(in(1, 3, 256, 256), in(1, 32, 256, 256), []int{32, 3, 9, 9}, reflect4)
 	}, 2 * float64(32*256*256*3*81)},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,5 +139,62 @@ func TestConvBackwardShapeErrors(t *testing.T) {
 			t.Log(err)
 		}
 		b.Release()
+	}
+}
+
+// The input gradients of DCGAN's and TransformerNet's layers land on the tuned forward
+// kernels: a selection rule that silently stops matching is a failure.
+func TestConvBackwardInputKernels(t *testing.T) {
+	reflect1 := gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}
+	for _, c := range []struct {
+		name   string
+		record func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor
+		want   string
+	}{
+		{"DCGAN D 4x4 s2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardInput(in(2, 128, 16, 16), in(128, 64, 4, 4), []int{2, 64, 32, 32}, gpu.Conv2DParams{Stride: 2, Padding: 1})
+		}, "conv2d_v13.wgsl:conv2d_v13"},
+		{"DCGAN G 4x4 s2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.ConvTranspose2DBackwardInput(in(2, 64, 32, 32), in(128, 64, 4, 4), []int{2, 128, 16, 16}, gpu.ConvTranspose2DParams{Stride: 2, Padding: 1})
+		}, "conv2d_v14.wgsl:conv2d_v14"},
+		{"TransformerNet residual", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardInput(in(1, 128, 64, 64), in(128, 128, 3, 3), []int{1, 128, 64, 64}, reflect1)
+		}, "conv2d_v5.wgsl:conv2d_v5"},
+		{"TransformerNet 3x3 s2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardInput(in(1, 64, 128, 128), in(64, 32, 3, 3), []int{1, 32, 256, 256}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect})
+		}, "conv2d_v13.wgsl:conv2d_v13"},
+		{"TransformerNet 9x9 first", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardInput(in(1, 32, 256, 256), in(32, 3, 9, 9), []int{1, 3, 256, 256}, reflect4)
+		}, "conv2d_v4.wgsl:conv2d_v4"},
+		{"TransformerNet 9x9 last", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardInput(in(1, 3, 256, 256), in(3, 32, 9, 9), []int{1, 32, 256, 256}, reflect4)
+		}, "conv2d_v4.wgsl:conv2d_v4"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var ts []*gpu.Tensor
+			defer func() {
+				for _, x := range ts {
+					x.Release()
+				}
+			}()
+			in := func(shape ...int) *gpu.Tensor {
+				x, err := testDevice.NewTensor(shape...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ts = append(ts, x)
+				return x
+			}
+			b := testDevice.NewBatch()
+			defer b.Release()
+			y := c.record(b, in)
+			if y == nil {
+				t.Fatal(b.Err())
+			}
+			ts = append(ts, y)
+			if ks := b.Kernels(); !slices.Contains(ks, c.want) {
+				t.Errorf("kernels %v, want %s among them", ks, c.want)
+			}
+		})
 	}
 }
