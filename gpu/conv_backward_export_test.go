@@ -21,12 +21,3 @@ func WeightGradTile(cout, cin, kw, stride int) [3]int {
 	t := pickWeightGradTile(cout, cin, kw, stride)
 	return [3]int{t.cq, t.iq, t.tk}
 }
-
-// Kernels lists the kernels the batch recorded, as file:entry.
-func (b *Batch) Kernels() []string {
-	var names []string
-	for _, s := range b.steps {
-		names = append(names, s.k.name)
-	}
-	return names
-}
