@@ -32,7 +32,7 @@ bench-stylize:
 	bash scripts/bench-stylize.sh
 
 # Easel's TransformerNet next to TF.js and onnxruntime-web in headless Chromium (WebGPU on
-# SwiftShader here): slow, about an hour (see docs/PERFORMANCE.md). Needs Chromium, Node,
+# SwiftShader here): slow, 30–35 minutes (see docs/PERFORMANCE.md). Needs Chromium, Node,
 # Debian's python3-torch; the npm packages go to bench/browser/node_modules (ignored).
 bench-browser:
 	cd bench/browser && { test -d node_modules/onnxruntime-web || npm ci --ignore-scripts --no-audit --no-fund; }

@@ -2,7 +2,7 @@
 
 // Package browsertest runs Easel's pages in headless Chromium for tests: it builds Go
 // packages to WebAssembly, finds the toolchain's wasm_exec.js, and starts Chromium through
-// chromedp, either with WebGPU on SwiftShader (the flags ARCHITECTURE.md lists) or as
+// chromedp, either with WebGPU on SwiftShader (the flags docs/ARCHITECTURE.md lists) or as
 // a browser without WebGPU. Tests wait on the page's progress (Wait), within the test's
 // deadline (Context).
 package browsertest
