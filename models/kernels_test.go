@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -47,7 +48,15 @@ func TestLayerKernels(t *testing.T) {
 		}
 		return want
 	}
-	dev := internalDevice(t)
+	// A device of its own, closed at the end: the networks' weights are uploaded and
+	// released here without a submit in between, and their writes, queued until the
+	// next submit, must not land in buffers that a later test's TrimPool has destroyed
+	// on a shared device (lavapipe crashes then).
+	dev, err := gpu.Open(context.Background())
+	if err != nil {
+		t.Fatalf("needs a Vulkan adapter: %v", err)
+	}
+	defer dev.Close()
 	for _, c := range []struct {
 		name    string
 		weights *Weights
