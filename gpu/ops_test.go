@@ -56,17 +56,11 @@ func TestOps(t *testing.T) {
 	for _, file := range shippedKernels(t) {
 		switch {
 		case launched[file]:
-		case notYetInOpVectors[file]:
-			t.Logf("shaders/%s has no op vectors yet", file)
 		default:
 			t.Errorf("shaders/%s ran in none of the op vectors: add a case that takes it, or remove it if no op can", file)
 		}
 	}
 }
-
-// notYetInOpVectors are kernels whose ops have no op vectors yet: the in-place ops Fill,
-// Clamp and AddInto, which training brings its cases for. Remove each once it has them.
-var notYetInOpVectors = map[string]bool{"inplace.wgsl": true, "accumulate.wgsl": true}
 
 // shippedKernels lists the kernel files of shaders/: every WGSL file but the preludes,
 // common.wgsl and the files other kernels include.

@@ -67,6 +67,7 @@ func Cases() []Case {
 		linearBackwardCases(),
 		sliceCases(),
 		slotCases(),
+		inplaceCases(),
 	} {
 		cs = append(cs, family...)
 	}
