@@ -153,22 +153,22 @@ func TestConvBackwardInputKernels(t *testing.T) {
 	}{
 		{"DCGAN D 4x4 s2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 			return b.Conv2DBackwardInput(in(2, 128, 16, 16), in(128, 64, 4, 4), []int{2, 64, 32, 32}, gpu.Conv2DParams{Stride: 2, Padding: 1})
-		}, "conv2d_v13.wgsl:conv2d_v13"},
+		}, "conv2d_up2_c8x8x8.wgsl:conv2d_up2_c8x8x8"},
 		{"DCGAN G 4x4 s2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 			return b.ConvTranspose2DBackwardInput(in(2, 64, 32, 32), in(128, 64, 4, 4), []int{2, 128, 16, 16}, gpu.ConvTranspose2DParams{Stride: 2, Padding: 1})
-		}, "conv2d_v14.wgsl:conv2d_v14"},
+		}, "conv2d_4x4s2_c16x4x8.wgsl:conv2d_4x4s2_c16x4x8"},
 		{"TransformerNet residual", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 			return b.Conv2DBackwardInput(in(1, 128, 64, 64), in(128, 128, 3, 3), []int{1, 128, 64, 64}, reflect1)
-		}, "conv2d_v5.wgsl:conv2d_v5"},
+		}, "conv2d_3x3_c16x4x4.wgsl:conv2d_3x3_c16x4x4"},
 		{"TransformerNet 3x3 s2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 			return b.Conv2DBackwardInput(in(1, 64, 128, 128), in(64, 32, 3, 3), []int{1, 32, 256, 256}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect})
-		}, "conv2d_v13.wgsl:conv2d_v13"},
+		}, "conv2d_up2_c8x8x8.wgsl:conv2d_up2_c8x8x8"},
 		{"TransformerNet 9x9 first", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 			return b.Conv2DBackwardInput(in(1, 32, 256, 256), in(32, 3, 9, 9), []int{1, 3, 256, 256}, reflect4)
-		}, "conv2d_v4.wgsl:conv2d_v4"},
+		}, "conv2d_3x3_9x9_c8x4x4.wgsl:conv2d_3x3_9x9_c8x4x4"},
 		{"TransformerNet 9x9 last", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 			return b.Conv2DBackwardInput(in(1, 3, 256, 256), in(3, 32, 9, 9), []int{1, 32, 256, 256}, reflect4)
-		}, "conv2d_v4.wgsl:conv2d_v4"},
+		}, "conv2d_3x3_9x9_c8x4x4.wgsl:conv2d_3x3_9x9_c8x4x4"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var ts []*gpu.Tensor
