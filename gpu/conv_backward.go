@@ -146,7 +146,8 @@ func (b *Batch) conv2DBackwardInputZeros(op string, dy, w *Tensor, xShape []int,
 
 // gradConsts are conv2d_backward.wgsl's constants for Conv2D's input gradient.
 func gradConsts(dy, w *Tensor, xShape []int, s, pad int) []constant {
-	return append(bandConsts(xShape[2], xShape[3], pad), cu("CO", w.shape[0]), cu("CI", w.shape[1]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
+	return append(bandConsts(xShape[2], xShape[3], pad),
+		cu("CO", w.shape[0]), cu("CI", w.shape[1]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
 		cu("OH", dy.shape[2]), cu("OW", dy.shape[3]), cu("CIP", w.shape[1]), cu("COP", w.shape[0]), cu("SPLITS", 1),
 		ci("IH", xShape[2]), ci("IW", xShape[3]), ci("STRIDE", s), ci("PAD", pad))
 }
@@ -245,7 +246,7 @@ const (
 // g[n, o, oy, ox] · input[n, i, oy·stride + ky - pad, ox·stride + kx - pad] (input padded
 // as mode says) for input [N, Ci, H, W] and g [N, Co, OH, OW]: both are packed channels
 // last (the input padded), conv2d_backward_weight.wgsl sums the products by register
-// tiles, and sum_splits adds the parts of split rows.
+// tiles, and sum_weight_grad adds the parts of split rows in dw's layout.
 func (b *Batch) convWeightGrad(op string, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
 	t := pickWeightGradTile(g.shape[1], input.shape[1], kw, stride)
 	return b.convWeightGradTile(op, t, input, g, kh, kw, stride, pad, mode)
@@ -278,13 +279,13 @@ func (b *Batch) convWeightGradTile(op string, t weightGradTile, input, g *Tensor
 		}
 		return nil
 	}
-	pack := func(c, cp, h, w, ph, pw, pad int, mode PadMode) []constant {
-		return []constant{cu("C", c), cu("CP", cp), ci("IH", h), ci("IW", w), cu("PH", ph), cu("PW", pw),
-			ci("PAD", pad), cu("PAD_MODE", int(mode))}
+	pack := func(c, cp, h, w, padding int, m PadMode) []constant {
+		return []constant{cu("C", c), cu("CP", cp), ci("IH", h), ci("IW", w), cu("PH", h+2*padding),
+			cu("PW", w+2*padding), ci("PAD", padding), cu("PAD_MODE", int(m))}
 	}
-	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", xp.Len()/4, pack(cin, cip, ih, iw, ph, pw, pad, mode),
+	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", xp.Len()/4, pack(cin, cip, ih, iw, pad, mode),
 		in(input), out(xp))
-	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", gp.Len()/4, pack(cout, cop, oh, ow, oh, ow, 0, PadZeros),
+	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", gp.Len()/4, pack(cout, cop, oh, ow, 0, PadZeros),
 		in(g), out(gp))
 	newPixels := min(stride, t.tk)
 	b.launch1D("conv2d_backward_weight.wgsl", "weight_grad", tiles*splits, []constant{
