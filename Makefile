@@ -20,6 +20,7 @@ deps:
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./wasm ./gpu/...
 
@@ -42,7 +43,7 @@ bench-stylize:
 	bash scripts/bench-stylize.sh
 
 # Easel's TransformerNet next to TF.js and onnxruntime-web in headless Chromium (WebGPU on
-# SwiftShader here): slow, about an hour (see docs/PERFORMANCE.md). Needs Chromium, Node,
+# SwiftShader here): slow, 30–35 minutes (see docs/PERFORMANCE.md). Needs Chromium, Node,
 # Debian's python3-torch; the npm packages go to bench/browser/node_modules (ignored).
 bench-browser:
 	cd bench/browser && { test -d node_modules/onnxruntime-web || npm ci --ignore-scripts --no-audit --no-fund; }

@@ -32,6 +32,7 @@ type Result struct {
 	Elements  int
 	MaxRelErr float64
 	Err       error
+	Kernels   []string // the kernel of each dispatch the case recorded (gpu.Batch.Kernels)
 }
 
 func (r Result) String() string {
@@ -50,6 +51,7 @@ func Cases() []Case {
 	for _, family := range [][]Case{
 		elementwiseCases(),
 		convCases(),
+		convBackwardCases(),
 		normCases(),
 		linearCases(),
 		reduceCases(),
@@ -59,6 +61,13 @@ func Cases() []Case {
 		blendCases(),
 		backwardCases(),
 		lossCases(),
+		optimCases(),
+		normBackwardCases(),
+		poolBackwardCases(),
+		linearBackwardCases(),
+		sliceCases(),
+		slotCases(),
+		inplaceCases(),
 	} {
 		cs = append(cs, family...)
 	}
@@ -75,6 +84,7 @@ func (c Case) Check(ctx context.Context, dev *gpu.Device, seed uint64) Result {
 	b := dev.NewBatch()
 	defer b.Release()
 	y, want := c.run(b, in)
+	res.Kernels = b.Kernels()
 	if in.err != nil {
 		res.Err = in.err
 		return res

@@ -1,0 +1,191 @@
+// Conv2D variant 8: variant 7 with the FMAs of one pixel interleaved: the 9 taps are applied
+// to the pixel's 4 accumulators (16 channels) tap by tap, so 16 independent add chains are
+// in flight (lavapipe splits fma into a multiply and a dependent add) while the pixel's
+// accumulators stay in registers for all 9 taps.
+//
+// Variant 7: variant 6 with the FMAs in accumulator-major order: the 9 taps of one
+// accumulator follow each other, so an accumulator the compiler keeps in memory (128 vec4
+// do not fit in registers) is loaded and stored once per input channel, not once per tap.
+//
+// Variant 6: 3×3, stride 1, padding 1, input width a multiple of 4. A register tile
+// of 16 output channels × 8×4 pixels (128 vec4 accumulators), and the input read as vec4:
+// on lavapipe every storage load is a bounds-checked loop over the invocations of a SIMD
+// group, and a vec4 load pays that loop once for four values. An output row of 8 pixels
+// needs 10 input columns: 8tx-1 (scalar), 8tx..8tx+7 (two vec4), 8tx+8 (scalar). Weights
+// come from two uniform windows of 8 channels each, as in variant 5.
+//
+// Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CO, OH, OW,
+// NX4 (input length in vec4) (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); WV
+// (window length in vec4).
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>; // the same buffer as x
+@group(0) @binding(2) var<uniform> w0: array<vec4<f32>, WV>;
+@group(0) @binding(3) var<uniform> w1: array<vec4<f32>, WV>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+//!include conv_common.wgsl
+
+// Edges of a tile's input row segment, the same for every row of the tile.
+struct Cols {
+    c0: u32,      // 8tx, the first column of the two vec4
+    left: u32,    // source column of 8tx-1
+    right: u32,   // source column of 8tx+8
+    lm: f32,      // 0 where 8tx-1 is zero padding
+    rm: f32,      // 0 where 8tx+8 is zero padding
+    half: bool,   // the row ends at 8tx+4: column 8tx+4 is padding, read from 8tx+2
+}
+
+// The 10 input values of one row of the tile; m zeroes a row in the zero padding.
+fn row10(rowbase: u32, k: Cols, m: f32) -> array<f32, 10> {
+    let v0 = x4[(rowbase + k.c0) / 4u];
+    let v1 = x4[min((rowbase + k.c0) / 4u + 1u, NX4 - 1u)];
+    // With reflect, padding column IW mirrors IW-2; with zeros it is 0.
+    let e = select(0.0, v0.z, PAD_MODE == 1u);
+    let v4 = select(v1.x, e, k.half);
+    return array<f32, 10>(x[rowbase + k.left] * k.lm * m, v0.x * m, v0.y * m, v0.z * m, v0.w * m,
+                          v4 * m, v1.y * m, v1.z * m, v1.w * m, x[rowbase + k.right] * k.rm * m);
+}
+
+// The 9 taps of one pixel's accumulators s (channels 0-3, 4-7, 8-11, 12-15) with inputs
+// v (tap order) and weights k[4·tap + q].
+fn px9(s: array<vec4<f32>, 4>, v: array<f32, 9>, k: array<vec4<f32>, 36>) -> array<vec4<f32>, 4> {
+    var o = s;
+    o[0] = fma(vec4<f32>(v[0]), k[0], o[0]);
+    o[1] = fma(vec4<f32>(v[0]), k[1], o[1]);
+    o[2] = fma(vec4<f32>(v[0]), k[2], o[2]);
+    o[3] = fma(vec4<f32>(v[0]), k[3], o[3]);
+    o[0] = fma(vec4<f32>(v[1]), k[4], o[0]);
+    o[1] = fma(vec4<f32>(v[1]), k[5], o[1]);
+    o[2] = fma(vec4<f32>(v[1]), k[6], o[2]);
+    o[3] = fma(vec4<f32>(v[1]), k[7], o[3]);
+    o[0] = fma(vec4<f32>(v[2]), k[8], o[0]);
+    o[1] = fma(vec4<f32>(v[2]), k[9], o[1]);
+    o[2] = fma(vec4<f32>(v[2]), k[10], o[2]);
+    o[3] = fma(vec4<f32>(v[2]), k[11], o[3]);
+    o[0] = fma(vec4<f32>(v[3]), k[12], o[0]);
+    o[1] = fma(vec4<f32>(v[3]), k[13], o[1]);
+    o[2] = fma(vec4<f32>(v[3]), k[14], o[2]);
+    o[3] = fma(vec4<f32>(v[3]), k[15], o[3]);
+    o[0] = fma(vec4<f32>(v[4]), k[16], o[0]);
+    o[1] = fma(vec4<f32>(v[4]), k[17], o[1]);
+    o[2] = fma(vec4<f32>(v[4]), k[18], o[2]);
+    o[3] = fma(vec4<f32>(v[4]), k[19], o[3]);
+    o[0] = fma(vec4<f32>(v[5]), k[20], o[0]);
+    o[1] = fma(vec4<f32>(v[5]), k[21], o[1]);
+    o[2] = fma(vec4<f32>(v[5]), k[22], o[2]);
+    o[3] = fma(vec4<f32>(v[5]), k[23], o[3]);
+    o[0] = fma(vec4<f32>(v[6]), k[24], o[0]);
+    o[1] = fma(vec4<f32>(v[6]), k[25], o[1]);
+    o[2] = fma(vec4<f32>(v[6]), k[26], o[2]);
+    o[3] = fma(vec4<f32>(v[6]), k[27], o[3]);
+    o[0] = fma(vec4<f32>(v[7]), k[28], o[0]);
+    o[1] = fma(vec4<f32>(v[7]), k[29], o[1]);
+    o[2] = fma(vec4<f32>(v[7]), k[30], o[2]);
+    o[3] = fma(vec4<f32>(v[7]), k[31], o[3]);
+    o[0] = fma(vec4<f32>(v[8]), k[32], o[0]);
+    o[1] = fma(vec4<f32>(v[8]), k[33], o[1]);
+    o[2] = fma(vec4<f32>(v[8]), k[34], o[2]);
+    o[3] = fma(vec4<f32>(v[8]), k[35], o[3]);
+    return o;
+}
+
+// The 3×3 kernel applied to one output row of 8 pixels from input rows r0, r1, r2: a[4p + q]
+// holds channels 4q..4q+3 of pixel p.
+fn taps9(a: array<vec4<f32>, 32>, r0: array<f32, 10>, r1: array<f32, 10>, r2: array<f32, 10>, k: array<vec4<f32>, 36>) -> array<vec4<f32>, 32> {
+    var o = a;
+    let s0 = px9(array<vec4<f32>, 4>(o[0], o[1], o[2], o[3]), array<f32, 9>(r0[0], r0[1], r0[2], r1[0], r1[1], r1[2], r2[0], r2[1], r2[2]), k);
+    o[0] = s0[0]; o[1] = s0[1]; o[2] = s0[2]; o[3] = s0[3];
+    let s1 = px9(array<vec4<f32>, 4>(o[4], o[5], o[6], o[7]), array<f32, 9>(r0[1], r0[2], r0[3], r1[1], r1[2], r1[3], r2[1], r2[2], r2[3]), k);
+    o[4] = s1[0]; o[5] = s1[1]; o[6] = s1[2]; o[7] = s1[3];
+    let s2 = px9(array<vec4<f32>, 4>(o[8], o[9], o[10], o[11]), array<f32, 9>(r0[2], r0[3], r0[4], r1[2], r1[3], r1[4], r2[2], r2[3], r2[4]), k);
+    o[8] = s2[0]; o[9] = s2[1]; o[10] = s2[2]; o[11] = s2[3];
+    let s3 = px9(array<vec4<f32>, 4>(o[12], o[13], o[14], o[15]), array<f32, 9>(r0[3], r0[4], r0[5], r1[3], r1[4], r1[5], r2[3], r2[4], r2[5]), k);
+    o[12] = s3[0]; o[13] = s3[1]; o[14] = s3[2]; o[15] = s3[3];
+    let s4 = px9(array<vec4<f32>, 4>(o[16], o[17], o[18], o[19]), array<f32, 9>(r0[4], r0[5], r0[6], r1[4], r1[5], r1[6], r2[4], r2[5], r2[6]), k);
+    o[16] = s4[0]; o[17] = s4[1]; o[18] = s4[2]; o[19] = s4[3];
+    let s5 = px9(array<vec4<f32>, 4>(o[20], o[21], o[22], o[23]), array<f32, 9>(r0[5], r0[6], r0[7], r1[5], r1[6], r1[7], r2[5], r2[6], r2[7]), k);
+    o[20] = s5[0]; o[21] = s5[1]; o[22] = s5[2]; o[23] = s5[3];
+    let s6 = px9(array<vec4<f32>, 4>(o[24], o[25], o[26], o[27]), array<f32, 9>(r0[6], r0[7], r0[8], r1[6], r1[7], r1[8], r2[6], r2[7], r2[8]), k);
+    o[24] = s6[0]; o[25] = s6[1]; o[26] = s6[2]; o[27] = s6[3];
+    let s7 = px9(array<vec4<f32>, 4>(o[28], o[29], o[30], o[31]), array<f32, 9>(r0[7], r0[8], r0[9], r1[7], r1[8], r1[9], r2[7], r2[8], r2[9]), k);
+    o[28] = s7[0]; o[29] = s7[1]; o[30] = s7[2]; o[31] = s7[3];
+    return o;
+}
+
+// Weights of input channel ci: per tap, channels 0-3, 4-7 from w0 and 8-11, 12-15 from w1.
+fn kernel(ci: u32) -> array<vec4<f32>, 36> {
+    let b = ci * 18u;
+    return array<vec4<f32>, 36>(
+        w0[b], w0[b + 1u], w1[b], w1[b + 1u], w0[b + 2u], w0[b + 3u], w1[b + 2u], w1[b + 3u],
+        w0[b + 4u], w0[b + 5u], w1[b + 4u], w1[b + 5u], w0[b + 6u], w0[b + 7u], w1[b + 6u], w1[b + 7u],
+        w0[b + 8u], w0[b + 9u], w1[b + 8u], w1[b + 9u], w0[b + 10u], w0[b + 11u], w1[b + 10u], w1[b + 11u],
+        w0[b + 12u], w0[b + 13u], w1[b + 12u], w1[b + 13u], w0[b + 14u], w0[b + 15u], w1[b + 14u], w1[b + 15u],
+        w0[b + 16u], w0[b + 17u], w1[b + 16u], w1[b + 17u]);
+}
+
+// Stores 16 channels plus bias b at one pixel, skipping channels past CO.
+fn store_px(v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>, b: array<vec4<f32>, 4>, idx: u32, co0: u32) {
+    let v = array<vec4<f32>, 4>(v0 + b[0], v1 + b[1], v2 + b[2], v3 + b[3]);
+    for (var j = 0u; j < 16u; j++) {
+        if (co0 + j < CO) { y[idx + j * OH * OW] = v[j / 4u][j % 4u]; }
+    }
+}
+
+// Stores one output row of 8 pixels × 16 channels, skipping pixels outside the output.
+fn store_row(a: array<vec4<f32>, 32>, n: u32, co0: u32, oy: u32, ox0: u32) {
+    if (oy >= OH) { return; }
+    let b = array<vec4<f32>, 4>(w0[WV - 3u], w0[WV - 2u], w1[WV - 3u], w1[WV - 2u]);
+    let idx = ((n * CO + co0) * OH + oy) * OW + ox0;
+    store_px(a[0], a[1], a[2], a[3], b, idx + 0u, co0);
+    if (ox0 + 1u < OW) { store_px(a[4], a[5], a[6], a[7], b, idx + 1u, co0); }
+    if (ox0 + 2u < OW) { store_px(a[8], a[9], a[10], a[11], b, idx + 2u, co0); }
+    if (ox0 + 3u < OW) { store_px(a[12], a[13], a[14], a[15], b, idx + 3u, co0); }
+    if (ox0 + 4u < OW) { store_px(a[16], a[17], a[18], a[19], b, idx + 4u, co0); }
+    if (ox0 + 5u < OW) { store_px(a[20], a[21], a[22], a[23], b, idx + 5u, co0); }
+    if (ox0 + 6u < OW) { store_px(a[24], a[25], a[26], a[27], b, idx + 6u, co0); }
+    if (ox0 + 7u < OW) { store_px(a[28], a[29], a[30], a[31], b, idx + 7u, co0); }
+}
+
+@compute @workgroup_size(WG)
+fn conv2d_v8(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat_id(gid);
+    if (i >= NT) { return; }
+    let tx = i % TX;
+    let ty = (i / TX) % TY;
+    let n = i / (TX * TY);
+    let oy0 = ty * 4u;
+    let ox0 = tx * 8u;
+    let il = i32(ox0) - 1;
+    let ir = i32(ox0) + 8;
+    let cols = Cols(ox0, u32(src_index(il, IW)), u32(src_index(ir, IW)), inside(il, IW), inside(ir, IW), ox0 + 4u == u32(IW));
+    let iy0 = i32(oy0) - PAD;
+    let ro = array<u32, 6>(u32(src_index(iy0, IH) * IW), u32(src_index(iy0 + 1, IH) * IW), u32(src_index(iy0 + 2, IH) * IW),
+                           u32(src_index(iy0 + 3, IH) * IW), u32(src_index(iy0 + 4, IH) * IW), u32(src_index(iy0 + 5, IH) * IW));
+    let rm = array<f32, 6>(inside(iy0, IH), inside(iy0 + 1, IH), inside(iy0 + 2, IH),
+                           inside(iy0 + 3, IH), inside(iy0 + 4, IH), inside(iy0 + 5, IH));
+    var a0: array<vec4<f32>, 32>;
+    var a1: array<vec4<f32>, 32>;
+    var a2: array<vec4<f32>, 32>;
+    var a3: array<vec4<f32>, 32>;
+    let plane = u32(IH * IW);
+    for (var ci = 0u; ci < CI; ci++) {
+        let base = (n * CI + ci) * plane;
+        let k = kernel(ci);
+        let r0 = row10(base + ro[0], cols, rm[0]);
+        let r1 = row10(base + ro[1], cols, rm[1]);
+        let r2 = row10(base + ro[2], cols, rm[2]);
+        a0 = taps9(a0, r0, r1, r2, k);
+        let r3 = row10(base + ro[3], cols, rm[3]);
+        a1 = taps9(a1, r1, r2, r3, k);
+        let r4 = row10(base + ro[4], cols, rm[4]);
+        a2 = taps9(a2, r2, r3, r4, k);
+        let r5 = row10(base + ro[5], cols, rm[5]);
+        a3 = taps9(a3, r3, r4, r5, k);
+    }
+    let co0 = u32(w0[WV - 1u].x);
+    store_row(a0, n, co0, oy0, ox0);
+    store_row(a1, n, co0, oy0 + 1u, ox0);
+    store_row(a2, n, co0, oy0 + 2u, ox0);
+    store_row(a3, n, co0, oy0 + 3u, ox0);
+}
