@@ -19,7 +19,6 @@ var layer = map[string]int{
 	"easel/internal/npy":             0,
 	"easel/internal/tmpfile":         0,
 	"easel/internal/imagefile":       0,
-	"easel/internal/tmpfile":         0, // atomic writes' temporary files
 	"easel/internal/browsertest":     0,
 	"easel":                          0, // the embedded page
 	"easel/internal/layers":          0, // this test
