@@ -123,11 +123,3 @@ func BenchmarkConvBackward(b *testing.B) {
 		})
 	}
 }
-
-func shapeLen(shape []int) int {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	return n
-}

@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 package gpu_test
 
 import (
@@ -197,4 +199,12 @@ func TestConvBackwardInputKernels(t *testing.T) {
 			}
 		})
 	}
+}
+
+func shapeLen(shape []int) int {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	return n
 }

@@ -3,12 +3,8 @@ package models_test
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
-	"slices"
 	"testing"
-
-	"codeberg.org/sbinet/npyio"
 
 	"easel/models"
 )
@@ -19,32 +15,12 @@ const trainDir = "testdata/train"
 
 func readTrainNpy(t *testing.T, name string, data any) []int {
 	t.Helper()
-	f, err := os.Open(filepath.Join(trainDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if err := r.Read(data); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return slices.Clone(r.Header.Descr.Shape)
+	return readNpyInto(t, filepath.Join(trainDir, name), data)
 }
 
 func importTrainPth(t *testing.T, name, arch string) *models.Weights {
 	t.Helper()
-	sd, err := models.ReadStateDict(filepath.Join(trainDir, name))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	w, err := models.ImportStateDict(arch, sd)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return w
+	return importPthFile(t, filepath.Join(trainDir, name), arch)
 }
 
 // TestDCGANTrainingMatchesPyTorch runs the fixture's three iterations and compares every

@@ -55,35 +55,48 @@ type npy struct {
 
 func readNpy(t *testing.T, name string) npy {
 	t.Helper()
-	f, err := os.Open(filepath.Join(goldenDir, name))
+	var data []float32 // Read refuses any dtype but float32
+	shape := readNpyInto(t, filepath.Join(goldenDir, name), &data)
+	return npy{shape: shape, data: data}
+}
+
+// readNpyInto reads the C-order .npy file at path into data (a pointer to a slice of the
+// file's dtype) and returns its shape.
+func readNpyInto(t *testing.T, path string, data any) []int {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	r, err := npyio.NewReader(f)
 	if err != nil {
-		t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	if r.Header.Descr.Fortran {
-		t.Fatalf("%s: Fortran order, want C order", name)
+		t.Fatalf("%s: Fortran order, want C order", path)
 	}
-	var data []float32 // Read refuses any dtype but float32
-	if err := r.Read(&data); err != nil {
-		t.Fatalf("%s: %v", name, err)
+	if err := r.Read(data); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	return npy{shape: slices.Clone(r.Header.Descr.Shape), data: data}
+	return slices.Clone(r.Header.Descr.Shape)
 }
 
 // importPth reads a torch.save(state_dict) fixture and imports it as arch.
 func importPth(t *testing.T, name, arch string) *models.Weights {
 	t.Helper()
-	sd, err := models.ReadStateDict(filepath.Join(goldenDir, name))
+	return importPthFile(t, filepath.Join(goldenDir, name), arch)
+}
+
+func importPthFile(t *testing.T, path, arch string) *models.Weights {
+	t.Helper()
+	sd, err := models.ReadStateDict(path)
 	if err != nil {
-		t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	w, err := models.ImportStateDict(arch, sd)
 	if err != nil {
-		t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	return w
 }
