@@ -269,14 +269,16 @@ func (tp *Tape) Backward(loss *Var) error {
 				continue
 			}
 			g, buf := grads[j], grads[j]
-			if gpu.SameBuffer(g, dy) {
-				if keepDy {
-					// dy's buffer went to another input already (Add): this one gets a copy.
-					g = tp.b.Scale(g, 1, 0)
-					buf = g
-				} else {
-					keepDy, buf = true, n.out.gradBuf
-				}
+			switch {
+			case !gpu.SameBuffer(g, dy):
+			case in.gradInto != nil:
+				buf = nil // added into the parameter's gradient now; dy is freed below
+			case keepDy:
+				// dy's buffer went to another input already (Add): this one gets a copy.
+				g = tp.b.Scale(g, 1, 0)
+				buf = g
+			default:
+				keepDy, buf = true, n.out.gradBuf
 			}
 			tp.accumulate(in, g, buf)
 		}

@@ -52,3 +52,36 @@ func (b *Batch) Concat(dim int, xs ...*Tensor) *Tensor {
 	}
 	return y
 }
+
+// Slice copies positions start..start+length-1 of dimension dim (negative counts from the
+// end) of x, like x.narrow(dim, start, length).contiguous(). It is Concat's backward: each
+// input's gradient is the slice of dy where the input went.
+func (b *Batch) Slice(x *Tensor, dim, start, length int) *Tensor {
+	const op = "Slice"
+	if !b.okArgs(op, arg{"input", x}) {
+		return nil
+	}
+	d := dim
+	if d < 0 {
+		d += len(x.shape)
+	}
+	if d < 0 || d >= len(x.shape) {
+		b.Fail(fmt.Errorf("%s: dim %d out of range for input %v", op, dim, x.shape))
+		return nil
+	}
+	if start < 0 || length < 1 || start > x.shape[d]-length {
+		b.Fail(fmt.Errorf("%s: start %d, length %d along dim %d of input %v, want 0 ≤ start, 1 ≤ length, start+length ≤ %d",
+			op, start, length, dim, x.shape, x.shape[d]))
+		return nil
+	}
+	outShape := x.Shape()
+	outShape[d] = length
+	y := b.newOutput(op, outShape...)
+	if y == nil {
+		return nil
+	}
+	b.launch1D("concat.wgsl", "slice_copy", y.Len(), []constant{
+		cu("INNER", numel(x.shape[d+1:])), cu("DIM_IN", x.shape[d]), cu("DIM_OUT", length), cu("OFF", start),
+	}, in(x), out(y))
+	return y
+}

@@ -60,33 +60,41 @@ func (b *Batch) MatMul(a, c *Tensor) *Tensor {
 	if !b.ok(op, a, c) {
 		return nil
 	}
-	ra, rc := len(a.shape), len(c.shape)
-	if ra < 2 || ra > 3 || rc < 2 || rc > 3 {
-		b.Fail(fmt.Errorf("%s: shapes %v and %v, want 2D or 3D operands", op, a.shape, c.shape))
+	s, outShape, err := matmulOperands(op, a.shape, c.shape)
+	if err != nil {
+		b.Fail(err)
 		return nil
 	}
-	m, k := a.shape[ra-2], a.shape[ra-1]
-	k2, n := c.shape[rc-2], c.shape[rc-1]
+	return b.matmul(op, s, a, c, nil, outShape...)
+}
+
+// matmulOperands checks MatMul's operand shapes and returns the product and its shape.
+// A 2D operand of a batched product has batch stride 0 (broadcast).
+func matmulOperands(op string, as, cs []int) (matmulShape, []int, error) {
+	ra, rc := len(as), len(cs)
+	if ra < 2 || ra > 3 || rc < 2 || rc > 3 {
+		return matmulShape{}, nil, fmt.Errorf("%s: shapes %v and %v, want 2D or 3D operands", op, as, cs)
+	}
+	m, k := as[ra-2], as[ra-1]
+	k2, n := cs[rc-2], cs[rc-1]
 	if k != k2 {
-		b.Fail(fmt.Errorf("%s: shapes %v and %v: inner dimensions %d and %d differ", op, a.shape, c.shape, k, k2))
-		return nil
+		return matmulShape{}, nil, fmt.Errorf("%s: shapes %v and %v: inner dimensions %d and %d differ", op, as, cs, k, k2)
 	}
 	s := matmulShape{batch: 1, m: m, n: n, k: k, aStride: m * k, bStride: k * n, alpha: 1}
 	switch {
 	case ra == 3 && rc == 3:
-		if a.shape[0] != c.shape[0] {
-			b.Fail(fmt.Errorf("%s: shapes %v and %v: batch sizes %d and %d differ", op, a.shape, c.shape, a.shape[0], c.shape[0]))
-			return nil
+		if as[0] != cs[0] {
+			return matmulShape{}, nil, fmt.Errorf("%s: shapes %v and %v: batch sizes %d and %d differ", op, as, cs, as[0], cs[0])
 		}
-		s.batch = a.shape[0]
+		s.batch = as[0]
 	case ra == 3:
-		s.batch, s.bStride = a.shape[0], 0
+		s.batch, s.bStride = as[0], 0
 	case rc == 3:
-		s.batch, s.aStride = c.shape[0], 0
+		s.batch, s.aStride = cs[0], 0
 	default:
-		return b.matmul(op, s, a, c, nil, m, n)
+		return s, []int{m, n}, nil
 	}
-	return b.matmul(op, s, a, c, nil, s.batch, m, n)
+	return s, []int{s.batch, m, n}, nil
 }
 
 // Linear is PyTorch's nn.Linear: y = x wᵀ + bias for x [..., in], w [out, in] (PyTorch's

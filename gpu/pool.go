@@ -8,11 +8,11 @@ type Pool2DParams struct {
 	Kernel, Stride, Padding int
 }
 
-// pool2DShape checks a pooling op's input and parameters and returns the output shape
-// and the stride in effect.
-func pool2DShape(op string, x *Tensor, p Pool2DParams) ([]int, int, error) {
-	if err := checkRank(op, "input", x, 4); err != nil {
-		return nil, 0, err
+// pool2DShape checks a pooling op's input shape xs and parameters and returns the output
+// shape and the stride in effect.
+func pool2DShape(op string, xs []int, p Pool2DParams) ([]int, int, error) {
+	if len(xs) != 4 {
+		return nil, 0, fmt.Errorf("%s: input has shape %v, want 4 dimensions", op, xs)
 	}
 	if err := checkParam(op, "kernel", p.Kernel, 1); err != nil {
 		return nil, 0, err
@@ -25,21 +25,21 @@ func pool2DShape(op string, x *Tensor, p Pool2DParams) ([]int, int, error) {
 		return nil, 0, err
 	}
 	if p.Padding < 0 || p.Padding > p.Kernel/2 {
-		return nil, 0, fmt.Errorf("%s: padding %d must be between 0 and kernel/2 = %d (kernel %d, input %v)", op, p.Padding, p.Kernel/2, p.Kernel, x.shape)
+		return nil, 0, fmt.Errorf("%s: padding %d must be between 0 and kernel/2 = %d (kernel %d, input %v)", op, p.Padding, p.Kernel/2, p.Kernel, xs)
 	}
-	oh := windowOutSize(x.shape[2], p.Kernel, stride, p.Padding)
-	ow := windowOutSize(x.shape[3], p.Kernel, stride, p.Padding)
+	oh := windowOutSize(xs[2], p.Kernel, stride, p.Padding)
+	ow := windowOutSize(xs[3], p.Kernel, stride, p.Padding)
 	if oh <= 0 || ow <= 0 {
-		return nil, 0, fmt.Errorf("%s: kernel %d is larger than input %v with padding %d", op, p.Kernel, x.shape, p.Padding)
+		return nil, 0, fmt.Errorf("%s: kernel %d is larger than input %v with padding %d", op, p.Kernel, xs, p.Padding)
 	}
-	return []int{x.shape[0], x.shape[1], oh, ow}, stride, nil
+	return []int{xs[0], xs[1], oh, ow}, stride, nil
 }
 
 func (b *Batch) pool2D(op, entry string, x *Tensor, p Pool2DParams) *Tensor {
 	if !b.ok(op, x) {
 		return nil
 	}
-	shape, stride, err := pool2DShape(op, x, p)
+	shape, stride, err := pool2DShape(op, x.shape, p)
 	if err != nil {
 		b.Fail(err)
 		return nil

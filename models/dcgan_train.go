@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"easel/autograd"
 	"easel/gpu"
@@ -233,7 +234,7 @@ func (t *DCGANTrainer) Step(ctx context.Context, real, z []float32) (DCGANStepSt
 	if err := t.z.Write(z); err != nil {
 		return st, fmt.Errorf("DCGAN step %d: latents: %w", t.steps+1, err)
 	}
-	start := nowMillis()
+	start := time.Now()
 	if err := t.optD.BeginStep(); err != nil {
 		return st, err
 	}
@@ -249,7 +250,7 @@ func (t *DCGANTrainer) Step(ctx context.Context, real, z []float32) (DCGANStepSt
 	}
 	t.steps++
 	st = DCGANStepStats{LossD: float64(v[0]), LossG: float64(v[1]), DX: float64(v[2]), DGZ1: float64(v[3]),
-		DGZ2: float64(v[4]), Millis: nowMillis() - start}
+		DGZ2: float64(v[4]), Millis: float64(time.Since(start).Microseconds()) / 1000}
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			names := []string{"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"}

@@ -17,3 +17,22 @@ fn upsample_nearest(@builtin(global_invocation_id) gid: vec3<u32>) {
     let plane = i / (OW * OH);
     y[i] = x[plane * IH * IW + (oy / SCALE) * IW + ox / SCALE];
 }
+
+// The gradient of upsample_nearest: dx [BATCH, C, IH, IW] from dy [BATCH, C, OH, OW], each
+// input pixel the sum of its SCALE×SCALE block. Binds dy as x and dx as y; N counts dx.
+@compute @workgroup_size(64)
+fn upsample_nearest_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat_id(gid);
+    if (i >= N) { return; }
+    let ix = i % IW;
+    let iy = (i / IW) % IH;
+    let plane = i / (IW * IH);
+    let base = (plane * OH + iy * SCALE) * OW + ix * SCALE;
+    var acc = 0.0;
+    for (var a = 0u; a < SCALE; a++) {
+        for (var b = 0u; b < SCALE; b++) {
+            acc += x[base + a * OW + b];
+        }
+    }
+    y[i] = acc;
+}

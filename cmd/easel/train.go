@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"easel/gpu"
-	"easel/internal/npy"
 	"easel/models"
 )
 

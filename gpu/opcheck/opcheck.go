@@ -50,6 +50,7 @@ func Cases() []Case {
 	for _, family := range [][]Case{
 		elementwiseCases(),
 		convCases(),
+		convBackwardCases(),
 		normCases(),
 		linearCases(),
 		reduceCases(),
@@ -60,6 +61,10 @@ func Cases() []Case {
 		backwardCases(),
 		lossCases(),
 		optimCases(),
+		normBackwardCases(),
+		poolBackwardCases(),
+		linearBackwardCases(),
+		sliceCases(),
 	} {
 		cs = append(cs, family...)
 	}

@@ -15,3 +15,22 @@ func Concat(dim int, xs [][]float64, shapes [][]int) []float64 {
 	}
 	return y
 }
+
+// Slice is x.narrow(dim, start, length) copied: positions start..start+length-1 of
+// dimension dim (≥ 0) of x with shape shape. It is Concat's backward: the gradient of each
+// input is the slice of dy where that input went.
+func Slice(x []float64, shape []int, dim, start, length int) []float64 {
+	outer, inner := 1, 1
+	for _, s := range shape[:dim] {
+		outer *= s
+	}
+	for _, s := range shape[dim+1:] {
+		inner *= s
+	}
+	var y []float64
+	for o := range outer {
+		at := (o*shape[dim] + start) * inner
+		y = append(y, x[at:at+length*inner]...)
+	}
+	return y
+}

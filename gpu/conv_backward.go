@@ -1,0 +1,310 @@
+package gpu
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Backward passes of the convolution family: given dy, the gradient of a loss with respect
+// to an op's output, each returns the gradient with respect to one of the op's inputs.
+// Input gradients are convolutions themselves (the adjoint of a convolution is a
+// transposed convolution and the other way round), so they run on the forward kernels,
+// tuned ones included; weight gradients have a kernel of their own
+// (conv2d_backward_weight.wgsl).
+
+// shapeOnly stands for a tensor of the given shape in the forward ops' shape checks, which
+// read nothing else.
+func shapeOnly(shape []int) *Tensor { return &Tensor{shape: shape} }
+
+// checkGradShapes refuses shapes that are not 4D or not valid tensor shapes; names[i]
+// names shapes[i] in the message.
+func checkGradShapes(op string, names []string, shapes ...[]int) error {
+	for i, s := range shapes {
+		if len(s) != 4 {
+			return fmt.Errorf("%s: %s has shape %v, want 4 dimensions", op, names[i], s)
+		}
+		if err := checkShape(s); err != nil {
+			return fmt.Errorf("%s: %s: %w", op, names[i], err)
+		}
+	}
+	return nil
+}
+
+// checkConv2DGrad checks that dy [N, Co, OH, OW] is the shape of Conv2D's output for input
+// xs, weight ws [Co, Ci, kH, kW] and p.
+func checkConv2DGrad(op string, xs, ws, dys []int, p Conv2DParams) error {
+	if err := checkGradShapes(op, []string{"input", "weight", "output gradient"}, xs, ws, dys); err != nil {
+		return err
+	}
+	want, err := conv2DShape(xs, shapeOnly(ws), nil, p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if !slices.Equal(dys, want) {
+		return fmt.Errorf("%s: output gradient has shape %v, want %v for input %v, weight %v, stride %d, padding %d",
+			op, dys, want, xs, ws, p.Stride, p.Padding)
+	}
+	return nil
+}
+
+// checkConvTranspose2DGrad checks that dy [N, Co, OH, OW] is the shape of ConvTranspose2D's
+// output for input xs, weight ws [Ci, Co, kH, kW] and p.
+func checkConvTranspose2DGrad(op string, xs, ws, dys []int, p ConvTranspose2DParams) error {
+	if err := checkGradShapes(op, []string{"input", "weight", "output gradient"}, xs, ws, dys); err != nil {
+		return err
+	}
+	want, err := convTranspose2DShape(shapeOnly(xs), shapeOnly(ws), nil, p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if !slices.Equal(dys, want) {
+		return fmt.Errorf("%s: output gradient has shape %v, want %v for input %v, weight %v, stride %d, padding %d, output padding %d",
+			op, dys, want, xs, ws, p.Stride, p.Padding, p.OutputPadding)
+	}
+	return nil
+}
+
+// Conv2DBackwardInput is the gradient with respect to x [N, Ci, H, W] (shape xShape) of
+// y = Conv2D(x, w, bias, p), for dy [N, Co, OH, OW]. With zero padding it is the
+// transposed convolution of dy by w, cropped by the padding, with the output padding that
+// restores H and W; with reflect padding it is the gradient of the padded input (the
+// transposed convolution without cropping), each padded pixel's gradient then added to
+// the pixel it mirrors. Input pixels that no window reads (stride 2 on odd sizes) get 0.
+// At stride 1 with a square kernel the transposed convolution runs as Conv2D of dy with
+// the kernels turned by 180° (so on Conv2D's tuned kernels); other cases take
+// ConvTranspose2D.
+func (b *Batch) Conv2DBackwardInput(dy, w *Tensor, xShape []int, p Conv2DParams) *Tensor {
+	const op = "Conv2DBackwardInput"
+	if !b.ok(op, dy, w) {
+		return nil
+	}
+	if err := checkConv2DGrad(op, xShape, w.shape, dy.shape, p); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	cout, cin, kh, kw := w.shape[0], w.shape[1], w.shape[2], w.shape[3]
+	h, wd, pad := xShape[2], xShape[3], p.Padding
+	reflect := p.PadMode == PadReflect
+	// g is the gradient of the input padded by gp to gh×gw: the input itself with zeros.
+	gp, gh, gw := pad, h, wd
+	if reflect {
+		gp, gh, gw = 0, h+2*pad, wd+2*pad
+	}
+	consts := []constant{cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw),
+		ci("IH", h), ci("IW", wd), ci("PH", h+2*pad), ci("PW", wd+2*pad), ci("PAD", pad)}
+	var g *Tensor
+	if p.Stride == 1 && kh == kw && kh-1 >= gp {
+		flipped := b.newOutput(op, cin, cout, kh, kw)
+		if flipped == nil {
+			return nil
+		}
+		b.launch1D("conv2d_backward.wgsl", "flip_weight", flipped.Len(), consts, in(w), out(flipped))
+		g = b.Conv2D(dy, flipped, nil, Conv2DParams{Stride: 1, Padding: kh - 1 - gp})
+		if g == nil {
+			flipped.Release()
+			return nil
+		}
+		b.Reuse(flipped)
+	} else {
+		g = b.convTransposeTo(op, dy, w, p.Stride, gp, gh, gw)
+	}
+	if !reflect || g == nil {
+		return g
+	}
+	dx := b.newOutput(op, xShape...)
+	if dx == nil {
+		g.Release()
+		return nil
+	}
+	b.launch1D("conv2d_backward.wgsl", "reflect_fold", dx.Len(), consts, in(g), out(dx))
+	b.Reuse(g)
+	return dx
+}
+
+// convTransposeTo is the transposed convolution of x by w [Ci, Co, kH, kW] at stride s
+// and padding pad, to an output of oh×ow: ConvTranspose2D where both dimensions take the
+// same output padding, else its generic kernel, which reads the output size as given.
+func (b *Batch) convTransposeTo(op string, x, w *Tensor, s, pad, oh, ow int) *Tensor {
+	opH := oh - ((x.shape[2]-1)*s - 2*pad + w.shape[2])
+	opW := ow - ((x.shape[3]-1)*s - 2*pad + w.shape[3])
+	if opH == opW {
+		return b.ConvTranspose2D(x, w, nil, ConvTranspose2DParams{Stride: s, Padding: pad, OutputPadding: opH})
+	}
+	y := b.newOutput(op, x.shape[0], w.shape[1], oh, ow)
+	if y == nil {
+		return nil
+	}
+	b.launch1D("conv_transpose2d.wgsl", "conv_transpose2d", y.Len(), []constant{
+		cu("BATCH", x.shape[0]), cu("CI", x.shape[1]), cu("CO", w.shape[1]),
+		ci("IH", x.shape[2]), ci("IW", x.shape[3]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
+		cu("OH", oh), cu("OW", ow), ci("STRIDE", s), ci("PAD", pad), cb("HAS_BIAS", false),
+	}, in(x), in(w), in(w), out(y))
+	return y
+}
+
+// Conv2DBackwardWeight is the gradient with respect to w (shape wShape [Co, Ci, kH, kW])
+// of y = Conv2D(x, w, bias, p), for input x and dy [N, Co, OH, OW].
+func (b *Batch) Conv2DBackwardWeight(x, dy *Tensor, wShape []int, p Conv2DParams) *Tensor {
+	const op = "Conv2DBackwardWeight"
+	if !b.ok(op, x, dy) {
+		return nil
+	}
+	if err := checkConv2DGrad(op, x.shape, wShape, dy.shape, p); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	return b.convWeightGrad(op, x, dy, wShape[2], wShape[3], p.Stride, p.Padding, p.PadMode)
+}
+
+// ConvTranspose2DBackwardInput is the gradient with respect to x [N, Ci, H, W] (shape
+// xShape) of y = ConvTranspose2D(x, w, bias, p), for w [Ci, Co, kH, kW] and dy
+// [N, Co, OH, OW]: the convolution of dy by w read as a convolution weight (Ci outputs, Co
+// inputs) with p's stride and zero padding. Output padding only adds output pixels the
+// convolution's windows do not reach, so the result has x's size.
+func (b *Batch) ConvTranspose2DBackwardInput(dy, w *Tensor, xShape []int, p ConvTranspose2DParams) *Tensor {
+	const op = "ConvTranspose2DBackwardInput"
+	if !b.ok(op, dy, w) {
+		return nil
+	}
+	if err := checkConvTranspose2DGrad(op, xShape, w.shape, dy.shape, p); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	return b.Conv2D(dy, w, nil, Conv2DParams{Stride: p.Stride, Padding: p.Padding})
+}
+
+// ConvTranspose2DBackwardWeight is the gradient with respect to w (shape wShape
+// [Ci, Co, kH, kW]) of y = ConvTranspose2D(x, w, bias, p), for input x and dy
+// [N, Co, OH, OW]: Conv2D's weight gradient with the roles swapped, dy as the input of a
+// convolution (zero padding) and x as its output's gradient.
+func (b *Batch) ConvTranspose2DBackwardWeight(x, dy *Tensor, wShape []int, p ConvTranspose2DParams) *Tensor {
+	const op = "ConvTranspose2DBackwardWeight"
+	if !b.ok(op, x, dy) {
+		return nil
+	}
+	if err := checkConvTranspose2DGrad(op, x.shape, wShape, dy.shape, p); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	return b.convWeightGrad(op, dy, x, wShape[2], wShape[3], p.Stride, p.Padding, PadZeros)
+}
+
+// weightGradInvocations is about how many invocations the weight gradient's main kernel
+// should have: fewer tiles get their rows split, and sum_weight_grad adds the parts.
+// weightGradMinSteps is the fewest products one invocation sums per tile element.
+const (
+	weightGradInvocations = 4096
+	weightGradMinSteps    = 256
+)
+
+// convWeightGrad records dw [Co, Ci, kh, kw] with dw[o, i, ky, kx] = Σ over n, oy, ox of
+// g[n, o, oy, ox] · in[n, i, oy·stride + ky - pad, ox·stride + kx - pad] (in padded as mode
+// says) for in [N, Ci, H, W] and g [N, Co, OH, OW]: both are laid out channels last
+// (in padded), conv2d_backward_weight.wgsl sums the products by register tiles of
+// channels, and sum_weight_grad adds the row splits' parts in dw's layout.
+func (b *Batch) convWeightGrad(op string, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
+	n, cin, ih, iw := input.shape[0], input.shape[1], input.shape[2], input.shape[3]
+	cout, oh, ow := g.shape[1], g.shape[2], g.shape[3]
+	ph, pw := ih+2*pad, iw+2*pad
+	cq, iq := min(4, (cout+3)/4), min(2, (cin+3)/4) // channel quads per tile
+	cop, cip := ceilTo(cout, 4*cq), ceilTo(cin, 4*iq)
+	gco, gci := cop/(4*cq), cip/(4*iq)
+	tiles, rows := gco*gci*kh*kw, n*oh
+	splits := min((weightGradInvocations+tiles-1)/tiles, rows, max(1, rows*ow/weightGradMinSteps))
+	rps := (rows + splits - 1) / splits
+	splits = (rows + rps - 1) / rps
+	for _, size := range []int{n * ph * pw * cip, n * oh * ow * cop, splits * kh * kw * cip * cop} {
+		if err := checkShape([]int{size}); err != nil {
+			b.Fail(fmt.Errorf("%s: input %v, output gradient %v: a packed copy: %w", op, input.shape, g.shape, err))
+			return nil
+		}
+	}
+	dw := b.newOutput(op, cout, cin, kh, kw)
+	xp := b.newOutput(op, n*ph*pw*cip)
+	gp := b.newOutput(op, n*oh*ow*cop)
+	part := b.newOutput(op, splits*kh*kw*cip*cop)
+	if part == nil {
+		for _, t := range []*Tensor{dw, xp, gp} {
+			t.Release()
+		}
+		return nil
+	}
+	sum := []constant{cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw), cu("CIP", cip), cu("COP", cop),
+		cu("SPLITS", splits)}
+	pack := func(c, cp, h, w, ph, pw, pad int, mode PadMode) []constant {
+		return append([]constant{cu("C", c), cu("CP", cp), ci("IH", h), ci("IW", w), cu("PH", ph), cu("PW", pw),
+			ci("PAD", pad), cu("PAD_MODE", int(mode))}, sum...)
+	}
+	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", xp.Len(), pack(cin, cip, ih, iw, ph, pw, pad, mode),
+		in(input), out(xp))
+	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", gp.Len(), pack(cout, cop, oh, ow, oh, ow, 0, PadZeros),
+		in(g), out(gp))
+	b.launch1D("conv2d_backward_weight.wgsl", "weight_grad", tiles*splits, []constant{
+		cu("GCO", gco), cu("GCI", gci), cu("CQ", cq), cu("IQ", iq), cu("COP4", cop/4), cu("CIP4", cip/4),
+		cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("PH", ph), cu("PW", pw), cu("STRIDE", stride),
+		cu("ROWS", rows), cu("RPS", rps),
+	}, in(xp), in(gp), out(part))
+	b.Reuse(xp)
+	b.Reuse(gp)
+	b.launch1D("conv2d_backward_pack.wgsl", "sum_weight_grad", dw.Len(), pack(cin, cip, ih, iw, ph, pw, pad, mode),
+		in(part), out(dw))
+	b.Reuse(part)
+	return dw
+}
+
+func ceilTo(v, m int) int { return (v + m - 1) / m * m }
+
+// BiasBackward is the gradient with respect to bias [C] of any op that adds bias[c] to
+// channel c of its output, for dy [N, C, ...]: the sum of dy over every dimension but 1.
+func (b *Batch) BiasBackward(dy *Tensor) *Tensor {
+	const op = "BiasBackward"
+	if !b.ok(op, dy) {
+		return nil
+	}
+	if len(dy.shape) < 2 {
+		b.Fail(fmt.Errorf("%s: output gradient has shape %v, want at least 2 dimensions [N, C, ...]", op, dy.shape))
+		return nil
+	}
+	c := dy.shape[1]
+	db := b.newOutput(op, c)
+	if db == nil {
+		return nil
+	}
+	gx := min(c, 65535)
+	gy := (c + gx - 1) / gx
+	b.launch("bias_backward.wgsl", "bias_grad", []constant{
+		cu("GRID_X", gx*64), cu("GROUPS_X", gx), cu("BATCH", dy.shape[0]), cu("C", c), cu("INNER", dy.Len()/(dy.shape[0]*c)),
+	}, [3]uint32{uint32(gx), uint32(gy), 1}, in(dy), out(db))
+	return db
+}
+
+// UpsampleNearestBackward is the gradient with respect to x of y = UpsampleNearest(x,
+// scale), for dy [N, C, H·scale, W·scale]: each input pixel sums its scale×scale block.
+func (b *Batch) UpsampleNearestBackward(dy *Tensor, scale int) *Tensor {
+	const op = "UpsampleNearestBackward"
+	if !b.ok(op, dy) {
+		return nil
+	}
+	if err := checkRank(op, "output gradient", dy, 4); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	if err := checkParam(op, "scale", scale, 1); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	oh, ow := dy.shape[2], dy.shape[3]
+	if oh%scale != 0 || ow%scale != 0 {
+		b.Fail(fmt.Errorf("%s: output gradient %v: height and width are not multiples of scale %d", op, dy.shape, scale))
+		return nil
+	}
+	h, w := oh/scale, ow/scale
+	dx := b.newOutput(op, dy.shape[0], dy.shape[1], h, w)
+	if dx == nil {
+		return nil
+	}
+	b.launch1D("upsample.wgsl", "upsample_nearest_backward", dx.Len(), []constant{
+		cu("IH", h), cu("IW", w), cu("OH", oh), cu("OW", ow), cu("SCALE", scale),
+	}, in(dy), out(dx))
+	return dx
+}
