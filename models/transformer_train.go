@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"easel/autograd"
 	"easel/gpu"
@@ -172,7 +173,7 @@ func (t *TransformerTrainer) Step(ctx context.Context, x []float32) (Transformer
 			return st, fmt.Errorf("TransformerNet step %d: input: %w", t.steps+1, err)
 		}
 	}
-	start := nowMillis()
+	start := time.Now()
 	if err := t.opt.BeginStep(); err != nil {
 		return st, err
 	}
@@ -184,7 +185,7 @@ func (t *TransformerTrainer) Step(ctx context.Context, x []float32) (Transformer
 		return st, fmt.Errorf("TransformerNet step %d: %w", t.steps+1, err)
 	}
 	t.steps++
-	st = TransformerStepStats{Loss: float64(v[0]), Millis: nowMillis() - start}
+	st = TransformerStepStats{Loss: float64(v[0]), Millis: float64(time.Since(start).Microseconds()) / 1000}
 	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
 		return st, fmt.Errorf("TransformerNet step %d: loss is %v: training diverged (try a lower learning rate)", t.steps, st.Loss)
 	}
