@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: all build test deps vet bench bench-conv bench-stylize bench-browser wasm run clean
+.PHONY: all build test deps vet bench bench-conv bench-stylize bench-train bench-browser wasm run clean
 
 all: build
 
@@ -29,6 +29,11 @@ bench-conv:
 # Whole networks (TransformerNet at 256 and 512, the DCGAN generator) next to PyTorch CPU.
 bench-stylize:
 	bash scripts/bench-stylize.sh
+
+# Training steps (a DCGAN iteration at batch 64, TransformerNet at 256 with Adam) next to
+# PyTorch CPU; slow on lavapipe (minutes per case, see docs/PERFORMANCE.md).
+bench-train:
+	bash scripts/bench-train.sh
 
 # Easel's TransformerNet next to TF.js and onnxruntime-web in headless Chromium (WebGPU on
 # SwiftShader here): slow, about an hour (see docs/PERFORMANCE.md). Needs Chromium, Node,

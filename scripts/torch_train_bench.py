@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """PyTorch CPU training iterations of the workloads `easel bench train` times, for scripts/bench-train.sh.
 
-Prints one line per case: "torch <case> <median ms> <best ms> <GFLOP> <threads>".
+Prints one line per case: "torch <case> <median ms> <best ms> <GFLOP> <threads> <median CPU ms>"
+(CPU time of the process, every thread, per iteration: what other load on the machine
+changes little).
 Cases:
   train-dcgan-<B>: one iteration of pytorch/examples dcgan/main.py's training loop on a batch
       of B (--nz, --ngf, --ndf, --nc): netD.zero_grad(); D on the real batch, BCE with label
@@ -68,13 +70,14 @@ def bench(name, step, models, repeats, warmup):
     gflop = 3 * count.total / 1e9
     for _ in range(max(warmup - 1, 0)):
         step()
-    times = []
+    times, cpus = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - t0)
-    print(f"torch {name} {statistics.median(times) * 1e3:.2f} {min(times) * 1e3:.2f} {gflop:.3f} {torch.get_num_threads()}",
-          flush=True)
+        cpus.append(time.process_time() - c0)
+    print(f"torch {name} {statistics.median(times) * 1e3:.2f} {min(times) * 1e3:.2f} {gflop:.3f} {torch.get_num_threads()} "
+          f"{statistics.median(cpus) * 1e3:.2f}", flush=True)
 
 
 def weights_init(m):

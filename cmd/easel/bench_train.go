@@ -253,19 +253,20 @@ func benchTrain(cmd *cobra.Command, f trainBenchFlags, prepare func(dev *gpu.Dev
 		}
 	}
 	times := make([]time.Duration, f.runs)
+	cpus := make([]time.Duration, f.runs)
+	cpuOK := true
 	for i := range times {
 		start := time.Now()
+		cpu0, ok0 := cpuTime()
 		if err := c.step(ctx); err != nil {
 			return err
 		}
 		times[i] = time.Since(start)
+		cpu1, ok1 := cpuTime()
+		cpus[i], cpuOK = cpu1-cpu0, cpuOK && ok0 && ok1
 	}
 	grown := dev.LiveBytes() - before - held
-	slices.Sort(times)
-	median := times[len(times)/2]
-	if len(times)%2 == 0 {
-		median = (times[len(times)/2-1] + times[len(times)/2]) / 2
-	}
+	median := medianDuration(times)
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	mib := func(b uint64) float64 { return float64(b) / (1 << 20) }
 
@@ -281,6 +282,9 @@ func benchTrain(cmd *cobra.Command, f trainBenchFlags, prepare func(dev *gpu.Dev
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "time:    median %.2f ms per step; min %.2f ms, max %.2f ms\n", ms(median), ms(times[0]), ms(times[len(times)-1]))
+	if cpuOK {
+		fmt.Fprintf(out, "cpu:     median %.2f ms CPU time per step (the process's, every thread: on lavapipe the driver's workers)\n", ms(medianDuration(cpus)))
+	}
 	// Weights, gradients and Adam's two moments: four values per trained parameter.
 	fixed := uint64(c.params) * 4 * 4
 	fmt.Fprintf(out, "memory:  %.1f MiB of device buffers held by the recorded step (%.1f MiB weights, gradients and Adam moments; %.1f MiB activations, saved values and temporaries)\n",
@@ -291,4 +295,14 @@ func benchTrain(cmd *cobra.Command, f trainBenchFlags, prepare func(dev *gpu.Dev
 	fmt.Fprintf(out, "work:    %.3f GFLOP per step (3× the 2·multiply-adds of the convolutions of %s)\n", c.flops/1e9, c.what)
 	fmt.Fprintf(out, "speed:   %.2f GFLOP/s\n", c.flops/median.Seconds()/1e9)
 	return nil
+}
+
+// medianDuration sorts ds and returns their median.
+func medianDuration(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	m := ds[len(ds)/2]
+	if len(ds)%2 == 0 {
+		m = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
+	}
+	return m
 }
