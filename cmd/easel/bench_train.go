@@ -265,7 +265,7 @@ func benchTrain(cmd *cobra.Command, f trainBenchFlags, prepare func(dev *gpu.Dev
 		cpu1, ok1 := cpuTime()
 		cpus[i], cpuOK = cpu1-cpu0, cpuOK && ok0 && ok1
 	}
-	grown := dev.LiveBytes() - before - held
+	grown := int64(dev.LiveBytes()) - int64(before+held)
 	median := medianDuration(times)
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	mib := func(b uint64) float64 { return float64(b) / (1 << 20) }
@@ -287,10 +287,10 @@ func benchTrain(cmd *cobra.Command, f trainBenchFlags, prepare func(dev *gpu.Dev
 	}
 	// Weights, gradients and Adam's two moments: four values per trained parameter.
 	fixed := uint64(c.params) * 4 * 4
-	fmt.Fprintf(out, "memory:  %.1f MiB of device buffers held by the recorded step (%.1f MiB weights, gradients and Adam moments; %.1f MiB activations, saved values and temporaries)\n",
+	fmt.Fprintf(out, "memory:  %.1f MiB of device buffers held by the recorded step (%.1f MiB weights, gradients and Adam moments; %.1f MiB inputs, activations, values saved for backward, gradients and temporaries)\n",
 		mib(held), mib(fixed), mib(held-min(fixed, held)))
 	if grown != 0 {
-		fmt.Fprintf(out, "         and %.1f MiB more after the timed steps\n", mib(grown))
+		fmt.Fprintf(out, "         and %+.1f MiB after the timed steps\n", float64(grown)/(1<<20))
 	}
 	fmt.Fprintf(out, "work:    %.3f GFLOP per step (3× the 2·multiply-adds of the convolutions of %s)\n", c.flops/1e9, c.what)
 	fmt.Fprintf(out, "speed:   %.2f GFLOP/s\n", c.flops/median.Seconds()/1e9)
