@@ -1,12 +1,18 @@
 GO ?= go
 
-.PHONY: all build test deps vet bench bench-conv bench-stylize bench-train bench-browser wasm run clean
+.PHONY: all build check-build test deps vet bench bench-conv bench-stylize bench-train bench-browser wasm run clean
 
 all: build
 
-build:
-	$(GO) build ./...
-	GOOS=js GOARCH=wasm $(GO) build ./gpu/...
+# One self-contained binary, build/easel: the command line and the server with the whole
+# web app in it (the WebAssembly build and wasm_exec.js embedded by the tag embedwasm). A
+# deployment is this one file; see README.md, Deployment.
+build: wasm
+	$(GO) build -tags embedwasm -o build/easel ./cmd/easel
+
+# Checks that build/easel serves the whole app with no other file beside it.
+check-build: build
+	bash scripts/check-build.sh build/easel
 
 # Installs what the tests need (Vulkan loader, lavapipe, Chromium) when missing.
 deps:
@@ -14,11 +20,13 @@ deps:
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./wasm ./gpu/...
 
 test: deps vet
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) check-build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./gpu/
@@ -36,7 +44,7 @@ bench-train:
 	bash scripts/bench-train.sh
 
 # Easel's TransformerNet next to TF.js and onnxruntime-web in headless Chromium (WebGPU on
-# SwiftShader here): slow, about an hour (see docs/PERFORMANCE.md). Needs Chromium, Node,
+# SwiftShader here): slow, 30–35 minutes (see docs/PERFORMANCE.md). Needs Chromium, Node,
 # Debian's python3-torch; the npm packages go to bench/browser/node_modules (ignored).
 bench-browser:
 	cd bench/browser && { test -d node_modules/onnxruntime-web || npm ci --ignore-scripts --no-audit --no-fund; }
@@ -48,8 +56,8 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build -o build/easel.wasm ./wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" build/
 
-run: wasm
-	$(GO) run ./cmd/easel serve
+run: build
+	./build/easel serve
 
 clean:
 	$(GO) clean -testcache

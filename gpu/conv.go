@@ -203,9 +203,9 @@ func convTranspose2DShape(x, w, bias *Tensor, p ConvTranspose2DParams) ([]int, e
 // w [Ci, Co, kH, kW], plus bias [Co] unless bias is nil, giving [N, Co, OH, OW] with
 // OH = (H-1)·stride - 2·padding + kH + output_padding. A 4×4 kernel at stride 2 and
 // padding 1 (DCGAN's generator) on an input whose width is a multiple of 4 runs as four
-// 2×2 convolutions, one per output phase, in one tuned kernel (conv2d_v13.wgsl); a 1×1
-// input without padding or bias (DCGAN's first layer) as a matrix product; other shapes
-// take the generic kernel.
+// 2×2 convolutions, one per output phase, in one tuned kernel (conv2d_up2_c8x8x8.wgsl);
+// a 1×1 input without padding or bias (DCGAN's first layer) as a matrix product; other
+// shapes take the generic kernel.
 func (b *Batch) ConvTranspose2D(x, w, bias *Tensor, p ConvTranspose2DParams) *Tensor {
 	const op = "ConvTranspose2D"
 	if !b.okWithBias(op, x, w, bias) {
@@ -271,8 +271,8 @@ func (b *Batch) UpsampleNearest(x *Tensor, scale int) *Tensor {
 
 // UpsampleConv2D is Conv2D(UpsampleNearest(x, scale), w, bias, p), fast_neural_style's
 // UpsampleConvLayer. At scale 2 with a 3×3 kernel, stride 1 and padding 1 on an input
-// whose width is a multiple of 4 it reads x itself (conv2d_v11.wgsl: 4 taps per output
-// pixel instead of 9, no upsampled tensor); otherwise it records the two ops.
+// whose width is a multiple of 4 it reads x itself (conv2d_up2_c8x8x8.wgsl: 4 taps per
+// output pixel instead of 9, no upsampled tensor); otherwise it records the two ops.
 func (b *Batch) UpsampleConv2D(x, w, bias *Tensor, scale int, p Conv2DParams) *Tensor {
 	const op = "UpsampleConv2D"
 	if !b.okWithBias(op, x, w, bias) {

@@ -67,12 +67,13 @@ func checkConvTranspose2DGrad(op string, xs, ws, dys []int, p ConvTranspose2DPar
 // Conv2DBackwardInput is the gradient with respect to x [N, Ci, H, W] (shape xShape) of
 // y = Conv2D(x, w, bias, p), for dy [N, Co, OH, OW]. With zero padding it is the
 // transposed convolution of dy by w, cropped by the padding, with the output padding that
-// restores H and W; with reflect padding it is the gradient of the padded input (the
-// transposed convolution without cropping), each padded pixel's gradient then added to
-// the pixel it mirrors. Input pixels that no window reads (stride 2 on odd sizes) get 0.
-// At stride 1 with a square kernel the transposed convolution runs as Conv2D of dy with
-// the kernels turned by 180° (so on Conv2D's tuned kernels); other cases take
-// ConvTranspose2D.
+// restores H and W; input pixels that no window reads (stride 2 on odd sizes) get 0. With
+// reflect padding the windows also read the padding, which mirrors input pixels near the
+// border, and those pixels also take the gradient of the padded pixels that mirror them.
+// At stride 1 that is the gradient of the padded input (the uncropped transposed
+// convolution, on a tuned kernel) folded (reflect_fold); at other strides the gradient with
+// zero padding plus, near the border, the gradients of the padded pixels worked out one
+// by one (reflect_border), which at stride 1 would cost more than the convolution.
 func (b *Batch) Conv2DBackwardInput(dy, w *Tensor, xShape []int, p Conv2DParams) *Tensor {
 	const op = "Conv2DBackwardInput"
 	if !b.ok(op, dy, w) {
@@ -82,43 +83,87 @@ func (b *Batch) Conv2DBackwardInput(dy, w *Tensor, xShape []int, p Conv2DParams)
 		b.Fail(err)
 		return nil
 	}
-	cout, cin, kh, kw := w.shape[0], w.shape[1], w.shape[2], w.shape[3]
-	h, wd, pad := xShape[2], xShape[3], p.Padding
-	reflect := p.PadMode == PadReflect
-	// g is the gradient of the input padded by gp to gh×gw: the input itself with zeros.
-	gp, gh, gw := pad, h, wd
-	if reflect {
-		gp, gh, gw = 0, h+2*pad, wd+2*pad
+	n, cin, h, wd, pad := xShape[0], xShape[1], xShape[2], xShape[3], p.Padding
+	switch {
+	case p.PadMode != PadReflect:
+		return b.conv2DBackwardInputZeros(op, dy, w, xShape, p.Stride, pad)
+	case p.Stride == 1 && w.shape[2] == w.shape[3]:
+		g := b.conv2DBackwardInputZeros(op, dy, w, []int{n, cin, h + 2*pad, wd + 2*pad}, 1, 0)
+		if g == nil {
+			return nil
+		}
+		dx := b.newOutput(op, xShape...)
+		if dx == nil {
+			g.Release()
+			return nil
+		}
+		b.launch1D("conv2d_backward.wgsl", "reflect_fold", dx.Len(), gradConsts(dy, w, xShape, p.Stride, pad),
+			in(g), out(dx))
+		b.Reuse(g)
+		return dx
 	}
-	consts := []constant{cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw),
-		ci("IH", h), ci("IW", wd), ci("PH", h+2*pad), ci("PW", wd+2*pad), ci("PAD", pad)}
-	var g *Tensor
-	if p.Stride == 1 && kh == kw && kh-1 >= gp {
+	dx := b.conv2DBackwardInputZeros(op, dy, w, xShape, p.Stride, pad)
+	if dx == nil {
+		return nil
+	}
+	_, _, band := reflectBand(h, wd, pad)
+	b.launch1D("conv2d_backward.wgsl", "reflect_border", n*cin*band, gradConsts(dy, w, xShape, p.Stride, pad),
+		in(dy), out(dx), in(w))
+	return dx
+}
+
+// conv2DBackwardInputZeros is Conv2DBackwardInput with zero padding pad and stride s, the
+// transposed convolution. At stride 1 with a square kernel it runs as Conv2D of dy with
+// the kernels turned by 180° and padding k-1-pad, so on Conv2D's tuned kernels. A 3×3
+// kernel at stride 2 and padding 1 on even sizes (TransformerNet's downsampling layers)
+// is a 4×4 one with a zero last row and column: ConvTranspose2D's tuned kernel for
+// DCGAN's layers takes it. Other cases run ConvTranspose2D as is.
+func (b *Batch) conv2DBackwardInputZeros(op string, dy, w *Tensor, xShape []int, s, pad int) *Tensor {
+	cout, cin, kh, kw := w.shape[0], w.shape[1], w.shape[2], w.shape[3]
+	h, wd := xShape[2], xShape[3]
+	w4 := []int{cout, cin, 4, 4}
+	switch {
+	case s == 1 && kh == kw && kh-1 >= pad:
 		flipped := b.newOutput(op, cin, cout, kh, kw)
 		if flipped == nil {
 			return nil
 		}
-		b.launch1D("conv2d_backward.wgsl", "flip_weight", flipped.Len(), consts, in(w), out(flipped))
-		g = b.Conv2D(dy, flipped, nil, Conv2DParams{Stride: 1, Padding: kh - 1 - gp})
-		if g == nil {
-			flipped.Release()
+		b.launch1D("conv2d_backward.wgsl", "flip_weight", flipped.Len(), gradConsts(dy, w, xShape, s, pad),
+			in(w), out(flipped))
+		return b.then(flipped, b.Conv2D(dy, flipped, nil, Conv2DParams{Stride: 1, Padding: kh - 1 - pad}))
+	case s == 2 && kh == 3 && kw == 3 && pad == 1 && h%2 == 0 && wd%2 == 0 &&
+		convTranspose2x.quadsFor(dy, shapeOnly(w4), Conv2DParams{Stride: 1, Padding: 1}) > 0:
+		padded := b.newOutput(op, w4...)
+		if padded == nil {
 			return nil
 		}
-		b.Reuse(flipped)
-	} else {
-		g = b.convTransposeTo(op, dy, w, p.Stride, gp, gh, gw)
+		b.launch1D("conv2d_backward.wgsl", "pad_weight", padded.Len(), gradConsts(dy, w, xShape, s, pad),
+			in(w), out(padded))
+		return b.then(padded, b.ConvTranspose2D(dy, padded, nil, ConvTranspose2DParams{Stride: 2, Padding: 1}))
 	}
-	if !reflect || g == nil {
-		return g
-	}
-	dx := b.newOutput(op, xShape...)
-	if dx == nil {
-		g.Release()
-		return nil
-	}
-	b.launch1D("conv2d_backward.wgsl", "reflect_fold", dx.Len(), consts, in(g), out(dx))
-	b.Reuse(g)
-	return dx
+	return b.convTransposeTo(op, dy, w, s, pad, h, wd)
+}
+
+// gradConsts are conv2d_backward.wgsl's constants for Conv2D's input gradient.
+func gradConsts(dy, w *Tensor, xShape []int, s, pad int) []constant {
+	return append(bandConsts(xShape[2], xShape[3], pad),
+		cu("CO", w.shape[0]), cu("CI", w.shape[1]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
+		cu("OH", dy.shape[2]), cu("OW", dy.shape[3]), cu("CIP", w.shape[1]), cu("COP", w.shape[0]), cu("SPLITS", 1),
+		ci("IH", xShape[2]), ci("IW", xShape[3]), ci("STRIDE", s), ci("PAD", pad))
+}
+
+// reflectBand is the band of an h×w input that reflect padding pad mirrors: its first and
+// last pad+1 rows (rb in all, fewer on small inputs where they meet), the first and last
+// pad+1 columns (cb) of the other rows, band pixels in all.
+func reflectBand(h, w, pad int) (rb, cb, band int) {
+	rb, cb = min(h, 2*pad+2), min(w, 2*pad+2)
+	return rb, cb, rb*w + (h-rb)*cb
+}
+
+// bandConsts are the band's constants of conv2d_backward.wgsl.
+func bandConsts(h, w, pad int) []constant {
+	rb, cb, band := reflectBand(h, w, pad)
+	return []constant{cu("BAND", band), ci("RB", rb), ci("CB", cb)}
 }
 
 // convTransposeTo is the transposed convolution of x by w [Ci, Co, kH, kW] at stride s
@@ -190,66 +235,109 @@ func (b *Batch) ConvTranspose2DBackwardWeight(x, dy *Tensor, wShape []int, p Con
 }
 
 // weightGradInvocations is about how many invocations the weight gradient's main kernel
-// should have: fewer tiles get their rows split, and sum_weight_grad adds the parts.
-// weightGradMinSteps is the fewest products one invocation sums per tile element.
+// should have: when its tiles are fewer, their rows are split, each part summed apart and
+// the parts added. weightGradMinSteps is the fewest steps (output pixels) one part takes.
 const (
 	weightGradInvocations = 4096
 	weightGradMinSteps    = 256
 )
 
 // convWeightGrad records dw [Co, Ci, kh, kw] with dw[o, i, ky, kx] = Σ over n, oy, ox of
-// g[n, o, oy, ox] · in[n, i, oy·stride + ky - pad, ox·stride + kx - pad] (in padded as mode
-// says) for in [N, Ci, H, W] and g [N, Co, OH, OW]: both are laid out channels last
-// (in padded), conv2d_backward_weight.wgsl sums the products by register tiles of
-// channels, and sum_weight_grad adds the row splits' parts in dw's layout.
+// g[n, o, oy, ox] · input[n, i, oy·stride + ky - pad, ox·stride + kx - pad] (input padded
+// as mode says) for input [N, Ci, H, W] and g [N, Co, OH, OW]: both are packed channels
+// last (the input padded), conv2d_backward_weight.wgsl sums the products by register
+// tiles, and sum_weight_grad adds the parts of split rows in dw's layout.
 func (b *Batch) convWeightGrad(op string, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
+	t := pickWeightGradTile(g.shape[1], input.shape[1], kw, stride)
+	return b.convWeightGradTile(op, t, input, g, kh, kw, stride, pad, mode)
+}
+
+// convWeightGradTile is convWeightGrad with register tile t.
+func (b *Batch) convWeightGradTile(op string, t weightGradTile, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
 	n, cin, ih, iw := input.shape[0], input.shape[1], input.shape[2], input.shape[3]
 	cout, oh, ow := g.shape[1], g.shape[2], g.shape[3]
 	ph, pw := ih+2*pad, iw+2*pad
-	cq, iq := min(4, (cout+3)/4), min(2, (cin+3)/4) // channel quads per tile
-	cop, cip := ceilTo(cout, 4*cq), ceilTo(cin, 4*iq)
-	gco, gci := cop/(4*cq), cip/(4*iq)
-	tiles, rows := gco*gci*kh*kw, n*oh
+	cop, cip := ceilTo(cout, 4*t.cq), ceilTo(cin, 4*t.iq)
+	gco, gci, gkx := cop/(4*t.cq), cip/(4*t.iq), kw/t.tk
+	tiles, rows := gco*gci*gkx*kh, n*oh
 	splits := min((weightGradInvocations+tiles-1)/tiles, rows, max(1, rows*ow/weightGradMinSteps))
 	rps := (rows + splits - 1) / splits
 	splits = (rows + rps - 1) / rps
-	for _, size := range []int{n * ph * pw * cip, n * oh * ow * cop, splits * kh * kw * cip * cop} {
-		if err := checkShape([]int{size}); err != nil {
-			b.Fail(fmt.Errorf("%s: input %v, output gradient %v: a packed copy: %w", op, input.shape, g.shape, err))
+	for _, s := range [][]int{{n, ph, pw, cip}, {n, oh, ow, cop}, {splits, kh * kw, cip, cop}} {
+		if err := checkShape(s); err != nil {
+			b.Fail(fmt.Errorf("%s: input %v, output gradient %v: packed operand: %w", op, input.shape, g.shape, err))
 			return nil
 		}
 	}
 	dw := b.newOutput(op, cout, cin, kh, kw)
 	xp := b.newOutput(op, n*ph*pw*cip)
 	gp := b.newOutput(op, n*oh*ow*cop)
-	part := b.newOutput(op, splits*kh*kw*cip*cop)
-	if part == nil {
+	parts := b.newOutput(op, splits*kh*kw*cip*cop)
+	if parts == nil {
 		for _, t := range []*Tensor{dw, xp, gp} {
 			t.Release()
 		}
 		return nil
 	}
-	sum := []constant{cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw), cu("CIP", cip), cu("COP", cop),
-		cu("SPLITS", splits)}
-	pack := func(c, cp, h, w, ph, pw, pad int, mode PadMode) []constant {
-		return append([]constant{cu("C", c), cu("CP", cp), ci("IH", h), ci("IW", w), cu("PH", ph), cu("PW", pw),
-			ci("PAD", pad), cu("PAD_MODE", int(mode))}, sum...)
+	pack := func(c, cp, h, w, padding int, m PadMode) []constant {
+		return []constant{cu("C", c), cu("CP", cp), ci("IH", h), ci("IW", w), cu("PH", h+2*padding),
+			cu("PW", w+2*padding), ci("PAD", padding), cu("PAD_MODE", int(m))}
 	}
-	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", xp.Len(), pack(cin, cip, ih, iw, ph, pw, pad, mode),
+	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", xp.Len()/4, pack(cin, cip, ih, iw, pad, mode),
 		in(input), out(xp))
-	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", gp.Len(), pack(cout, cop, oh, ow, oh, ow, 0, PadZeros),
+	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", gp.Len()/4, pack(cout, cop, oh, ow, 0, PadZeros),
 		in(g), out(gp))
+	newPixels := min(stride, t.tk)
 	b.launch1D("conv2d_backward_weight.wgsl", "weight_grad", tiles*splits, []constant{
-		cu("GCO", gco), cu("GCI", gci), cu("CQ", cq), cu("IQ", iq), cu("COP4", cop/4), cu("CIP4", cip/4),
-		cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("PH", ph), cu("PW", pw), cu("STRIDE", stride),
-		cu("ROWS", rows), cu("RPS", rps),
-	}, in(xp), in(gp), out(part))
+		cu("GCO", gco), cu("GCI", gci), cu("GKX", gkx), cu("CQ", t.cq), cu("IQ", t.iq), cu("TK", t.tk),
+		cu("NEW", newPixels), cu("KEEP", t.tk-newPixels), cu("COP4", cop/4),
+		cu("CIP4", cip/4), cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("PH", ph), cu("PW", pw),
+		cu("STRIDE", stride), cu("ROWS", rows), cu("RPS", rps),
+	}, in(xp), in(gp), out(parts))
 	b.Reuse(xp)
 	b.Reuse(gp)
-	b.launch1D("conv2d_backward_pack.wgsl", "sum_weight_grad", dw.Len(), pack(cin, cip, ih, iw, ph, pw, pad, mode),
-		in(part), out(dw))
-	b.Reuse(part)
+	b.launch1D("conv2d_backward.wgsl", "sum_weight_grad", dw.Len(), append(bandConsts(ih, iw, pad),
+		cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("CIP", cip),
+		cu("COP", cop), cu("SPLITS", splits), ci("IH", ih), ci("IW", iw), ci("STRIDE", stride), ci("PAD", pad),
+	), in(parts), out(dw))
+	b.Reuse(parts)
 	return dw
+}
+
+// weightGradTile is the register tile of conv2d_backward_weight.wgsl: cq output and iq
+// input channel quads × tk taps of a kernel row.
+type weightGradTile struct{ cq, iq, tk int }
+
+// weightGradMaxTile bounds cq·iq·tk, a sixteenth of the tile's accumulators: larger tiles
+// did not run faster on lavapipe (BenchmarkConvBackward). weightGradLoadG and
+// weightGradLoadX are the costs of a vec4 load of the output gradient and of the input,
+// in vec4 FMAs, as measured there: a step of the tile loads cq of the first and
+// iq·min(stride, tk) of the second for 4·cq·iq·tk vec4 FMAs.
+const (
+	weightGradMaxTile = 16
+	weightGradLoadG   = 20
+	weightGradLoadX   = 40
+)
+
+// pickWeightGradTile picks the tile of the least estimated cost, the cost of a step times
+// the tiles (channels padded to the tile's multiple included).
+func pickWeightGradTile(cout, cin, kw, stride int) weightGradTile {
+	best, bestCost := weightGradTile{1, 1, 1}, 0
+	for _, cq := range []int{1, 2, 4, 8} {
+		for _, iq := range []int{1, 2, 4, 8} {
+			for tk := 1; tk <= kw; tk++ {
+				if kw%tk != 0 || cq*iq*tk > weightGradMaxTile {
+					continue
+				}
+				tiles := ceilTo(cout, 4*cq) / (4 * cq) * (ceilTo(cin, 4*iq) / (4 * iq)) * (kw / tk)
+				step := cq*weightGradLoadG + iq*min(stride, tk)*weightGradLoadX + 4*cq*iq*tk
+				if cost := tiles * step; bestCost == 0 || cost < bestCost {
+					best, bestCost = weightGradTile{cq, iq, tk}, cost
+				}
+			}
+		}
+	}
+	return best
 }
 
 func ceilTo(v, m int) int { return (v + m - 1) / m * m }

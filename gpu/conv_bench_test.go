@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,26 +99,27 @@ var convVariantShapes = []convBenchShape{
 	{"9x9_reflect_co3_width24", []int{1, 32, 13, 24}, []int{3, 32, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}},
 }
 
-// TestConv2DVariants checks every tuned kernel Conv2D may pick against the float64 reference
-// on the shapes it handles, edge cases the op vectors cannot all reach through Conv2D's own
-// choice. (BenchmarkConv2D checks every variant, superseded ones too, on its shapes.)
-func TestConv2DVariants(t *testing.T) {
+// TestConv2DKernels checks every tuned kernel Conv2D may pick against the float64
+// reference on the shapes it handles, edge cases the op vectors cannot all reach through
+// Conv2D's own choice. (BenchmarkConv2D checks every variant of dev/conv2d, retired ones
+// too, on its shapes.)
+func TestConv2DKernels(t *testing.T) {
 	ctx := context.Background()
 	testDevice.SetPoison(true)
 	defer testDevice.SetPoison(false)
 	for _, s := range convVariantShapes {
 		d := s.data()
-		for _, v := range gpu.Conv2DPickedVariants() {
-			t.Run(fmt.Sprintf("%s/v%d", s.name, v), func(t *testing.T) {
+		for _, file := range gpu.Conv2DKernels() {
+			t.Run(s.name+"/"+strings.TrimSuffix(file, ".wgsl"), func(t *testing.T) {
 				x, w, bias := benchUpload(t, d.x, s.x...), benchUpload(t, d.w, s.w...), benchUpload(t, d.bias, s.w[0])
 				defer x.Release()
 				defer w.Release()
 				defer bias.Release()
 				batch := testDevice.NewBatch()
 				defer batch.Release()
-				y, ok := batch.Conv2DVariant(v, x, w, bias, s.p)
+				y, ok := batch.Conv2DKernel(file, x, w, bias, s.p)
 				if !ok {
-					t.Skipf("variant %d does not handle %s", v, s.name)
+					t.Skipf("%s does not handle %s", file, s.name)
 				}
 				if err := batch.Submit(); err != nil {
 					t.Fatal(err)
@@ -135,9 +137,10 @@ func TestConv2DVariants(t *testing.T) {
 	}
 }
 
-// BenchmarkConv2D checks every Conv2D kernel variant against the float64 reference on each
-// shape, warms its pipeline (lavapipe compiles at the first dispatch), then times b.N
-// submits, each waited for by a readback. GFLOP/s is the figure to compare, with PyTorch's
+// BenchmarkConv2D is dev/conv2d's benchmark: it checks every numbered Conv2D variant (the
+// kernels Conv2D picks and the retired ones of dev/conv2d) against the float64 reference
+// on each shape, warms its pipeline (lavapipe compiles at the first dispatch), then times
+// b.N submits, each waited for by a readback. GFLOP/s is the figure to compare, with PyTorch's
 // CPU conv2d on the same shapes (scripts/bench-conv.sh).
 func BenchmarkConv2D(b *testing.B) {
 	b.Logf("adapter: %s", testDevice.Adapter())
@@ -217,8 +220,9 @@ var upsampleConvShapes = []convBenchShape{
 	{"zeros_ci128", []int{1, 128, 4, 4}, []int{16, 128, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1}},
 }
 
-// TestUpsampleConv2DVariants checks every kernel of UpsampleConv2D against the float64
-// reference (the convolution of the upsampled input); the op vectors cover the one
+// TestUpsampleConv2DVariants checks both variants of UpsampleConv2D's kernel, the one it
+// picks and the retired one of dev/conv2d, against the float64 reference (the
+// convolution of the upsampled input) on edge shapes; the op vectors cover the one
 // UpsampleConv2D picks.
 func TestUpsampleConv2DVariants(t *testing.T) {
 	ctx := context.Background()

@@ -1,28 +1,35 @@
 package gpu
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
-// Conv2DVariants lists the Conv2D kernel variants the benchmark checks and times: 1 is the
-// generic conv2d.wgsl, the others the tiled conv2d_vN.wgsl.
-func Conv2DVariants() []int {
-	vs := []int{1}
-	for v := range convTiledVariants {
-		vs = append(vs, v)
+// Conv2DKernels lists the files of the tuned kernels Conv2D may pick.
+func Conv2DKernels() []string {
+	var files []string
+	for _, k := range slices.Concat(convFastOrder, convFastOrderNarrow) {
+		files = append(files, k.file)
 	}
-	slices.Sort(vs)
-	return vs
+	slices.Sort(files)
+	return slices.Compact(files)
 }
 
-// Conv2DPickedVariants lists the tuned variants Conv2D may pick.
-func Conv2DPickedVariants() []int {
-	vs := slices.Concat(convFastOrder, convFastOrderNarrow)
-	slices.Sort(vs)
-	return slices.Compact(vs)
+// Conv2DKernel records Conv2D with the tuned kernel of file (one of Conv2DKernels). It
+// returns nil and false, recording nothing, when the kernel does not handle the shape.
+func (b *Batch) Conv2DKernel(file string, x, w, bias *Tensor, p Conv2DParams) (*Tensor, bool) {
+	for _, k := range slices.Concat(convFastOrder, convFastOrderNarrow) {
+		if k.file == file {
+			return b.conv2DWith(k, x, w, bias, p)
+		}
+	}
+	b.Fail(fmt.Errorf("gpu: no tuned Conv2D kernel in %s", file))
+	return nil, true
 }
 
-// Conv2DVariant records Conv2D with kernel variant v. It returns nil and false, recording
-// nothing, when v does not handle the shape.
-func (b *Batch) Conv2DVariant(v int, x, w, bias *Tensor, p Conv2DParams) (*Tensor, bool) {
+// conv2DWith records Conv2D with kernel k, or the generic kernel when k.file is "". It
+// returns nil and false, recording nothing, when k does not handle the shape.
+func (b *Batch) conv2DWith(k convTiled, x, w, bias *Tensor, p Conv2DParams) (*Tensor, bool) {
 	if !b.okWithBias("Conv2D", x, w, bias) {
 		return nil, true
 	}
@@ -31,10 +38,9 @@ func (b *Batch) Conv2DVariant(v int, x, w, bias *Tensor, p Conv2DParams) (*Tenso
 		b.Fail(err)
 		return nil, true
 	}
-	if v == 1 {
+	if k.file == "" {
 		return b.conv2DGeneric(x, w, bias, p, shape), true
 	}
-	k := convTiledVariants[v]
 	quads := k.quadsFor(x, w, p)
 	if quads == 0 {
 		return nil, false
@@ -42,13 +48,11 @@ func (b *Batch) Conv2DVariant(v int, x, w, bias *Tensor, p Conv2DParams) (*Tenso
 	return b.conv2DTiled(k, quads, x, w, bias, p, shape), true
 }
 
-// UpsampleConv2DVariant records UpsampleConv2D at scale 2 with tuned kernel variant v
-// (conv2d_vN.wgsl). It returns nil and false, recording nothing, when v does not handle
-// the shape.
-func (b *Batch) UpsampleConv2DVariant(v int, x, w, bias *Tensor, p Conv2DParams) (*Tensor, bool) {
-	k, ok := convUp2Variants[v]
-	if !ok || !b.okWithBias("UpsampleConv2D", x, w, bias) {
-		return nil, ok
+// upsampleConv2DWith records UpsampleConv2D at scale 2 with tuned kernel k. It returns nil
+// and false, recording nothing, when k does not handle the shape.
+func (b *Batch) upsampleConv2DWith(k convTiled, x, w, bias *Tensor, p Conv2DParams) (*Tensor, bool) {
+	if !b.okWithBias("UpsampleConv2D", x, w, bias) {
+		return nil, true
 	}
 	quads := k.quadsFor(x, w, p)
 	if quads == 0 {
@@ -60,14 +64,4 @@ func (b *Batch) UpsampleConv2DVariant(v int, x, w, bias *Tensor, p Conv2DParams)
 		return nil, true
 	}
 	return b.conv2DTiled(k, quads, x, w, bias, p, shape), true
-}
-
-// UpsampleConv2DVariants lists the tuned kernels of UpsampleConv2D.
-func UpsampleConv2DVariants() []int {
-	var vs []int
-	for v := range convUp2Variants {
-		vs = append(vs, v)
-	}
-	slices.Sort(vs)
-	return vs
 }

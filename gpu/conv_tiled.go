@@ -2,12 +2,14 @@ package gpu
 
 import "fmt"
 
-// convTiled is one register-tiled Conv2D kernel (shaders/conv2d_vN.wgsl), tuned for CPU
-// drivers such as lavapipe. Each invocation computes 4·quads output channels × tileH×tileW
-// pixels. Weights and bias are repacked on the GPU, in the same batch, into uniform windows
-// of 4·cov channels, cov = min(quads, 2) unless the kernel fixes it (see
-// conv2d_repack.wgsl), and the kernel is dispatched once per 4·quads channels, binding
-// quads/cov windows.
+// convTiled is one register-tiled Conv2D kernel (shaders/conv2d_*.wgsl, named by what it
+// computes and its register tile: c16x4x8 is 16 output channels × 4 rows × 8 columns of
+// output pixels per invocation), tuned for CPU drivers such as lavapipe. Each invocation
+// computes 4·quads output channels × tileH×tileW pixels. Weights and bias are repacked on
+// the GPU, in the same batch, into uniform windows of 4·cov channels, cov = min(quads, 2)
+// unless the kernel fixes it (see conv2d_repack.wgsl), and the kernel is dispatched once
+// per 4·quads channels, binding quads/cov windows. dev/conv2d holds the kernels' history
+// as numbered variants and the ones no selection rule picks any more.
 type convTiled struct {
 	file, entry  string
 	quads        []int // channel quads per invocation the kernel takes, most first
@@ -43,64 +45,65 @@ const (
 	tapsTranspose                // 16 taps of a 4×4 transposed convolution, stride 2, padding 1: w [Ci, Co, 4, 4]
 )
 
-// convTiledVariants are the tuned kernels by variant number; variant 1 is the generic
-// conv2d.wgsl. BenchmarkConv2D checks and times them all; conv2DFast picks among them.
-var convTiledVariants = map[int]convTiled{
-	2: {file: "conv2d_v2.wgsl", entry: "conv2d_v2", quads: []int{2}, uniforms: 1, tileH: 4, tileW: 4, wg: 32, fits: is3x3s1},
-	3: {file: "conv2d_v3.wgsl", entry: "conv2d_v3", quads: []int{2}, uniforms: 1, tileH: 4, tileW: 4, wg: 32, fits: is3x3s1,
-		storageW: true},
-	4: {file: "conv2d_v4.wgsl", entry: "conv2d_v4", quads: []int{2, 1}, uniforms: 1, tileH: 4, tileW: 4, wg: 32,
+// The tuned Conv2D kernels (docs/PERFORMANCE.md has what each reaches, dev/conv2d how they
+// came about).
+var (
+	// conv3x3C8x4x4: 3×3, stride 1, up to 8 output channels (variant 2).
+	conv3x3C8x4x4 = convTiled{file: "conv2d_3x3_c8x4x4.wgsl", entry: "conv2d_3x3_c8x4x4", quads: []int{2}, uniforms: 1,
+		tileH: 4, tileW: 4, wg: 32, fits: is3x3s1}
+	// conv3x3Or9x9C8x4x4: 3×3 at stride 1 or 2 and 9×9 at stride 1, kernel rows in a
+	// loop: the tiled fallback (variant 4).
+	conv3x3Or9x9C8x4x4 = convTiled{file: "conv2d_3x3_9x9_c8x4x4.wgsl", entry: "conv2d_3x3_9x9_c8x4x4", quads: []int{2, 1},
+		uniforms: 1, tileH: 4, tileW: 4, wg: 32,
 		fits: func(x, w []int, p Conv2DParams) bool {
 			return w[2] == 3 && w[3] == 3 && p.Stride <= 2 || w[2] == 9 && w[3] == 9 && p.Stride == 1
-		}},
-	5: {file: "conv2d_v5.wgsl", entry: "conv2d_v5", quads: []int{4}, uniforms: 2, tileH: 4, tileW: 4, wg: 32, fits: is3x3s1},
-	6: {file: "conv2d_v6.wgsl", entry: "conv2d_v6", quads: []int{4}, uniforms: 2, tileH: 4, tileW: 8, wg: 16, fits: is3x3s1p1w4,
-		vec4X: true},
-	7: {file: "conv2d_v7.wgsl", entry: "conv2d_v7", quads: []int{4}, uniforms: 2, tileH: 4, tileW: 8, wg: 16, fits: is3x3s1p1w4,
-		vec4X: true},
-	8: {file: "conv2d_v8.wgsl", entry: "conv2d_v8", quads: []int{4}, uniforms: 2, tileH: 4, tileW: 8, wg: 16, fits: is3x3s1p1w4,
-		vec4X: true},
-	9: {file: "conv2d_v9.wgsl", entry: "conv2d_v9", quads: []int{4, 2, 1}, uniforms: 2, tileH: 4, tileW: 8, wg: 16,
-		vec4X: true, scalarX: true,
+		}}
+	// conv3x3C16x4x4: 3×3, stride 1, any padding and width (variant 5).
+	conv3x3C16x4x4 = convTiled{file: "conv2d_3x3_c16x4x4.wgsl", entry: "conv2d_3x3_c16x4x4", quads: []int{4}, uniforms: 2,
+		tileH: 4, tileW: 4, wg: 32, fits: is3x3s1}
+	// conv3x3C16x4x8: 3×3, stride 1, padding 1, width a multiple of 4: TransformerNet's
+	// residual blocks (variant 7).
+	conv3x3C16x4x8 = convTiled{file: "conv2d_3x3_c16x4x8.wgsl", entry: "conv2d_3x3_c16x4x8", quads: []int{4}, uniforms: 2,
+		tileH: 4, tileW: 8, wg: 16, vec4X: true, fits: is3x3s1p1w4}
+	// conv9x9C16x4x8: 9×9, stride 1, padding 4, width a multiple of 4 (variant 9).
+	conv9x9C16x4x8 = convTiled{file: "conv2d_9x9_c16x4x8.wgsl", entry: "conv2d_9x9_c16x4x8", quads: []int{4, 2, 1},
+		uniforms: 2, tileH: 4, tileW: 8, wg: 16, vec4X: true, scalarX: true,
 		fits: func(x, w []int, p Conv2DParams) bool {
 			return w[2] == 9 && w[3] == 9 && p.Stride == 1 && p.Padding == 4 && x[3]%4 == 0 && x[3] >= 8
-		}},
-	10: {file: "conv2d_v10.wgsl", entry: "conv2d_v10", quads: []int{4}, uniforms: 2, tileH: 4, tileW: 8, wg: 16,
-		vec4X: true,
+		}}
+	// conv3x3s2C16x4x8: 3×3, stride 2, padding 1, width a multiple of 4 (variant 10).
+	conv3x3s2C16x4x8 = convTiled{file: "conv2d_3x3s2_c16x4x8.wgsl", entry: "conv2d_3x3s2_c16x4x8", quads: []int{4},
+		uniforms: 2, tileH: 4, tileW: 8, wg: 16, vec4X: true,
 		fits: func(x, w []int, p Conv2DParams) bool {
 			return w[2] == 3 && w[3] == 3 && p.Stride == 2 && p.Padding == 1 && x[3]%4 == 0
-		}},
-	14: {file: "conv2d_v14.wgsl", entry: "conv2d_v14", quads: []int{4}, uniforms: 4, tileH: 4, tileW: 8, wg: 16,
-		vec4X: true, cov: 1, chunked: true,
-		fits: func(x, w []int, p Conv2DParams) bool {
-			return w[2] == 4 && w[3] == 4 && p.Stride == 2 && p.Padding == 1 && x[3]%4 == 0
-		}},
-	12: {file: "conv2d_v12.wgsl", entry: "conv2d_v12", quads: []int{1}, uniforms: 1, tileH: 4, tileW: 16, wg: 16,
-		vec4X: true, scalarX: true, cov: 1,
+		}}
+	// conv9x9C4x4x16: 9×9, stride 1, padding 4, at most 4 output channels (variant 12).
+	conv9x9C4x4x16 = convTiled{file: "conv2d_9x9_c4x4x16.wgsl", entry: "conv2d_9x9_c4x4x16", quads: []int{1}, uniforms: 1,
+		tileH: 4, tileW: 16, wg: 16, vec4X: true, scalarX: true, cov: 1,
 		fits: func(x, w []int, p Conv2DParams) bool {
 			return w[0] <= 4 && w[2] == 9 && w[3] == 9 && p.Stride == 1 && p.Padding == 4 && x[3]%4 == 0 && x[3] >= 8
-		}},
-}
-
-// convUp2Variants are the tuned kernels of UpsampleConv2D at scale 2 (x is the input before
-// upsampling): 3×3, stride 1, padding 1, input width a multiple of 4. convUp2 is the one
-// it uses (BenchmarkOps, docs/PERFORMANCE.md).
-var (
-	convUp2Variants = map[int]convTiled{
-		11: {file: "conv2d_v11.wgsl", entry: "conv2d_v11", quads: []int{4}, uniforms: 4, tileH: 4, tileW: 8, wg: 16,
-			vec4X: true, cov: 1, taps: tapsUp2, fits: isUp2Conv},
-		13: {file: "conv2d_v13.wgsl", entry: "conv2d_v13", quads: []int{2}, uniforms: 2, tileH: 8, tileW: 8, wg: 16,
-			vec4X: true, cov: 1, taps: tapsUp2, chunked: true, fits: isUp2Conv},
-	}
-	convUp2 = convUp2Variants[13]
+		}}
+	// conv4x4s2C16x4x8: 4×4, stride 2, padding 1, width a multiple of 4: the DCGAN
+	// discriminator (variant 14).
+	conv4x4s2C16x4x8 = convTiled{file: "conv2d_4x4s2_c16x4x8.wgsl", entry: "conv2d_4x4s2_c16x4x8", quads: []int{4},
+		uniforms: 4, tileH: 4, tileW: 8, wg: 16, vec4X: true, cov: 1, chunked: true,
+		fits: func(x, w []int, p Conv2DParams) bool {
+			return w[2] == 4 && w[3] == 4 && p.Stride == 2 && p.Padding == 1 && x[3]%4 == 0
+		}}
 )
+
+// convUp2 is the tuned kernel of UpsampleConv2D at scale 2 (x is the input before
+// upsampling): 3×3, stride 1, padding 1, input width a multiple of 4, read at low
+// resolution as four 2×2 convolutions, one per output phase (variant 13).
+var convUp2 = convTiled{file: "conv2d_up2_c8x8x8.wgsl", entry: "conv2d_up2_c8x8x8", quads: []int{2}, uniforms: 2,
+	tileH: 8, tileW: 8, wg: 16, vec4X: true, cov: 1, taps: tapsUp2, chunked: true, fits: isUp2Conv}
 
 // convTranspose2x is the tuned kernel of ConvTranspose2D with a 4×4 kernel, stride 2 and
 // padding 1 (DCGAN's generator) on an input whose width is a multiple of 4: each of its
 // four output phases is a 2×2 convolution of the input, as in UpsampleConv2D, so
 // UpsampleConv2D's kernel runs it on the phases' taps (conv2d_repack.wgsl, TAP_MODE 2)
 // with zero padding.
-var convTranspose2x = convTiled{file: "conv2d_v13.wgsl", entry: "conv2d_v13", quads: []int{2}, uniforms: 2, tileH: 8, tileW: 8,
+var convTranspose2x = convTiled{file: convUp2.file, entry: convUp2.entry, quads: []int{2}, uniforms: 2, tileH: 8, tileW: 8,
 	wg: 16, vec4X: true, cov: 1, taps: tapsTranspose, chunked: true,
 	fits: func(x, w []int, _ Conv2DParams) bool { return w[2] == 4 && w[3] == 4 && x[3]%4 == 0 }}
 
@@ -108,12 +111,12 @@ func isUp2Conv(x, w []int, p Conv2DParams) bool {
 	return w[2] == 3 && w[3] == 3 && p.Stride == 1 && p.Padding == 1 && x[3]%4 == 0
 }
 
-// convFastOrder lists the variants Conv2D tries, fastest first (BenchmarkConv2D,
+// convFastOrder lists the kernels Conv2D tries, fastest first (BenchmarkConv2D,
 // docs/PERFORMANCE.md): those of 16 channels per invocation for layers with more than 8
 // output channels, convFastOrderNarrow for the others.
 var (
-	convFastOrder       = []int{7, 10, 14, 5, 9, 4}
-	convFastOrderNarrow = []int{2, 12, 9, 4}
+	convFastOrder       = []convTiled{conv3x3C16x4x8, conv3x3s2C16x4x8, conv4x4s2C16x4x8, conv3x3C16x4x4, conv9x9C16x4x8, conv3x3Or9x9C8x4x4}
+	convFastOrderNarrow = []convTiled{conv3x3C8x4x4, conv9x9C4x4x16, conv9x9C16x4x8, conv3x3Or9x9C8x4x4}
 )
 
 // conv2DFast picks the tuned kernel for a convolution; quads 0 means none handles it and
@@ -123,8 +126,7 @@ func conv2DFast(x, w *Tensor, p Conv2DParams) (k convTiled, quads int) {
 	if w.shape[0] <= 8 {
 		order = convFastOrderNarrow
 	}
-	for _, v := range order {
-		k = convTiledVariants[v]
+	for _, k = range order {
 		if quads = k.quadsFor(x, w, p); quads > 0 {
 			return k, quads
 		}

@@ -184,8 +184,14 @@ func (d *Device) SetPoison(on bool) {
 	d.poison = on
 }
 
-// TrimPool destroys every pooled buffer, returning their memory to the driver.
+// TrimPool destroys every pooled buffer, returning their memory to the driver. Uploads
+// (Tensor.Write) are queued until the next submit, and a buffer destroyed with an upload
+// pending crashes some drivers (lavapipe) at that submit: TrimPool first submits them and
+// waits for the device.
 func (d *Device) TrimPool() {
+	if _, err := d.queue.Submit(); err == nil {
+		d.dev.WaitIdle() // a no-op in the browser, which keeps buffers alive itself
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for size, bufs := range d.free {

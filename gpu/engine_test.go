@@ -176,3 +176,41 @@ func TestKernelsCompiledOncePerDevice(t *testing.T) {
 		t.Fatalf("second run compiled %d new kernels", testDevice.NumKernels()-n)
 	}
 }
+
+// TestTrimPoolWithPendingUploads: tensors uploaded and released before any submit leave
+// writes queued for buffers in the pool; TrimPool must not destroy them with the writes
+// pending (lavapipe crashed at the next submit).
+func TestTrimPoolWithPendingUploads(t *testing.T) {
+	dev, err := gpu.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	for i := range 50 {
+		x, err := dev.FromData(make([]float32, 1000+i), 1000+i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Release()
+	}
+	dev.TrimPool()
+	x, err := dev.FromData([]float32{1, 2, 3}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Release()
+	b := dev.NewBatch()
+	defer b.Release()
+	y := b.Scale(x, 2, 0)
+	if err := b.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := y.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	y.Release()
+	if got[0] != 2 || got[1] != 4 || got[2] != 6 {
+		t.Fatalf("after TrimPool: %v, want [2 4 6]", got)
+	}
+}

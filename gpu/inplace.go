@@ -47,3 +47,24 @@ func (b *Batch) AddInto(y *Tensor, a float64, x *Tensor) {
 	}
 	b.launch1D("accumulate.wgsl", "accumulate", x.Len(), []constant{cf("ALPHA", a)}, in(x), out(y))
 }
+
+// CopyToSlot copies src into row slot[0] of dst [rows, src.Len()], the row read when the
+// batch runs (slot is a 4-element tensor bound as a uniform; a row out of range is
+// clamped). A batch replayed once per training step logs each step's figures into its
+// own row, so they can be read back together, without waiting for every step.
+func (b *Batch) CopyToSlot(dst, src, slot *Tensor) {
+	const op = "CopyToSlot"
+	if !b.ok(op, dst, src, slot) {
+		return
+	}
+	n := src.Len()
+	if len(dst.shape) != 2 || dst.shape[1] != n || slot.Len() != 4 {
+		b.Fail(fmt.Errorf("%s: dst %v, src %v, slot %v: want dst [rows, %d] and a slot of 4 values", op, dst.shape, src.shape, slot.shape, n))
+		return
+	}
+	if dst.buf == src.buf || dst.buf == slot.buf {
+		b.Fail(fmt.Errorf("%s: dst shares a buffer with its input", op))
+		return
+	}
+	b.launch1D("slot.wgsl", "copy_to_slot", n, []constant{cu("ROWS", dst.shape[0])}, in(src), uniformWindow(slot, 0, 16), out(dst))
+}

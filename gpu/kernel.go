@@ -41,13 +41,22 @@ func cb(name string, v bool) constant {
 	return constant{name, "false"}
 }
 
-// kernelSource assembles the WGSL module: constants, the common prelude, the op file.
+// shaderSource returns the text of a shader file. The dev/conv2d benchmark (a test) adds
+// the retired kernels of dev/conv2d, which the product does not embed.
+var shaderSource = shaders.Source
+
+// includePrefix starts a line of a shader file that stands for the text of another one:
+// helpers a family of kernels shares (conv_common.wgsl), written once.
+const includePrefix = "//!include "
+
+// kernelSource assembles the WGSL module: constants, the common prelude, the op file with
+// its include lines replaced by the files they name.
 func kernelSource(file string, consts []constant) (string, error) {
-	body, err := shaders.Source(file)
+	body, err := shaderSource(file)
 	if err != nil {
 		return "", fmt.Errorf("gpu: shader %s: %w", file, err)
 	}
-	common, err := shaders.Source("common.wgsl")
+	common, err := shaderSource("common.wgsl")
 	if err != nil {
 		return "", fmt.Errorf("gpu: shader common.wgsl: %w", err)
 	}
@@ -57,7 +66,22 @@ func kernelSource(file string, consts []constant) (string, error) {
 	}
 	sb.WriteString(common)
 	sb.WriteString("\n")
-	sb.WriteString(body)
+	for line := range strings.Lines(body) {
+		name, ok := strings.CutPrefix(line, includePrefix)
+		if !ok {
+			sb.WriteString(line)
+			continue
+		}
+		name = strings.TrimSpace(name)
+		text, err := shaderSource(name)
+		if err != nil {
+			return "", fmt.Errorf("gpu: shader %s: include %s: %w", file, name, err)
+		}
+		sb.WriteString(text)
+		if !strings.HasSuffix(text, "\n") {
+			sb.WriteString("\n")
+		}
+	}
 	return sb.String(), nil
 }
 

@@ -2,11 +2,14 @@ package gpu_test
 
 import (
 	"context"
+	"io/fs"
 	"os"
+	"strings"
 	"testing"
 
 	"easel/gpu"
 	"easel/gpu/opcheck"
+	"easel/shaders"
 )
 
 var testDevice *gpu.Device
@@ -24,16 +27,66 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// TestOps runs the op vectors. When it runs them all, every kernel that shaders/ ships
+// must have run in at least one: a selection rule that stops matching (a tuned kernel's
+// fits, the order Conv2D tries them in) would otherwise leave its kernel dead while the
+// op falls back to a slower one and every result stays right.
 func TestOps(t *testing.T) {
 	t.Logf("adapter: %s", testDevice.Adapter())
 	ctx := context.Background()
-	for i, c := range opcheck.Cases() {
+	cases := opcheck.Cases()
+	ran, launched := 0, map[string]bool{}
+	for i, c := range cases {
 		t.Run(c.Op+"/"+c.Name, func(t *testing.T) {
+			ran++
 			r := c.Check(ctx, testDevice, uint64(i+1))
+			for _, k := range r.Kernels {
+				file, _, _ := strings.Cut(k, ":")
+				launched[file] = true
+			}
 			if !r.Passed() {
 				t.Fatalf("%s (tolerance %.0e)", r, opcheck.Tolerance)
 			}
 			t.Log(r)
 		})
 	}
+	if ran < len(cases) {
+		return // -run chose some cases only
+	}
+	for _, file := range shippedKernels(t) {
+		switch {
+		case launched[file]:
+		default:
+			t.Errorf("shaders/%s ran in none of the op vectors: add a case that takes it, or remove it if no op can", file)
+		}
+	}
+}
+
+// shippedKernels lists the kernel files of shaders/: every WGSL file but the preludes,
+// common.wgsl and the files other kernels include.
+func shippedKernels(t *testing.T) []string {
+	t.Helper()
+	files, err := fs.Glob(shaders.FS, "*.wgsl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prelude := map[string]bool{"common.wgsl": true}
+	for _, f := range files {
+		text, err := shaders.Source(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(text) {
+			if name, ok := strings.CutPrefix(line, "//!include "); ok {
+				prelude[strings.TrimSpace(name)] = true
+			}
+		}
+	}
+	var kernels []string
+	for _, f := range files {
+		if !prelude[f] {
+			kernels = append(kernels, f)
+		}
+	}
+	return kernels
 }

@@ -19,15 +19,15 @@ import (
 // running statistics), the optimizers' state, the step and what the command needs to go
 // on exactly where it stopped (the random generator's state, the data order).
 type Checkpoint struct {
-	Format  string                 `msgpack:"format"`
-	Version int                    `msgpack:"version"`
-	Kind    string                 `msgpack:"kind"` // the training command, e.g. "dcgan"
-	Step    int                    `msgpack:"step"`
-	Nets    map[string][]byte      `msgpack:"nets"` // weights files (Encode), by role: "g", "d"
+	Format  string                          `msgpack:"format"`
+	Version int                             `msgpack:"version"`
+	Kind    string                          `msgpack:"kind"` // the training command, e.g. "dcgan"
+	Step    int                             `msgpack:"step"`
+	Nets    map[string][]byte               `msgpack:"nets"` // weights files (Encode), by role: "g", "d"
 	Optims  map[string]optim.OptimizerState `msgpack:"optims"`
-	RNG     []byte                 `msgpack:"rng"`   // math/rand/v2 PCG state (MarshalBinary)
-	Order   []int                  `msgpack:"order"` // this epoch's order of the data
-	Pos     int                    `msgpack:"pos"`   // next position in Order
+	RNG     []byte                          `msgpack:"rng"`   // math/rand/v2 PCG state (MarshalBinary)
+	Order   []int                           `msgpack:"order"` // this epoch's order of the data
+	Pos     int                             `msgpack:"pos"`   // next position in Order
 	// Settings are the run's flags that a resumed run must keep (batch, lr, seed, data...).
 	Settings map[string]string `msgpack:"settings"`
 }
@@ -100,6 +100,9 @@ func encodeNet(w *Weights) ([]byte, error) {
 // Checkpoint captures the trainer's networks, optimizers and step count; the caller adds
 // its own state (random generator, data order, settings) before writing it.
 func (t *DCGANTrainer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
+	if t.pending > 0 {
+		return nil, fmt.Errorf("checkpoint: %d submitted iterations are not collected yet", t.pending)
+	}
 	c := &Checkpoint{Kind: "dcgan", Step: t.steps, Nets: map[string][]byte{}, Optims: map[string]optim.OptimizerState{}}
 	for role, read := range map[string]func(context.Context) (*Weights, error){"g": t.Generator, "d": t.Discriminator} {
 		w, err := read(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"easel/autograd"
@@ -49,11 +50,19 @@ type DCGANTrainer struct {
 	optG, optD *optim.Optimizer
 	real, z    *gpu.Tensor
 	ones, zero *gpu.Tensor
-	stats      *gpu.Tensor
+	stats      *gpu.Tensor // this iteration's figures
+	ring       *gpu.Tensor // [StatsRing, 5]: the figures of the iterations not yet collected
+	slot       *gpu.Tensor // the ring row the next iteration writes (a uniform)
 	batch      *gpu.Batch
 	tape       *autograd.Tape
-	steps      int
+	steps      int // iterations collected
+	pending    int // iterations submitted and not yet collected
+	since      time.Time
 }
+
+// StatsRing is how many iterations Submit can queue before Collect must read their
+// figures: the GPU runs them back to back, and one readback serves them all.
+const StatsRing = 16
 
 // NewDCGANTrainer uploads the networks g (dcgan-g) and d (dcgan-d) and records one
 // training iteration at batch size tc.Batch.
@@ -110,6 +119,12 @@ func (t *DCGANTrainer) setup() error {
 		return err
 	}
 	if t.zero, err = t.dev.NewTensor(n); err != nil {
+		return err
+	}
+	if t.ring, err = t.dev.NewTensor(StatsRing, 5); err != nil {
+		return err
+	}
+	if t.slot, err = t.dev.NewTensor(4); err != nil {
 		return err
 	}
 	t.batch = t.dev.NewBatch()
@@ -169,6 +184,7 @@ func (t *DCGANTrainer) record() {
 	for _, s := range []*gpu.Tensor{lossD, dx, dgz1, dgz2} {
 		b.Reuse(s)
 	}
+	b.CopyToSlot(t.ring, t.stats, t.slot)
 }
 
 // generator is Generator.forward in training mode on the tape.
@@ -220,44 +236,85 @@ func (t *DCGANTrainer) discriminator(tp *autograd.Tape, v map[string]*autograd.V
 	return tp.Reshape(y, t.TC.Batch)
 }
 
-// Steps is the number of iterations taken (or restored from a checkpoint).
+// Steps is the number of iterations collected (or restored from a checkpoint).
 func (t *DCGANTrainer) Steps() int { return t.steps }
 
-// Step runs one iteration on real images [Batch,nc,64,64] in -1..1 and latents
-// [Batch,nz] (or [Batch,nz,1,1]), flattened. A non-finite loss is an error: the
-// networks are then no longer usable, and the caller keeps its last checkpoint.
+// Pending is the number of iterations submitted and not yet collected.
+func (t *DCGANTrainer) Pending() int { return t.pending }
+
+// Step runs one iteration and waits for its figures: Submit, then Collect.
 func (t *DCGANTrainer) Step(ctx context.Context, real, z []float32) (DCGANStepStats, error) {
-	var st DCGANStepStats
+	if err := t.Submit(real, z); err != nil {
+		return DCGANStepStats{}, err
+	}
+	st, err := t.Collect(ctx)
+	if err != nil {
+		return DCGANStepStats{}, err
+	}
+	return st[0], nil
+}
+
+// Submit queues one iteration on real images [Batch,nc,64,64] in -1..1 and latents
+// [Batch,nz] (or [Batch,nz,1,1]), flattened, without waiting for the GPU. At most
+// StatsRing iterations can wait for Collect.
+func (t *DCGANTrainer) Submit(real, z []float32) error {
+	step := t.steps + t.pending + 1
+	if t.pending == StatsRing {
+		return fmt.Errorf("DCGAN step %d: %d iterations are waiting: Collect their figures first", step, t.pending)
+	}
 	if err := t.real.Write(real); err != nil {
-		return st, fmt.Errorf("DCGAN step %d: real batch: %w", t.steps+1, err)
+		return fmt.Errorf("DCGAN step %d: real batch: %w", step, err)
 	}
 	if err := t.z.Write(z); err != nil {
-		return st, fmt.Errorf("DCGAN step %d: latents: %w", t.steps+1, err)
+		return fmt.Errorf("DCGAN step %d: latents: %w", step, err)
 	}
-	start := time.Now()
+	if err := t.slot.Write([]float32{float32(t.pending), 0, 0, 0}); err != nil {
+		return fmt.Errorf("DCGAN step %d: %w", step, err)
+	}
+	if t.pending == 0 {
+		t.since = time.Now()
+	}
 	if err := t.optD.BeginStep(); err != nil {
-		return st, err
+		return err
 	}
 	if err := t.optG.BeginStep(); err != nil {
-		return st, err
+		return err
 	}
 	if err := t.batch.Submit(); err != nil {
-		return st, fmt.Errorf("DCGAN step %d: %w", t.steps+1, err)
+		return fmt.Errorf("DCGAN step %d: %w", step, err)
 	}
-	v, err := t.stats.Read(ctx)
+	t.pending++
+	return nil
+}
+
+// Collect waits for the submitted iterations and returns their figures, in order; Millis
+// is their average wall time. A non-finite figure is an error: the networks are then no
+// longer usable, and the caller keeps its last checkpoint.
+func (t *DCGANTrainer) Collect(ctx context.Context) ([]DCGANStepStats, error) {
+	if t.pending == 0 {
+		return nil, nil
+	}
+	v, err := t.ring.Read(ctx)
 	if err != nil {
-		return st, fmt.Errorf("DCGAN step %d: %w", t.steps+1, err)
+		return nil, fmt.Errorf("DCGAN steps %d-%d: %w", t.steps+1, t.steps+t.pending, err)
 	}
-	t.steps++
-	st = DCGANStepStats{LossD: float64(v[0]), LossG: float64(v[1]), DX: float64(v[2]), DGZ1: float64(v[3]),
-		DGZ2: float64(v[4]), Millis: float64(time.Since(start).Microseconds()) / 1000}
-	for i, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			names := []string{"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"}
-			return st, fmt.Errorf("DCGAN step %d: %s is %v: training diverged (try a lower --lr)", t.steps, names[i], x)
+	ms := float64(time.Since(t.since).Microseconds()) / 1000 / float64(t.pending)
+	names := []string{"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"}
+	out := make([]DCGANStepStats, t.pending)
+	n := t.pending
+	t.pending = 0
+	for i := range n {
+		r := v[5*i : 5*i+5]
+		for j, x := range r {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return out[:i], fmt.Errorf("DCGAN step %d: %s is %v: training diverged (try a lower --lr)", t.steps+1, names[j], x)
+			}
 		}
+		out[i] = DCGANStepStats{LossD: float64(r[0]), LossG: float64(r[1]), DX: float64(r[2]), DGZ1: float64(r[3]),
+			DGZ2: float64(r[4]), Millis: ms}
+		t.steps++
 	}
-	return st, nil
+	return out, nil
 }
 
 // Generator returns the generator's weights now (batch norm running statistics included):
@@ -282,9 +339,53 @@ func (t *DCGANTrainer) Release() {
 			o.Release()
 		}
 	}
-	for _, x := range []*gpu.Tensor{t.real, t.z, t.ones, t.zero, t.stats} {
+	for _, x := range []*gpu.Tensor{t.real, t.z, t.ones, t.zero, t.stats, t.ring, t.slot} {
 		x.Release()
 	}
 	t.gp.release()
 	t.dp.release()
+}
+
+// TinyDCGANSteps trains a tiny DCGAN (nz 8, ngf 4, ndf 4, batch 4) for steps iterations on
+// seeded data, weights and latents that every platform draws alike, and returns what each
+// step reports (also to done, when not nil, as each step finishes). Natively and in the
+// browser it must give the same figures: the check that training runs the same on both.
+func TinyDCGANSteps(ctx context.Context, dev *gpu.Device, steps int, done func(DCGANStepStats)) ([]DCGANStepStats, error) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	g := InitGenerator(GeneratorConfig{NZ: 8, NGF: 4, NC: 3}, rng)
+	d := InitDiscriminator(DiscriminatorConfig{NDF: 4, NC: 3}, rng)
+	const batch = 4
+	t, err := NewDCGANTrainer(dev, g, d, DCGANTrainConfig{Batch: batch, LR: 0.002, Beta1: 0.5})
+	if err != nil {
+		return nil, err
+	}
+	defer t.Release()
+	real := make([]float32, batch*3*DCGANSize*DCGANSize)
+	z := make([]float32, batch*8)
+	var out []DCGANStepStats
+	for range steps {
+		for i := range batch {
+			fx, fy, ph := 1+3*rng.Float64(), 1+3*rng.Float64(), 6*rng.Float64()
+			for c := range 3 {
+				for y := range DCGANSize {
+					for x := range DCGANSize {
+						v := 0.8 * math.Sin(fx*float64(x)/16+fy*float64(y)/16+ph+float64(c))
+						real[((i*3+c)*DCGANSize+y)*DCGANSize+x] = float32(v)
+					}
+				}
+			}
+		}
+		for i := range z {
+			z[i] = float32(rng.NormFloat64())
+		}
+		st, err := t.Step(ctx, real, z)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, st)
+		if done != nil {
+			done(st)
+		}
+	}
+	return out, nil
 }

@@ -11,7 +11,8 @@ import (
 	"easel/models"
 )
 
-// stateDict makes a state_dict with the given shapes and small distinct values.
+// stateDict makes a state_dict with the given shapes and small distinct values (positive
+// for BatchNorm's running variances).
 func stateDict(shapes map[string][]int) map[string]models.StateTensor {
 	sd := map[string]models.StateTensor{}
 	for name, shape := range shapes {
@@ -22,6 +23,9 @@ func stateDict(shapes map[string][]int) map[string]models.StateTensor {
 		data := make([]float32, n)
 		for i := range data {
 			data[i] = float32(i%13)/13 - 0.5
+			if strings.HasSuffix(name, ".running_var") {
+				data[i] += 0.6
+			}
 		}
 		sd[name] = models.StateTensor{Shape: slices.Clone(shape), Data: data, Storage: "FloatStorage"}
 	}
@@ -179,5 +183,31 @@ func TestImportErrors(t *testing.T) {
 				t.Errorf("error is not %v: %v", c.sentinel, err)
 			}
 		})
+	}
+}
+
+// A negative BatchNorm running variance (the square root of a negative number in the
+// normalisation: zeros or NaN out) is refused, naming the tensor and the element; zero is
+// a valid variance.
+func TestImportRefusesNegativeRunningVar(t *testing.T) {
+	sd := stateDict(models.GeneratorConfig{NZ: 16, NGF: 8, NC: 3}.Shapes())
+	sd["main.4.running_var"].Data[0] = 0
+	if _, err := models.ImportStateDict(models.ArchDCGANGenerator, sd); err != nil {
+		t.Fatalf("a zero running variance: %v", err)
+	}
+	sd["main.4.running_var"].Data[5] = -0.25
+	_, err := models.ImportStateDict(models.ArchDCGANGenerator, sd)
+	if err == nil {
+		t.Fatal("imported a negative running variance")
+	}
+	for _, want := range []string{`"main.4.running_var"`, "element 5", "-0.25", "negative"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %s", err, want)
+		}
+	}
+	d := stateDict(models.DiscriminatorConfig{NDF: 8, NC: 3}.Shapes())
+	d["main.3.running_var"].Data[2] = -1e-30
+	if _, err := models.ImportStateDict(models.ArchDCGANDiscriminator, d); err == nil || !strings.Contains(err.Error(), `"main.3.running_var"`) {
+		t.Errorf("discriminator with a negative running variance: %v", err)
 	}
 }

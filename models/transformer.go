@@ -113,6 +113,10 @@ var transformerIO = IOSpec{
 	Output: Signal{Kind: SignalRGB, Min: 0, Max: 255},
 }
 
+// TransformerMinSide is the least height and width a TransformerNet input may have: the
+// reflection padding (4) of its 9×9 convolutions must be smaller than the input.
+const TransformerMinSide = 5
+
 // instanceNormEps is nn.InstanceNorm2d's default eps, which fast_neural_style keeps.
 const instanceNormEps = 1e-5
 
@@ -122,7 +126,7 @@ const instanceNormEps = 1e-5
 //
 // For an input [N,3,H,W] the output is [N,3,4·⌈⌈H/2⌉/2⌉,4·⌈⌈W/2⌉/2⌉]: the input's size
 // when H and W are multiples of 4, up to 3 pixels more otherwise, as in PyTorch. H and W
-// must be at least 5 (reflection padding of the 9×9 convolutions).
+// must be at least TransformerMinSide (reflection padding of the 9×9 convolutions).
 type TransformerNet struct {
 	Config TransformerConfig
 	IO     IOSpec

@@ -538,10 +538,17 @@ func validateTensors(ts []Tensor) error {
 	return nil
 }
 
+// checkValues refuses non-finite values, values beyond f16 of an f16 tensor and a negative
+// BatchNorm running variance (NAME.running_var), which the normalisation takes the square
+// root of.
 func checkValues(field string, t *Tensor) error {
+	variance := strings.HasSuffix(t.Name, ".running_var")
 	for j, v := range t.Data {
 		if !finite(float64(v)) {
 			return fieldErr(field, "tensor %q: element %d is %v", t.Name, j, v)
+		}
+		if variance && v < 0 {
+			return fieldErr(field, "tensor %q: element %d is %v: a running variance cannot be negative", t.Name, j, v)
 		}
 		if t.DType == F16 && float32to16(v)&0x7fff == 0x7c00 {
 			return fieldErr(field, "tensor %q: element %d (%v) is beyond the f16 range", t.Name, j, v)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"easel/internal/tmpfile"
 )
 
 // ReadFile decodes the weights file at path (DefaultLimit applies).
@@ -40,13 +42,11 @@ func WriteFileAtomic(path string, data []byte) error {
 
 // writeAtomic writes a file through write into a temporary file in path's directory,
 // syncs it and renames it over path. On any error the temporary file is removed and an
-// existing file at path is left as it was.
+// existing file at path is left as it was. The temporary files that earlier writes to
+// path left when killed are removed first (tmpfile.Create).
 func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	dir := filepath.Dir(path)
+	tmp, err := tmpfile.Create(path)
 	if err != nil {
 		return err
 	}
@@ -65,10 +65,7 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	if err := tmp.Sync(); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := tmpfile.Rename(tmp, path); err != nil {
 		return err
 	}
 	// Make the rename durable too. Best effort: the file is complete either way, and not

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Times every Conv2D kernel variant (BenchmarkConv2D in gpu/conv_bench_test.go, natively on
-# the Vulkan adapter, lavapipe on a machine without a GPU) and PyTorch's CPU conv2d on the
-# same shapes in one run, alternating rounds so that both see the same machine, and prints
-# them side by side. Other work on the machine slows single rounds: each figure is the
-# median over rounds of the per-round median, next to the best round.
+# Times every Conv2D kernel variant of dev/conv2d (BenchmarkConv2D in gpu/conv_bench_test.go,
+# natively on the Vulkan adapter, lavapipe on a machine without a GPU) and PyTorch's CPU
+# conv2d on the same shapes in one run, alternating rounds so that both see the same
+# machine, and prints them side by side. Other work on the machine slows single rounds:
+# each figure is the median over rounds of the per-round median, next to the best round.
 #
 #   ROUNDS=5 BENCHTIME=10x TORCH_THREADS=2 scripts/bench-conv.sh
 #

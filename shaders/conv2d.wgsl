@@ -14,12 +14,7 @@
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-// PyTorch ReflectionPad2d: -1 maps to 1 and n to n-2; callers keep PAD < n, so one
-// reflection lands inside [0, n).
-fn reflect_index(i: i32, n: i32) -> i32 {
-    let r = select(i, -i, i < 0);
-    return select(r, 2 * n - 2 - r, r >= n);
-}
+//!include conv_common.wgsl
 
 @compute @workgroup_size(64)
 fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -41,7 +36,7 @@ fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>) {
         for (var ky = 0u; ky < KH; ky++) {
             var iy = iy0 + i32(ky);
             if (PAD_MODE == 1u) {
-                iy = reflect_index(iy, IH);
+                iy = src_index(iy, IH);
             } else if (iy < 0 || iy >= IH) {
                 continue;
             }
@@ -50,7 +45,7 @@ fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>) {
             for (var kx = 0u; kx < KW; kx++) {
                 var ix = ix0 + i32(kx);
                 if (PAD_MODE == 1u) {
-                    ix = reflect_index(ix, IW);
+                    ix = src_index(ix, IW);
                 } else if (ix < 0 || ix >= IW) {
                     continue;
                 }

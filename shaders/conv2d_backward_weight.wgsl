@@ -1,18 +1,25 @@
 // The weight gradient of a convolution, dw[co, ci, ky, kx] = Σ over n, oy, ox of
-// g[n, co, oy, ox] · x[n, ci, oy·STRIDE + ky, ox·STRIDE + kx] (x padded), as a matrix
-// product of the output gradient and the input's windows. Both come channels last
+// g[n, co, oy, ox] · x[n, ci, oy·STRIDE + ky, ox·STRIDE + kx] (x padded): a matrix product
+// of the output gradient and the input's windows. Both come channels last
 // (conv2d_backward_pack.wgsl), the input already padded and the channels padded to
-// multiples of 4, so every step of the sum is a vec4 load of 4 input channels and one of
-// 4 output channels at one pixel, with no bounds to check. Each invocation keeps a
-// register tile of 4·IQ input channels × 4·CQ output channels at one tap (ky, kx): at
-// IQ = 2, CQ = 4 six loads serve 32 vec4 FMAs (on lavapipe every storage load is a
-// bounds-checked loop over the SIMD group, its main cost). Invocations split the rows
-// (n, oy) into SPLITS runs of RPS rows when the tiles alone are too few to fill the
-// device; sum_weight_grad adds the runs' partial sums.
+// multiples of 4, so each load brings 4 channels of one pixel and no bound is checked.
 //
-// Constants (u32): N (invocations = GCO·GCI·KH·KW·SPLITS), GCO, GCI (tiles across the
-// output and input channels), CQ (1-4), IQ (1-2), COP4, CIP4 (padded channels / 4), KH,
-// KW, OH, OW, PH, PW (padded input size), STRIDE, ROWS (BATCH·OH), RPS.
+// Each invocation keeps a register tile of 4·CQ output channels × 4·IQ input channels ×
+// TK taps of one kernel row (kx0 .. kx0+TK-1 at ky) and sums it over the rows (n, oy) of
+// its split and every ox. The TK taps read TK neighbouring input pixels at each step, a
+// window that moves by STRIDE pixels per step: the window is kept in registers and only
+// its NEW = min(STRIDE, TK) new pixels are loaded (KEEP = TK - NEW move over). A step
+// thus loads CQ + IQ·NEW vec4 for 16·CQ·IQ·TK FMAs; on lavapipe every storage load is a
+// bounds-checked loop over the SIMD group, by far the main cost. Invocations split the
+// rows into SPLITS runs of RPS rows when the tiles alone are too few to fill the device;
+// each run stores its own sum, and sum_weight_grad (conv2d_backward.wgsl) adds them up in
+// the weight's layout. (Its loops unroll fully, which keeps the tile in registers: a loop
+// that indexes it at run time would put it in memory, eight times slower.)
+//
+// Constants (u32): N (invocations = GCO·GCI·GKX·KH·SPLITS), GCO, GCI, GKX (tiles across
+// output channels, input channels and kernel columns), CQ, IQ, TK, NEW, KEEP, COP4, CIP4
+// (padded channels / 4), KH, KW, OH, OW, PH, PW (padded input size), STRIDE, ROWS
+// (BATCH·OH), RPS.
 //
 // xp [BATCH, PH, PW, CIP], g [BATCH, OH, OW, COP], part [SPLITS, KH·KW, CIP, COP].
 
@@ -26,9 +33,9 @@ fn outer(a: array<vec4<f32>, 4>, xv: vec4<f32>, d: vec4<f32>) -> array<vec4<f32>
                                fma(vec4<f32>(xv.z), d, a[2]), fma(vec4<f32>(xv.w), d, a[3]));
 }
 
-// Stores the tile part of input quad iq and output quad q.
-fn store(base: u32, iq: u32, q: u32, a: array<vec4<f32>, 4>) {
-    let i = (base + iq * 4u) * COP4 + q;
+// Stores the tile part a of input channels ci .. ci+3 (padded) at tap, output quad q.
+fn store(z: u32, tap: u32, ci: u32, q: u32, a: array<vec4<f32>, 4>) {
+    let i = ((z * KH * KW + tap) * CIP4 * 4u + ci) * COP4 + q;
     part[i] = a[0];
     part[i + COP4] = a[1];
     part[i + 2u * COP4] = a[2];
@@ -41,72 +48,58 @@ fn weight_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= N) { return; }
     let gco = i % GCO;
     let gci = (i / GCO) % GCI;
-    let tap = (i / (GCO * GCI)) % (KH * KW);
-    let z = i / (GCO * GCI * KH * KW);
-    let ky = tap / KW;
-    let kx = tap % KW;
-    // aIQ: input quad I, output quad Q.
-    var a00: array<vec4<f32>, 4>;
-    var a01: array<vec4<f32>, 4>;
-    var a02: array<vec4<f32>, 4>;
-    var a03: array<vec4<f32>, 4>;
-    var a10: array<vec4<f32>, 4>;
-    var a11: array<vec4<f32>, 4>;
-    var a12: array<vec4<f32>, 4>;
-    var a13: array<vec4<f32>, 4>;
+    let kx0 = (i / (GCO * GCI)) % GKX * TK;
+    let ky = (i / (GCO * GCI * GKX)) % KH;
+    let z = i / (GCO * GCI * GKX * KH);
+    // acc[(t·IQ + a)·CQ + q]: tap t, input quad a, output quad q; win[t·IQ + a]: the input
+    // quads at tap t's pixel.
+    var acc: array<array<vec4<f32>, 4>, TK * IQ * CQ>;
+    var win: array<vec4<f32>, TK * IQ>;
+    var d: array<vec4<f32>, CQ>;
     let r0 = z * RPS;
     let r1 = min(r0 + RPS, ROWS);
     for (var r = r0; r < r1; r++) {
         let n = r / OH;
         let oy = r % OH;
         var gi = r * OW * COP4 + gco * CQ;
-        var xi = ((n * PH + oy * STRIDE + ky) * PW + kx) * CIP4 + gci * IQ;
+        var xi = ((n * PH + oy * STRIDE + ky) * PW + kx0) * CIP4 + gci * IQ;
+        // The window one step before ox = 0, as far as the first step moves it over.
+        for (var t = 0u; t < KEEP; t++) {
+            for (var a = 0u; a < IQ; a++) {
+                win[(t + NEW) * IQ + a] = xp[xi + t * CIP4 + a];
+            }
+        }
         for (var ox = 0u; ox < OW; ox++) {
-            let x0 = xp[xi];
-            let d0 = g[gi];
-            a00 = outer(a00, x0, d0);
-            var d1 = d0;
-            var d2 = d0;
-            var d3 = d0;
-            if (CQ >= 2u) {
-                d1 = g[gi + 1u];
-                a01 = outer(a01, x0, d1);
-            }
-            if (CQ >= 3u) {
-                d2 = g[gi + 2u];
-                a02 = outer(a02, x0, d2);
-            }
-            if (CQ >= 4u) {
-                d3 = g[gi + 3u];
-                a03 = outer(a03, x0, d3);
-            }
-            if (IQ == 2u) {
-                let x1 = xp[xi + 1u];
-                a10 = outer(a10, x1, d0);
-                if (CQ >= 2u) {
-                    a11 = outer(a11, x1, d1);
+            for (var t = 0u; t < KEEP; t++) {
+                for (var a = 0u; a < IQ; a++) {
+                    win[t * IQ + a] = win[(t + NEW) * IQ + a];
                 }
-                if (CQ >= 3u) {
-                    a12 = outer(a12, x1, d2);
+            }
+            for (var t = KEEP; t < TK; t++) {
+                for (var a = 0u; a < IQ; a++) {
+                    win[t * IQ + a] = xp[xi + t * CIP4 + a];
                 }
-                if (CQ >= 4u) {
-                    a13 = outer(a13, x1, d3);
+            }
+            for (var q = 0u; q < CQ; q++) {
+                d[q] = g[gi + q];
+            }
+            for (var t = 0u; t < TK; t++) {
+                for (var a = 0u; a < IQ; a++) {
+                    for (var q = 0u; q < CQ; q++) {
+                        let j = (t * IQ + a) * CQ + q;
+                        acc[j] = outer(acc[j], win[t * IQ + a], d[q]);
+                    }
                 }
             }
             gi += COP4;
             xi += STRIDE * CIP4;
         }
     }
-    let base = (z * KH * KW + tap) * CIP4 * 4u + gci * IQ * 4u;
-    let q = gco * CQ;
-    store(base, 0u, q, a00);
-    if (CQ >= 2u) { store(base, 0u, q + 1u, a01); }
-    if (CQ >= 3u) { store(base, 0u, q + 2u, a02); }
-    if (CQ >= 4u) { store(base, 0u, q + 3u, a03); }
-    if (IQ == 2u) {
-        store(base, 1u, q, a10);
-        if (CQ >= 2u) { store(base, 1u, q + 1u, a11); }
-        if (CQ >= 3u) { store(base, 1u, q + 2u, a12); }
-        if (CQ >= 4u) { store(base, 1u, q + 3u, a13); }
+    for (var t = 0u; t < TK; t++) {
+        for (var a = 0u; a < IQ; a++) {
+            for (var q = 0u; q < CQ; q++) {
+                store(z, ky * KW + kx0 + t, (gci * IQ + a) * 4u, gco * CQ + q, acc[(t * IQ + a) * CQ + q]);
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 // Repacks Conv2D weights [CO, CI, KH, KW] and bias [CO] into the windows the tiled conv
-// kernels (conv2d_v2.wgsl, ...) read through a uniform binding, one window per group of
-// 4·COV output channels, each GSF floats long (a multiple of 64, so every window starts at
-// a 256-byte offset):
+// kernels (conv2d_3x3_c16x4x8.wgsl, ...) read through a uniform binding, one window per
+// group of 4·COV output channels, each GSF floats long (a multiple of 64, so every window
+// starts at a 256-byte offset):
 //   vec4 [(ci·TAPS + tap)·COV + q]   weights of channels g·4·COV + 4q .. +3 at one tap of
 //                                    input channel CI0 + ci
 //   vec4 [WN + q]                    bias of the same channels (zero without bias)
@@ -9,10 +9,10 @@
 // Channels past CO are zero, so kernels need no channel test in their inner loop.
 // The taps per input channel depend on TAP_MODE:
 //   0: the KH·KW taps ky·KW + kx of w [CO, CI, KH, KW];
-//   1: the 16 taps of a 3×3 convolution of the input upsampled ×2 (conv2d_v11.wgsl), from
-//      w [CO, CI, 3, 3]: 4·phase + tap, phase 2a+b for output row parity a and column
-//      parity b, tap 2t+u for the upper or lower (t) and left or right (u) input pixel,
-//      each the sum of the 3×3 taps that read that pixel;
+//   1: the 16 taps of a 3×3 convolution of the input upsampled ×2
+//      (conv2d_up2_c8x8x8.wgsl), from w [CO, CI, 3, 3]: 4·phase + tap, phase 2a+b for
+//      output row parity a and column parity b, tap 2t+u for the upper or lower (t) and
+//      left or right (u) input pixel, each the sum of the 3×3 taps that read that pixel;
 //   2: the same 16 taps of a 4×4 transposed convolution of stride 2 and padding 1 (its
 //      four output phases are 2×2 convolutions of the input), from w [CI, CO, 4, 4]:
 //      phase a, side t reads kernel row 3 - a - 2t (the input row above the output pixel

@@ -10,10 +10,11 @@ fn fill(@builtin(global_invocation_id) gid: vec3<u32>) {
     y[i] = ALPHA;
 }
 
-// y = clamp(y, ALPHA, BETA)
+// y = min(max(y, ALPHA), BETA). Not clamp(): Tint evaluates clamp of constants in every
+// entry point of the module, and Fill's constants (ALPHA = v, BETA = 0) need not be ordered.
 @compute @workgroup_size(64)
 fn clamp_(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= N) { return; }
-    y[i] = clamp(y[i], ALPHA, BETA);
+    y[i] = min(max(y[i], ALPHA), BETA);
 }

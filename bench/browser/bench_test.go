@@ -106,8 +106,8 @@ type report struct {
 }
 
 // TestBrowserBench runs each engine's page in one Chromium with WebGPU on the flags of
-// ARCHITECTURE.md, collects the reports, and logs the table of docs/PERFORMANCE.md; the
-// reports go to test-artifacts/bench-browser.json, the table to bench-browser.md.
+// docs/ARCHITECTURE.md, collects the reports, and logs the table of docs/PERFORMANCE.md;
+// the reports go to test-artifacts/bench-browser.json, the table to bench-browser.md.
 func TestBrowserBench(t *testing.T) {
 	if os.Getenv(envRun) != "1" {
 		t.Skipf("slow (minutes per peer frame on SwiftShader); set %s=1 or run make bench-browser", envRun)

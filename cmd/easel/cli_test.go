@@ -19,6 +19,7 @@ import (
 
 	"easel/internal/imagefile"
 	"easel/internal/npy"
+	"easel/models"
 )
 
 const golden = "../../models/testdata/golden"
@@ -148,6 +149,8 @@ func TestCLIErrors(t *testing.T) {
 	wide := writeFile(t, filepath.Join(dir, "wide.png"), pngHeader(imagefile.MaxSide+1, 10))
 	huge := writeFile(t, filepath.Join(dir, "huge.png"), pngHeader(5000, 4000))
 	tiny := writePNGFile(t, filepath.Join(dir, "tiny.png"), 40, 4)
+	dot := writePNGFile(t, filepath.Join(dir, "dot.png"), 1, 1)
+	in4 := writeNpyFile(t, filepath.Join(dir, "in4.npy"), []int{1, 3, 4, 8}, make([]float32, 96))
 	badWeights := writeFile(t, filepath.Join(dir, "bad.msgpack"), []byte("\x87\xa6format\xadeasel-weights\xa7version\x09"))
 	z8 := writeNpyFile(t, filepath.Join(dir, "z8.npy"), []int{2, 8}, make([]float32, 16))
 	z3d := writeNpyFile(t, filepath.Join(dir, "z3d.npy"), []int{2, 100, 1}, make([]float32, 200))
@@ -163,6 +166,11 @@ func TestCLIErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	in2 := writeNpyFile(t, filepath.Join(dir, "in2.npy"), []int{1, 4, 8, 8}, make([]float32, 256))
+	bad := make([]float32, 2*3*8*9)
+	bad[1*3*8*9+2*8*9+5*9+7] = float32(math.Inf(1))
+	inInf := writeNpyFile(t, filepath.Join(dir, "in-inf.npy"), []int{2, 3, 8, 9}, bad)
+	bad[1*3*8*9+0*8*9+1*9+2] = float32(math.NaN())
+	inNaN := writeNpyFile(t, filepath.Join(dir, "in-nan.npy"), []int{2, 3, 8, 9}, bad)
 	missing := filepath.Join(dir, "missing.png")
 	noDir := filepath.Join(dir, "no", "such", "dir", "out.png")
 
@@ -177,7 +185,11 @@ func TestCLIErrors(t *testing.T) {
 		{"GIF", []string{"stylize", "--in", gif, "--out", "OUT.png"}, []string{gif, "unsupported format", "PNG and JPEG"}},
 		{"too wide", []string{"stylize", "--in", wide, "--out", "OUT.png"}, []string{wide, "8193×10", "8192 pixels per side"}},
 		{"too many pixels", []string{"stylize", "--in", huge, "--out", "OUT.png"}, []string{huge, "5000×4000", "16 Mpx"}},
-		{"too small for the network", []string{"stylize", "--model", "transformer-net-light", "--in", tiny, "--out", "OUT.png"}, []string{"40×4", "conv1"}},
+		{"too small for the network", []string{"stylize", "--model", "transformer-net-light", "--in", tiny, "--out", "OUT.png"}, []string{"40×4", "at least 5 pixels", "larger --size"}},
+		{"one pixel", []string{"stylize", "--in", dot, "--out", "OUT.png"}, []string{dot, "1×1", "at least 5 pixels", "larger --size"}},
+		{"size of 3", []string{"stylize", "--in", png37, "--out", "OUT.png", "--size", "3"}, []string{"--size 3", "at least 5"}},
+		{"size making the short side 2", []string{"stylize", "--in", tiny, "--out", "OUT.png", "--size", "30"}, []string{"--size 30", "30×3", "at least 5 pixels", "larger --size"}},
+		{"npy input too small", []string{"stylize", "--in", in4, "--out", "OUT.npy"}, []string{in4, "8×4", "at least 5 pixels"}},
 		{"GAN model for stylize", []string{"stylize", "--model", "dcgan-g", "--in", png37, "--out", "OUT.png"}, []string{"dcgan-g", "transformer-net", "easel sample"}},
 		{"style model for sample", []string{"sample", "--model", "transformer-net", "--out", "OUT.png"}, []string{"transformer-net", "dcgan-g", "easel stylize"}},
 		{"unknown model", []string{"stylize", "--model", "mosaic", "--in", png37, "--out", "OUT.png"}, []string{`"mosaic"`, "not an embedded model", "transformer-net-light"}},
@@ -187,6 +199,8 @@ func TestCLIErrors(t *testing.T) {
 		{"output is a directory", []string{"sample", "--out", dir}, []string{dir, "is a directory"}},
 		{"negative size", []string{"stylize", "--in", png37, "--out", "OUT.png", "--size", "-3"}, []string{"--size -3"}},
 		{"size with npy input", []string{"stylize", "--in", in2, "--out", "OUT.png", "--size", "30"}, []string{"--size", in2}},
+		{"npy input with Inf", []string{"stylize", "--in", inInf, "--out", "OUT.png"}, []string{inInf, "element 412", "[1 2 5 7]", "+Inf"}},
+		{"npy input with NaN", []string{"stylize", "--in", inNaN, "--out", "OUT.npy"}, []string{inNaN, "element 227", "[1 0 1 2]", "NaN"}},
 		{"npy input not RGB", []string{"stylize", "--in", in2, "--out", "OUT.npy"}, []string{in2, "[1 4 8 8]", "[N,3,H,W]"}},
 		{"z of float64", []string{"sample", "--z", zF64, "--out", "OUT.png"}, []string{zF64, "float64", "float32"}},
 		{"z truncated", []string{"sample", "--z", zTrunc, "--out", "OUT.png"}, []string{zTrunc, "truncated"}},
@@ -220,6 +234,9 @@ func TestCLIErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
+			}
+			if slices.ContainsFunc(c.want, func(w string) bool { return strings.HasPrefix(w, "at least 5") }) && strings.Contains(err.Error(), "smaller") {
+				t.Errorf("error %q suggests a smaller size for a too small image", err)
 			}
 			for _, a := range args {
 				if strings.HasPrefix(a, out) {
@@ -313,6 +330,20 @@ func TestStylize(t *testing.T) {
 		t.Errorf("output of --size 53 is %v, want 37×53", im.Bounds().Size())
 	}
 	checkNoOutput(t, filepath.Join(dir, "none")) // and no temporary files
+}
+
+// An output replaces the temporary files that an earlier run writing it left behind when
+// killed (SIGKILL cannot be caught: an empty .NAME.tmp-NNN stays).
+func TestStaleTemporaryRemoved(t *testing.T) {
+	dir := t.TempDir()
+	in := writePNGFile(t, filepath.Join(dir, "in.png"), 11, 9)
+	out := filepath.Join(dir, "out.png")
+	stale := writeFile(t, filepath.Join(dir, ".out.png.tmp-2718281828"), nil)
+	mustEasel(t, "stylize", "--model", "transformer-net-light", "--in", in, "--out", out)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("%s is still there (%v)", stale, err)
+	}
+	checkNoOutput(t, filepath.Join(dir, "none"))
 }
 
 // Sampling is deterministic for a seed; --z gives the same samples as the seed that drew
@@ -435,6 +466,22 @@ func TestBench(t *testing.T) {
 	}
 }
 
+// The --size suggested for a too small image is the least that makes it large enough.
+func TestSizeForMinSide(t *testing.T) {
+	m := models.TransformerMinSide
+	for _, wh := range [][2]int{{1, 1}, {40, 4}, {4, 40}, {3, 1000}, {7, 2}, {9, 4}, {100, 9}, {5, 5}, {11, 3}} {
+		size := sizeForMinSide(wh[0], wh[1])
+		if im := imagefile.ResizeLonger(testImage(wh[0], wh[1]), size); min(im.Bounds().Dx(), im.Bounds().Dy()) < m {
+			t.Errorf("%d×%d: --size %d gives %v, smaller than %d", wh[0], wh[1], size, im.Bounds().Size(), m)
+		}
+		if size > m {
+			if im := imagefile.ResizeLonger(testImage(wh[0], wh[1]), size-1); min(im.Bounds().Dx(), im.Bounds().Dy()) >= m {
+				t.Errorf("%d×%d: --size %d already gives %v, but %d is suggested", wh[0], wh[1], size-1, im.Bounds().Size(), size)
+			}
+		}
+	}
+}
+
 // --size sets the longer side and rounds the shorter one, keeping at least one pixel.
 func TestResizeLonger(t *testing.T) {
 	for _, c := range []struct{ w, h, size, wantW, wantH int }{
@@ -455,4 +502,49 @@ func TestResizeLonger(t *testing.T) {
 			t.Fatalf("byte %d of a resized uniform image is %d", i, v)
 		}
 	}
+}
+
+// An output that is one of the command's inputs (the same path, a hard link or a symlink
+// to it) is refused before anything is written: it would replace the user's original.
+func TestOutputIsInputRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := writePNGFile(t, filepath.Join(dir, "in.png"), 21, 13)
+	original, _ := os.ReadFile(in)
+	hard, sym := filepath.Join(dir, "hard.png"), filepath.Join(dir, "sym.png")
+	if err := os.Link(in, hard); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("in.png", sym); err != nil {
+		t.Fatal(err)
+	}
+	z := writeNpyFile(t, filepath.Join(dir, "z.npy"), []int{1, 100}, make([]float32, 100))
+	zBytes, _ := os.ReadFile(z)
+	pth := filepath.Join(dir, "g.pth")
+	pthBytes, err := os.ReadFile(filepath.Join(golden, "dcgan_g.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, pth, pthBytes)
+	for _, c := range []struct {
+		args []string
+		file string
+		data []byte
+	}{
+		{[]string{"stylize", "--model", "transformer-net-light", "--in", in, "--out", in}, in, original},
+		{[]string{"stylize", "--model", "transformer-net-light", "--in", in, "--out", hard}, in, original},
+		{[]string{"stylize", "--model", "transformer-net-light", "--in", in, "--out", sym}, in, original},
+		{[]string{"stylize", "--model", "transformer-net-light", "--in", dir + "/./sym.png", "--out", dir + "//in.png"}, in, original},
+		{[]string{"sample", "--z", z, "--out", z}, z, zBytes},
+		{[]string{"import", "--arch", "dcgan-g", "--from", pth, "--out", pth}, pth, pthBytes},
+	} {
+		_, _, err := runEasel(t, c.args...)
+		if err == nil || !strings.Contains(err.Error(), "is the input") {
+			t.Errorf("easel %s: %v, want an error saying the output is the input", strings.Join(c.args, " "), err)
+		}
+		if now, _ := os.ReadFile(c.file); !bytes.Equal(now, c.data) {
+			t.Errorf("easel %s changed %s", strings.Join(c.args, " "), c.file)
+			writeFile(t, c.file, c.data)
+		}
+	}
+	checkNoOutput(t, filepath.Join(dir, "none"))
 }

@@ -42,6 +42,9 @@ The output is written atomically.`,
 			if name == "" {
 				name = strings.TrimSuffix(filepath.Base(out), filepath.Ext(out))
 			}
+			if err := refuseInput(out, from); err != nil {
+				return err
+			}
 			sd, err := models.ReadStateDict(from)
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -72,6 +73,24 @@ func readNpy(what, path string, maxElements int) ([]int, []float32, error) {
 		return nil, nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	return shape, data, nil
+}
+
+// checkFinite refuses a NaN or ±Inf in x, the data of an .npy of shape shape read as what
+// from path, naming the first one's flat position and index.
+func checkFinite(what, path string, shape []int, x []float32) error {
+	for i, v := range x {
+		if !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) {
+			continue
+		}
+		idx := make([]int, len(shape))
+		for j, rest := len(shape)-1, i; j >= 0; j-- {
+			if shape[j] > 0 {
+				idx[j], rest = rest%shape[j], rest/shape[j]
+			}
+		}
+		return fmt.Errorf("%s %s: element %d (index %v) is %v; want finite values", what, path, i, idx, v)
+	}
+	return nil
 }
 
 // paramCount is the number of values in w's tensors.

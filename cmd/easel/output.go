@@ -12,12 +12,15 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"easel/internal/tmpfile"
 )
 
 // outputFile is an output that appears complete or not at all: it is written into a
 // temporary file next to its destination, which Commit renames over the destination and
-// Abort (or a failed Commit) removes; so does an interrupt (Ctrl-C, SIGTERM) meanwhile. It
-// is created before the work, so that an unwritable destination fails at once.
+// Abort (or a failed Commit) removes; so does an interrupt (Ctrl-C, SIGTERM) meanwhile, and
+// the next write to the destination after a SIGKILL (tmpfile). It is created before the
+// work, so that an unwritable destination fails at once.
 type outputFile struct {
 	path string
 	tmp  *os.File
@@ -42,7 +45,7 @@ func createOutput(path string, exts ...string) (*outputFile, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("output %s: %s is not a directory", path, dir)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := tmpfile.Create(path) // removes what killed runs left, too
 	if err != nil {
 		return nil, fmt.Errorf("output %s: cannot create a file in %s: %w", path, dir, unwrapPath(err))
 	}
@@ -56,6 +59,27 @@ func createOutput(path string, exts ...string) (*outputFile, error) {
 		}
 	}(tmp.Name(), o.sig)
 	return o, nil
+}
+
+// refuseInput fails when out is one of the inputs: the same path, or the same file
+// through a hard or symbolic link. Writing it would replace the user's original.
+func refuseInput(out string, inputs ...string) error {
+	oi, err := os.Stat(out)
+	if err != nil {
+		return nil // no file there yet, so no input either
+	}
+	for _, in := range inputs {
+		if in == "" {
+			continue
+		}
+		if ii, err := os.Stat(in); err == nil && os.SameFile(oi, ii) {
+			if filepath.Clean(in) == filepath.Clean(out) {
+				return fmt.Errorf("output %s is the input: choose another --out, the input would be lost", out)
+			}
+			return fmt.Errorf("output %s is the input %s (the same file through a link): choose another --out, the input would be lost", out, in)
+		}
+	}
+	return nil
 }
 
 // stopSignals ends the interrupt watch, restoring the default action.
@@ -92,10 +116,7 @@ func (o *outputFile) Commit(write func(w io.Writer) error) (err error) {
 	if err := o.tmp.Sync(); err != nil {
 		return fmt.Errorf("write %s: %w", o.path, unwrapPath(err))
 	}
-	if err := o.tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", o.path, unwrapPath(err))
-	}
-	if err := os.Rename(o.tmp.Name(), o.path); err != nil {
+	if err := tmpfile.Rename(o.tmp, o.path); err != nil {
 		return fmt.Errorf("write %s: %w", o.path, err)
 	}
 	o.tmp = nil

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/png"
 	"io"
-	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -69,6 +68,9 @@ func sample(cmd *cobra.Command, modelName, zPath string, n int, seed uint64, out
 	if zPath == "" && (n < 1 || n > maxSamples) {
 		return fmt.Errorf("--n %d: want 1..%d", n, maxSamples)
 	}
+	if err := refuseInput(out, zPath); err != nil {
+		return err
+	}
 	o, err := createOutput(out, ".png", ".npy")
 	if err != nil {
 		return err
@@ -93,10 +95,8 @@ func sample(cmd *cobra.Command, modelName, zPath string, n int, seed uint64, out
 		if nz, err := w.Config.Int("nz"); err == nil && shape[1] != nz {
 			return fmt.Errorf("--z %s: shape %v has nz %d, but model %s takes nz %d", zPath, shape, shape[1], modelName, nz)
 		}
-		for i, v := range z {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("--z %s: element %d is %v", zPath, i, v)
-			}
+		if err := checkFinite("--z", zPath, shape, z); err != nil {
+			return err
 		}
 	}
 

@@ -16,12 +16,15 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/spf13/cobra"
 
+	"easel"
 	"easel/gpu/opcheck"
 	"easel/internal/browsertest"
 	"easel/models"
@@ -54,12 +57,16 @@ func TestServePage(t *testing.T) {
 	t.Run("NoCamera", func(t *testing.T) { checkNoCamera(t, url, camera) })
 }
 
-// testHooks run in the page before its scripts. They keep every GPUDevice the page makes
+// testHooks run in the page before its scripts. They record what the Content-Security-
+// Policy blocks in window.testCSPViolations. They keep every GPUDevice the page makes
 // in window.testDevices, so that the test can destroy one. And after each submit they
 // copy the canvases that window.testCapture lists (by selector) into window.testCaptured:
 // a WebGPU canvas can be read only in the task that drew it, before the browser shows it
 // and clears its drawing buffer, so the test cannot read it back later.
 const testHooks = `(() => {
+	window.testCSPViolations = [];
+	document.addEventListener("securitypolicyviolation",
+		(e) => window.testCSPViolations.push(e.effectiveDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber));
 	const request = GPUAdapter.prototype.requestDevice;
 	window.testDevices = [];
 	GPUAdapter.prototype.requestDevice = function (...args) {
@@ -84,8 +91,7 @@ const testHooks = `(() => {
 })();`
 
 func checkPageWithWebGPU(t *testing.T, url, camera string) {
-	ctx, cancel := context.WithTimeout(browsertest.Start(t, true, browsertest.FakeCamera(camera, true)...),
-		browsertest.Timeout(t, 4*time.Minute))
+	ctx, cancel := browsertest.Context(t, browsertest.Start(t, true, browsertest.FakeCamera(camera, true)...))
 	defer cancel()
 	addScript := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
@@ -137,6 +143,10 @@ func checkPageWithWebGPU(t *testing.T, url, camera string) {
 	screenshot(t, ctx, "serve-phone.png")
 	setCamera(t, ctx, false)
 	t.Run("SelfTest", func(t *testing.T) { checkSelfTest(t, ctx, adapter) })
+	// Everything above ran under the server's Content-Security-Policy.
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.testCSPViolations`)); err != nil || len(v) > 0 {
+		t.Errorf("the Content-Security-Policy blocked %q (%v)", v, err)
+	}
 }
 
 // setCamera presses #camera if the camera is not already on (or off).
@@ -151,26 +161,26 @@ func setCamera(t *testing.T, ctx context.Context, on bool) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#camera"))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.PollFunction[bool](fmt.Sprintf(
-		`() => document.getElementById("camera").textContent === %q`, want),
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+	if _, err := waitPage[bool](ctx, fmt.Sprintf(`() => document.getElementById("camera").textContent === %q`, want),
+		50*time.Millisecond); err != nil {
 		t.Fatalf("wait for #camera to say %q: %v", want, err)
 	}
 }
 
-// checkSelfTest runs the engine self-test from its button: every op must pass.
+// checkSelfTest runs the engine self-test from its button: every op must pass. It takes
+// minutes on a new machine, where every op's shaders compile cold: the wait fails only
+// when no case finishes for browsertest.Stall.
 func checkSelfTest(t *testing.T, ctx context.Context, adapter string) {
-
 	start := time.Now()
 	n := len(opcheck.Cases())
 	if err := chromedp.Do(ctx, chromedp.SetAttributeValue(chromedp.CSS("#engine"), "open", ""),
 		chromedp.WaitEnabled(chromedp.CSS("#selftest")), chromedp.Click(chromedp.CSS("#selftest"))); err != nil {
 		t.Fatalf("click #selftest: %v", err)
 	}
-	summary, err := chromedp.Run(ctx, chromedp.PollFunction[string](`() => {
+	summary, err := waitPage[string](ctx, `() => {
 		const s = document.getElementById("selftest-summary").textContent;
 		return / ops passed on /.test(s) && s;
-	}`, chromedp.WithPollingInterval(250*time.Millisecond), chromedp.WithPollingTimeout(0)))
+	}`, 250*time.Millisecond)
 	if err != nil {
 		t.Fatalf("wait for the self-test: %v", err)
 	}
@@ -190,7 +200,7 @@ func checkSelfTest(t *testing.T, ctx context.Context, adapter string) {
 }
 
 func checkPageWithoutWebGPU(t *testing.T, url string) {
-	ctx, cancel := context.WithTimeout(browsertest.Start(t, false), browsertest.Timeout(t, time.Minute))
+	ctx, cancel := browsertest.Context(t, browsertest.Start(t, false))
 	defer cancel()
 	if err := chromedp.Do(ctx, emulatePhone, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s: %v", url, err)
@@ -259,10 +269,10 @@ func checkFitsPhone(t *testing.T, ctx context.Context) {
 // waitStatus waits until #status no longer says the page is loading and returns its text.
 func waitStatus(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	status, err := chromedp.Run(ctx, chromedp.PollFunction[string](`() => {
+	status, err := waitPage[string](ctx, `() => {
 		const s = document.getElementById("status").textContent;
 		return s !== "Loading…" && s;
-	}`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(0)))
+	}`, 100*time.Millisecond)
 	if err != nil {
 		t.Fatalf("wait for #status: %v", err)
 	}
@@ -286,6 +296,13 @@ var servingURL = regexp.MustCompile(`http://\S+/`)
 // and returns the URL it prints.
 func serve(t *testing.T, args ...string) string {
 	t.Helper()
+	url, _ := serveOutput(t, args...)
+	return url
+}
+
+// serveOutput is serve that also returns what easel serve printed up to its URL.
+func serveOutput(t *testing.T, args ...string) (url, printed string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	root := rootCmd()
@@ -298,15 +315,18 @@ func serve(t *testing.T, args ...string) string {
 		w.Close()
 		done <- err
 	}()
-	printed := make(chan string, 1)
+	type ready struct{ url, printed string }
+	urls := make(chan ready, 1)
 	var output sync.WaitGroup
 	output.Go(func() {
-		defer close(printed)
+		defer close(urls)
 		sent := false
+		var lines strings.Builder
 		for sc := bufio.NewScanner(out); sc.Scan(); {
 			t.Logf("easel serve: %s", sc.Text())
+			lines.WriteString(sc.Text() + "\n")
 			if u := servingURL.FindString(sc.Text()); u != "" && !sent {
-				printed <- u
+				urls <- ready{u, lines.String()}
 				sent = true
 			}
 		}
@@ -318,16 +338,44 @@ func serve(t *testing.T, args ...string) string {
 		}
 		output.Wait()
 	})
-	select {
-	case url, ok := <-printed:
-		if !ok {
-			t.Fatal("easel serve stopped without printing its URL")
-		}
-		return url
-	case <-time.After(time.Minute):
-		t.Fatal("easel serve printed no URL within a minute")
+	// It prints the URL once it listens, or stops with an error; the test's deadline
+	// bounds a hang.
+	r, ok := <-urls
+	if !ok {
+		t.Fatal("easel serve stopped without printing its URL")
 	}
-	return ""
+	return r.url, r.printed
+}
+
+// TestServeAddr checks the URL easel serve prints: one a browser on this machine can open
+// as a secure context (localhost for all interfaces, not http://[::]:P/), and a warning
+// when the server is reachable from the network, where the camera needs HTTPS.
+func TestServeAddr(t *testing.T) {
+	dir := t.TempDir()
+	glue := writeFile(t, filepath.Join(dir, "wasm_exec.js"), []byte("x"))
+	for _, c := range []struct {
+		addr, url string
+		exposed   bool
+	}{
+		{"127.0.0.1:0", "http://127.0.0.1:", false},
+		{"localhost:0", "http://127.0.0.1:", false},
+		{":0", "http://localhost:", true},
+		{"0.0.0.0:0", "http://localhost:", true},
+	} {
+		url, printed := serveOutput(t, "--wasm", glue, "--wasm-exec", glue, "--addr", c.addr)
+		if !strings.HasPrefix(url, c.url) {
+			t.Errorf("--addr %s: prints %s, want %s…", c.addr, url, c.url)
+		}
+		if resp, err := http.Get(url); err != nil {
+			t.Errorf("--addr %s: GET %s: %v", c.addr, url, err)
+		} else {
+			resp.Body.Close()
+		}
+		warned := strings.Contains(printed, "reachable from the network") && strings.Contains(printed, "HTTPS")
+		if warned != c.exposed {
+			t.Errorf("--addr %s: warned %v, want %v; printed:\n%s", c.addr, warned, c.exposed, printed)
+		}
+	}
 }
 
 // TestServeMissingFile checks that `easel serve` refuses to start without its .wasm or
@@ -361,9 +409,25 @@ func TestServeMissingFile(t *testing.T) {
 	}
 }
 
+// TestServeWithoutWebApp checks the message of an easel built without the web app (go run,
+// go build; make build embeds it) started where build/ has no .wasm: it names the file and
+// says how to get one.
+func TestServeWithoutWebApp(t *testing.T) {
+	if easel.WebApp != nil {
+		t.Skip("this easel embeds the web app")
+	}
+	t.Chdir(t.TempDir())
+	_, _, err := runEasel(t, "serve", "--addr", "127.0.0.1:0")
+	want := []string{filepath.Join("build", "easel.wasm"), "no web app embedded", "make build", "make wasm"}
+	for _, w := range want {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("easel serve without the web app: %v, want an error saying %q", err, w)
+		}
+	}
+}
+
 // TestServeModelsDir checks --models: its files join the embedded models in the index
-// (one of the same name replacing the embedded one), and a file that is not a readable
-// weights file stops easel serve with an error that names it.
+// (one of the same name replacing the embedded one).
 func TestServeModelsDir(t *testing.T) {
 	dir := t.TempDir()
 	wasm, glue := filepath.Join(dir, "easel.wasm"), filepath.Join(dir, "wasm_exec.js")
@@ -400,23 +464,92 @@ func TestServeModelsDir(t *testing.T) {
 	if want := len(models.Embedded()) + 1; len(index) != want || !slices.Contains(names, testStyle) {
 		t.Errorf("the index lists %q, want the %d embedded models and %s", names, want-1, testStyle)
 	}
+}
 
-	bad := t.TempDir()
-	broken := filepath.Join(bad, "broken.msgpack")
-	if err := os.WriteFile(broken, []byte("\x81\xa6format\xa3bad"), 0o644); err != nil {
+// TestServeModelsDirBadFiles checks that files of --models that are not readable weights
+// files (truncated, empty, oddly named, a directory, a FIFO, links to endless devices) are
+// each named with the reason and skipped, within seconds and bounded memory, while the
+// good ones are served; and that a --models that is not a directory is refused by name.
+func TestServeModelsDirBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	w := testStyleWeights()
+	if err := models.WriteFile(filepath.Join(dir, "good.msgpack"), w); err != nil {
 		t.Fatal(err)
 	}
-	root := rootCmd()
-	root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--wasm", wasm, "--wasm-exec", glue, "--models", bad})
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	err = root.Execute()
-	if err == nil || !strings.Contains(err.Error(), broken) {
-		t.Fatalf("easel serve --models with a corrupt file: %v, want an error naming %s", err, broken)
+	whole, err := os.ReadFile(filepath.Join(dir, "good.msgpack"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("easel serve: %v", err)
-	if out.Len() > 0 {
-		t.Errorf("easel serve printed %q besides failing", out.String())
+	bad := map[string]string{ // file name: what the report must say
+		"truncated.msgpack": "truncated",
+		"empty.msgpack":     "empty",
+		"junk.msgpack":      "junk.msgpack",
+		"odd name.msgpack":  "model name",
+		"subdir.msgpack":    "not a regular file",
+		"fifo.msgpack":      "not a regular file",
+		"zero.msgpack":      "not a regular file",
+		"urandom.msgpack":   "not a regular file",
+		"dangling.msgpack":  "no such file",
+	}
+	writeFile(t, filepath.Join(dir, "truncated.msgpack"), whole[:len(whole)/2])
+	writeFile(t, filepath.Join(dir, "empty.msgpack"), nil)
+	writeFile(t, filepath.Join(dir, "junk.msgpack"), []byte("\x81\xa6format\xa3bad"))
+	writeFile(t, filepath.Join(dir, "odd name.msgpack"), whole)
+	if err := os.Mkdir(filepath.Join(dir, "subdir.msgpack"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.msgpack"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"zero.msgpack": "/dev/zero", "urandom.msgpack": "/dev/urandom", "dangling.msgpack": filepath.Join(dir, "gone")} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var stderr bytes.Buffer
+	cmd := &cobra.Command{}
+	cmd.SetErr(&stderr)
+	type result struct {
+		ms  []server.Model
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ms, err := serveModels(cmd, dir)
+		done <- result{ms, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("serveModels still reading --models after 30 s")
+	}
+	t.Logf("stderr:\n%s", stderr.String())
+	if r.err != nil {
+		t.Fatalf("serveModels: %v, want the good model served and the bad files reported", r.err)
+	}
+	var names []string
+	for _, m := range r.ms {
+		names = append(names, m.Info.Name)
+	}
+	if want := len(models.Embedded()) + 1; len(r.ms) != want || !slices.Contains(names, "good") {
+		t.Errorf("serves %q, want the %d embedded models and good", names, want-1)
+	}
+	lines := strings.Split(stderr.String(), "\n")
+	for name, why := range bad {
+		path := filepath.Join(dir, name)
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, path) })
+		if i < 0 {
+			t.Errorf("stderr does not name %s", path)
+		} else if !strings.Contains(lines[i], why) {
+			t.Errorf("the report of %s does not say %q: %s", name, why, lines[i])
+		}
+	}
+
+	file, glue := filepath.Join(dir, "good.msgpack"), writeFile(t, filepath.Join(t.TempDir(), "wasm_exec.js"), []byte("x"))
+	_, _, err = runEasel(t, "serve", "--addr", "127.0.0.1:0", "--wasm", glue, "--wasm-exec", glue, "--models", file)
+	if err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("easel serve --models FILE: %v, want an error saying %s is not a directory", err, file)
 	}
 }

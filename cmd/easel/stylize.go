@@ -55,7 +55,14 @@ NAME.msgpack in $%s. The embedded defaults are untrained placeholders.`, imagefi
 func stylize(cmd *cobra.Command, modelName, in, out string, size int) error {
 	start := time.Now()
 	if size < 0 || size > imagefile.MaxSide {
-		return fmt.Errorf("--size %d: want 1..%d, or 0 to keep the image's size", size, imagefile.MaxSide)
+		return fmt.Errorf("--size %d: want %d..%d, or 0 to keep the image's size", size, models.TransformerMinSide, imagefile.MaxSide)
+	}
+	if size > 0 && size < models.TransformerMinSide {
+		return fmt.Errorf("--size %d: the network needs at least %d pixels per side; want %d..%d, or 0 to keep the image's size",
+			size, models.TransformerMinSide, models.TransformerMinSide, imagefile.MaxSide)
+	}
+	if err := refuseInput(out, in); err != nil {
+		return err
 	}
 	o, err := createOutput(out, ".png", ".npy")
 	if err != nil {
@@ -79,16 +86,27 @@ func stylize(cmd *cobra.Command, modelName, in, out string, size int) error {
 		if len(shape) != 4 || shape[0] < 1 || shape[1] != 3 {
 			return fmt.Errorf("input %s: shape %v, want [N,3,H,W]", in, shape)
 		}
+		if err := checkFinite("input", in, shape, x); err != nil {
+			return err
+		}
 		if err := imagefile.CheckSize(shape[3], shape[2]); err != nil {
 			return fmt.Errorf("input %s: %w", in, err)
+		}
+		if min(shape[2], shape[3]) < models.TransformerMinSide {
+			return fmt.Errorf("input %s: %d×%d pixels: the network needs at least %d pixels per side",
+				in, shape[3], shape[2], models.TransformerMinSide)
 		}
 	} else {
 		img, err := imagefile.Read(in)
 		if err != nil {
 			return err
 		}
+		ow, oh := img.Bounds().Dx(), img.Bounds().Dy()
 		if size > 0 {
 			img = imagefile.ResizeLonger(img, size)
+		}
+		if err := checkMinSide(in, ow, oh, img.Bounds().Dx(), img.Bounds().Dy(), size); err != nil {
+			return err
 		}
 		if x, err = imageTensor(img, w.IO.Input); err != nil {
 			return fmt.Errorf("model %s: %w", modelName, err)
@@ -133,6 +151,35 @@ func stylize(cmd *cobra.Command, modelName, in, out string, size int) error {
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %s on %d×%d pixels in %v on %s\n", out, modelName, wd, h,
 		time.Since(start).Round(time.Millisecond), dev.Adapter().Name)
 	return nil
+}
+
+// checkMinSide refuses an image of w×h pixels, scaled from ow×oh by --size (0: not
+// scaled), that is smaller than the network takes, and suggests the --size that makes it
+// large enough.
+func checkMinSide(in string, ow, oh, w, h, size int) error {
+	m := models.TransformerMinSide
+	if min(w, h) >= m {
+		return nil
+	}
+	what := fmt.Sprintf("input image %s: %d×%d pixels", in, w, h)
+	if size > 0 {
+		what += fmt.Sprintf(" after --size %d", size)
+	}
+	need := sizeForMinSide(ow, oh)
+	if need > imagefile.MaxSide {
+		return fmt.Errorf("%s: the network needs at least %d pixels per side, and no --size up to %d makes the shorter side that long",
+			what, m, imagefile.MaxSide)
+	}
+	return fmt.Errorf("%s: the network needs at least %d pixels per side; scale it up with a larger --size (%d or more)", what, m, need)
+}
+
+// sizeForMinSide is the least --size that scales an ow×oh image to at least
+// TransformerMinSide pixels per side. ResizeLonger rounds the shorter side, which is then
+// at least m from short·size/long ≥ m−½.
+func sizeForMinSide(ow, oh int) int {
+	m := models.TransformerMinSide
+	long, short := max(ow, oh), max(min(ow, oh), 1)
+	return max(m, ((2*m-1)*long+2*short-1)/(2*short))
 }
 
 // run writes x into the plan's input, runs it and reads the output back.

@@ -73,7 +73,7 @@ checkpoint stopped (the same later losses as a run that was never interrupted), 
 --steps in all. --out receives the trained generator (f32, with its batch-norm running
 statistics), which easel sample takes.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return trainDCGAN(cmd, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return trainDCGAN(cmd, &f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.data, "data", "", "training images: a folder of PNG/JPEG files or a float32 .npy [N,nc,64,64] in -1..1")
@@ -109,10 +109,13 @@ func (f dcganFlags) settings() map[string]string {
 	}
 }
 
-// adopt takes the recorded settings of a resumed run; a flag given now that differs is
-// an error naming it.
-func (f *dcganFlags) adopt(flags *pflag.FlagSet, rec map[string]string) error {
+// adopt takes the recorded settings of a resumed run into its flags; a flag given now
+// that differs is an error naming it.
+func adopt(flags *pflag.FlagSet, rec map[string]string) error {
 	for name, v := range rec {
+		if flags.Lookup(name) == nil {
+			continue // not a flag (the recorded command line)
+		}
 		if flags.Changed(name) && flags.Lookup(name).Value.String() != v {
 			return fmt.Errorf("--%s %s: the run being resumed used --%s %q", name, flags.Lookup(name).Value.String(), name, v)
 		}
@@ -137,8 +140,6 @@ func (f dcganFlags) check() error {
 		return fmt.Errorf("--checkpoint-every %d: want 0 or more", f.every)
 	case f.data == "":
 		return errors.New("no training data (--data)")
-	case f.run != "" && f.resume != "":
-		return errors.New("--run starts a run and --resume continues one: give one of them")
 	case !strings.EqualFold(filepath.Ext(f.out), ".msgpack"):
 		return fmt.Errorf("--out %s: want a .msgpack weights file", f.out)
 	}
@@ -170,23 +171,29 @@ func loadNet(path, arch string) (*models.Weights, error) {
 
 // dcganRun is the state of a training run between steps.
 type dcganRun struct {
-	f      dcganFlags
-	dir    string
-	data   *models.Dataset
-	z      []float32 // --z, all steps
-	src    *rand.PCG
-	rng    *rand.Rand
-	order  []int
-	pos    int
-	tr     *models.DCGANTrainer
-	log    *os.File
-	start  time.Time
-	gw, dw *models.Weights
+	f     dcganFlags
+	dir   string
+	data  *models.Dataset
+	z     []float32 // --z, all steps
+	src   *rand.PCG
+	rng   *rand.Rand
+	order []int
+	pos   int
+	tr    *models.DCGANTrainer
+	log   *os.File
+	// command is the command line that started the run, for the weights' meta.
+	command string
+	start   time.Time
+	gw, dw  *models.Weights
 }
 
-func trainDCGAN(cmd *cobra.Command, f dcganFlags) error {
-	r := &dcganRun{f: f, start: time.Now()}
+func trainDCGAN(cmd *cobra.Command, fp *dcganFlags) error {
+	f := *fp
+	r := &dcganRun{start: time.Now(), command: commandLine(cmd)}
 	var ck *models.Checkpoint
+	if f.run != "" && f.resume != "" {
+		return errors.New("--run starts a run and --resume continues one: give one of them")
+	}
 	if f.resume != "" {
 		var err error
 		if ck, err = models.ReadCheckpoint(filepath.Join(f.resume, "checkpoint.msgpack")); err != nil {
@@ -195,15 +202,19 @@ func trainDCGAN(cmd *cobra.Command, f dcganFlags) error {
 		if ck.Kind != "dcgan" {
 			return fmt.Errorf("--resume %s: a %q run, not dcgan", f.resume, ck.Kind)
 		}
-		if err := r.f.adopt(cmd.Flags(), ck.Settings); err != nil {
+		if err := adopt(cmd.Flags(), ck.Settings); err != nil {
 			return err
 		}
-		r.f.run = f.resume
-		if r.f.steps <= ck.Step {
-			return fmt.Errorf("--steps %d: the run already took %d steps", r.f.steps, ck.Step)
+		f = *fp // the adopted settings
+		f.run = f.resume
+		if f.steps <= ck.Step {
+			return fmt.Errorf("--steps %d: the run already took %d steps", f.steps, ck.Step)
+		}
+		if c := ck.Settings["command"]; c != "" {
+			r.command = c + " (resumed: " + r.command + ")"
 		}
 	}
-	f = r.f
+	r.f = f
 	if err := f.check(); err != nil {
 		return err
 	}
@@ -394,36 +405,38 @@ func (r *dcganRun) loop(ctx context.Context) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	for r.tr.Steps() < f.steps {
+	for submitted := r.tr.Steps(); submitted < f.steps; {
 		select {
 		case <-sig:
+			if err := r.collect(ctx); err != nil {
+				return err
+			}
 			if err := r.checkpoint(ctx); err != nil {
 				return err
 			}
 			return fmt.Errorf("interrupted at step %d; checkpoint written: continue with --resume %s", r.tr.Steps(), r.dir)
 		default:
 		}
-		step := r.tr.Steps() + 1
+		submitted++
 		r.data.Batch(real, r.nextBatch())
 		if r.z != nil {
-			copy(z, r.z[(step-1)*len(z):step*len(z)])
+			copy(z, r.z[(submitted-1)*len(z):submitted*len(z)])
 		} else {
 			for i := range z {
 				z[i] = float32(r.rng.NormFloat64())
 			}
 		}
-		st, err := r.tr.Step(ctx, real, z)
-		if err != nil {
-			return fmt.Errorf("%w; the last checkpoint in %s is intact", err, r.dir)
+		if err := r.tr.Submit(real, z); err != nil {
+			return err
 		}
-		line, _ := json.Marshal(map[string]any{"step": step, "loss_d": st.LossD, "loss_g": st.LossG, "d_x": st.DX,
-			"d_g_z1": st.DGZ1, "d_g_z2": st.DGZ2, "ms": math.Round(st.Millis*10) / 10})
-		if _, err := r.log.Write(append(line, '\n')); err != nil {
-			return fmt.Errorf("log: %w", err)
+		atCheckpoint := f.every > 0 && submitted%f.every == 0 && submitted < f.steps
+		// The GPU runs queued iterations back to back; their figures come back together.
+		if r.tr.Pending() == models.StatsRing || atCheckpoint || submitted == f.steps {
+			if err := r.collect(ctx); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(os.Stderr, "[%d/%d] Loss_D: %.4f Loss_G: %.4f D(x): %.4f D(G(z)): %.4f / %.4f (%.0f ms)\n",
-			step, f.steps, st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2, st.Millis)
-		if f.every > 0 && step%f.every == 0 && step < f.steps {
+		if atCheckpoint {
 			if err := r.checkpoint(ctx); err != nil {
 				return err
 			}
@@ -435,6 +448,26 @@ func (r *dcganRun) loop(ctx context.Context) error {
 	return r.writeGenerator(ctx)
 }
 
+// collect waits for the queued iterations and logs each.
+func (r *dcganRun) collect(ctx context.Context) error {
+	stats, err := r.tr.Collect(ctx)
+	first := r.tr.Steps() - len(stats) + 1
+	for i, st := range stats {
+		step := first + i
+		line, _ := json.Marshal(map[string]any{"step": step, "loss_d": st.LossD, "loss_g": st.LossG, "d_x": st.DX,
+			"d_g_z1": st.DGZ1, "d_g_z2": st.DGZ2, "ms": math.Round(st.Millis*10) / 10})
+		if _, werr := r.log.Write(append(line, '\n')); werr != nil {
+			return fmt.Errorf("log: %w", werr)
+		}
+		fmt.Fprintf(os.Stderr, "[%d/%d] Loss_D: %.4f Loss_G: %.4f D(x): %.4f D(G(z)): %.4f / %.4f (%.0f ms)\n",
+			step, r.f.steps, st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2, st.Millis)
+	}
+	if err != nil {
+		return fmt.Errorf("%w; the last checkpoint in %s is intact", err, r.dir)
+	}
+	return nil
+}
+
 func (r *dcganRun) checkpoint(ctx context.Context) error {
 	ck, err := r.tr.Checkpoint(ctx)
 	if err != nil {
@@ -444,6 +477,7 @@ func (r *dcganRun) checkpoint(ctx context.Context) error {
 		return err
 	}
 	ck.Order, ck.Pos, ck.Settings = r.order, r.pos, r.f.settings()
+	ck.Settings["command"] = r.command
 	if err := models.WriteCheckpoint(filepath.Join(r.dir, "checkpoint.msgpack"), ck); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -465,7 +499,7 @@ func (r *dcganRun) writeGenerator(ctx context.Context) error {
 			"Adam lr %g beta1 %g, seed %d; this session's training time %s", r.data.Source, r.data.N, f.batch, f.lr, f.beta1,
 			f.seed, time.Since(r.start).Round(time.Second)),
 		Trained:         true,
-		TrainingCommand: "easel " + strings.Join(os.Args[1:], " "),
+		TrainingCommand: r.command,
 		Steps:           int64(r.tr.Steps()),
 		Date:            time.Now().UTC().Format("2006-01-02"),
 	}
@@ -474,4 +508,14 @@ func (r *dcganRun) writeGenerator(ctx context.Context) error {
 	}
 	fmt.Fprintf(os.Stderr, "easel: wrote %s (%d steps)\n", f.out, r.tr.Steps())
 	return nil
+}
+
+// commandLine is the command as the user could type it again: its path and every flag
+// given, in the command's order.
+func commandLine(cmd *cobra.Command) string {
+	parts := []string{cmd.CommandPath()}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		parts = append(parts, "--"+f.Name+" "+f.Value.String())
+	})
+	return strings.Join(parts, " ")
 }

@@ -265,12 +265,25 @@ func spread(px []byte) float64 {
 	return math.Sqrt(s2/n - (s/n)*(s/n))
 }
 
+// pageProgress is how far the page has come, for waitPage: its status line, the frames
+// it has drawn and the self-test's progress.
+const pageProgress = `[document.getElementById("status").textContent,
+	window.easel && window.easel.stats ? window.easel.stats().frames : null,
+	document.getElementById("selftest-summary").textContent]`
+
+// waitPage waits until the JavaScript function ready returns a truthy value and returns
+// it: as long as the page makes progress (pageProgress), however slowly a new machine's
+// cold caches make it, and until the test's deadline (browsertest.Wait).
+func waitPage[T any](ctx context.Context, ready string, interval time.Duration) (T, error) {
+	return browsertest.Wait[T](ctx, ready, pageProgress, interval)
+}
+
 // pollStats waits until cond holds for window.easel.stats(), checking every 100 ms.
 func pollStats(ctx context.Context, cond string) (map[string]any, error) {
-	return chromedp.Run(ctx, chromedp.PollFunction[map[string]any](`() => {
+	return waitPage[map[string]any](ctx, `() => {
 		const s = window.easel && window.easel.stats();
 		return s && (`+cond+`) && s;
-	}`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(0)))
+	}`, 100*time.Millisecond)
 }
 
 // setControl sets a form control's value and fires its input and change events, as a
@@ -295,17 +308,17 @@ func statusText(ctx context.Context) (string, string, error) {
 	return r[0], r[1], nil
 }
 
-// waitStatusMatching waits up to a minute until #status contains every one of want.
+// waitStatusMatching waits until #status contains every one of want.
 func waitStatusMatching(t *testing.T, ctx context.Context, want ...string) string {
 	t.Helper()
 	var conds []string
 	for _, w := range want {
 		conds = append(conds, fmt.Sprintf("s.includes(%q)", w))
 	}
-	s, err := chromedp.Run(ctx, chromedp.PollFunction[string](`() => {
+	s, err := waitPage[string](ctx, `() => {
 		const s = document.getElementById("status").textContent;
 		return (`+strings.Join(conds, " && ")+`) && s;
-	}`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
+	}`, 100*time.Millisecond)
 	if err != nil {
 		got, _, _ := statusText(ctx)
 		t.Fatalf("wait for #status to say %q: %v; it says %q", want, err, got)
@@ -423,12 +436,12 @@ func captureCanvases(ctx context.Context, sels ...string) (arm func() error, wai
 }
 
 func waitCaptured(ctx context.Context, list string) ([][]byte, error) {
-	got, err := chromedp.Run(ctx, chromedp.PollFunction[[][]int](`() => {
+	got, err := waitPage[[][]int](ctx, `() => {
 		const sels = `+list+`;
 		if (!sels.every((s) => window.testCaptured[s])) return false;
 		window.testCapture = [];
 		return sels.map((s) => Array.from(window.testCaptured[s]));
-	}`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0)))
+	}`, 50*time.Millisecond)
 	if err != nil {
 		return nil, fmt.Errorf("capture %s: %w", list, err)
 	}
@@ -599,10 +612,10 @@ func checkCorruptWeights(t *testing.T, ctx context.Context) {
 	if _, class, err := statusText(ctx); err != nil || class != "error" {
 		t.Errorf("#status has class %q (%v), want \"error\"", class, err)
 	}
-	if label, err := chromedp.Run(ctx, chromedp.PollFunction[string](`() => {
+	if label, err := waitPage[string](ctx, `() => {
 		const s = document.getElementById("camera").textContent;
 		return s === "Start camera" && s;
-	}`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+	}`, 50*time.Millisecond); err != nil {
 		t.Errorf("the camera is still on after the weights failed (#camera says %q, %v)", label, err)
 	}
 }
@@ -620,7 +633,7 @@ func checkNoCamera(t *testing.T, url, camera string) {
 		{"denied", "Camera access was denied", browsertest.FakeCamera(camera, false)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(browsertest.Start(t, true, c.flags...), browsertest.Timeout(t, time.Minute))
+			ctx, cancel := browsertest.Context(t, browsertest.Start(t, true, c.flags...))
 			defer cancel()
 			deny := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 				_, err := chromedp.Call(ctx, browser.SetPermission, browser.SetPermissionParams{

@@ -5,7 +5,7 @@ package opcheck_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,8 +15,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"easel/gpu"
 	"easel/gpu/opcheck"
 	"easel/internal/browsertest"
+	"easel/models"
 )
 
 // browserReport mirrors browsercheck's Report.
@@ -32,13 +34,17 @@ type browserReport struct {
 		Error     string  `json:"error"`
 		Millis    float64 `json:"ms"`
 	} `json:"cases"`
-	Done bool `json:"done"`
+	Training      [][5]float64 `json:"training"`
+	TrainingError string       `json:"trainingError"`
+	Done          bool         `json:"done"`
 }
 
 // TestBrowserOps runs the op table (Cases) in headless Chromium on its WebGPU, through the
 // wasm build of browsercheck: Chrome's WGSL compiler (Tint) must accept every shader, and
 // every result must match the reference as natively. Chromium on SwiftShader is slow, so
-// the whole table runs in one page load and the subtests report its results.
+// the whole table runs in one page load and the subtests report its results. The page
+// may take as long as it needs (cold caches on a new machine make it minutes slower) as
+// long as cases keep finishing: it fails when none finishes for browsertest.Stall.
 func TestBrowserOps(t *testing.T) {
 	cases := opcheck.Cases()
 	start := time.Now()
@@ -48,13 +54,15 @@ func TestBrowserOps(t *testing.T) {
 
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir))) // on 127.0.0.1, as WebGPU needs
 	t.Cleanup(srv.Close)                                      // after the browser's, which runs first
-	timeout := browsertest.Timeout(t, 8*time.Minute)
 	start = time.Now()
-	rep := runPage(t, srv.URL+"/index.html", timeout)
+	rep, waitErr := runPage(t, srv.URL+"/index.html")
 	t.Logf("adapter: %s; %d of %d cases in %v", rep.Adapter, len(rep.Cases), rep.Total,
 		time.Since(start).Round(time.Millisecond))
 	if rep.Error != "" {
 		t.Fatalf("browser: %s", rep.Error)
+	}
+	if rep.Total == 0 && waitErr != nil {
+		t.Fatalf("the page published no report: %v", waitErr)
 	}
 	if rep.Total != len(cases) {
 		t.Fatalf("the page ran a table of %d cases, Cases() has %d", rep.Total, len(cases))
@@ -75,8 +83,43 @@ func TestBrowserOps(t *testing.T) {
 		})
 	}
 	if !rep.Done {
+		if len(rep.Cases) == len(cases) {
+			t.Fatalf("stopped after %v in the DCGAN training steps (%d done): %v", time.Since(start).Round(time.Second),
+				len(rep.Training), waitErr)
+		}
 		next := cases[len(rep.Cases)]
-		t.Fatalf("timed out after %v in case %d of %d (%s %s)", timeout, len(rep.Cases)+1, rep.Total, next.Op, next.Name)
+		t.Fatalf("stopped after %v in case %d of %d (%s %s): %v", time.Since(start).Round(time.Second),
+			len(rep.Cases)+1, rep.Total, next.Op, next.Name, waitErr)
+	}
+	t.Run("DCGANTraining", func(t *testing.T) { checkTraining(t, rep) })
+}
+
+// checkTraining compares the page's DCGAN steps with the same steps run natively.
+func checkTraining(t *testing.T, rep browserReport) {
+	if rep.TrainingError != "" {
+		t.Fatalf("browser: %s", rep.TrainingError)
+	}
+	dev, err := gpu.Open(context.Background())
+	if err != nil {
+		t.Fatalf("native device: %v", err)
+	}
+	defer dev.Close()
+	native, err := models.TinyDCGANSteps(context.Background(), dev, len(rep.Training), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Training) == 0 {
+		t.Fatal("the page trained no step")
+	}
+	names := []string{"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"}
+	for i, st := range native {
+		want := [5]float64{st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2}
+		for j := range want {
+			if d := math.Abs(rep.Training[i][j] - want[j]); !(d <= 1e-3) {
+				t.Errorf("step %d %s: browser (%s) %.6f, native (%s) %.6f", i+1, names[j], rep.Adapter, rep.Training[i][j], dev.Adapter(), want[j])
+			}
+		}
+		t.Logf("step %d: browser loss_d %.6f loss_g %.6f, native %.6f %.6f", i+1, rep.Training[i][0], rep.Training[i][1], want[0], want[1])
 	}
 }
 
@@ -95,33 +138,29 @@ func buildPage(t *testing.T, dir string) {
 }
 
 // runPage opens url in headless Chromium with WebGPU and waits until the page's report is
-// done or the timeout passes; it returns the report as it stands then.
-func runPage(t *testing.T, url string, timeout time.Duration) (rep browserReport) {
+// done, or until no case has finished for browsertest.Stall, or the test's deadline is
+// near; it returns the report as it stands then, and why the wait ended early.
+func runPage(t *testing.T, url string) (browserReport, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(browsertest.Start(t, true), timeout)
+	browser := browsertest.Start(t, true)
+	ctx, cancel := browsertest.Context(t, browser)
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s in Chromium: %v", url, err)
 	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for ; ; <-tick.C {
-		raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.opcheckResults || ""`))
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return rep
-		}
-		if err != nil {
-			t.Fatalf("read window.opcheckResults: %v", err)
-		}
-		if raw == "" {
-			continue
-		}
-		var latest browserReport
-		if err := json.Unmarshal([]byte(raw), &latest); err != nil {
-			t.Fatalf("window.opcheckResults: %v: %.200s", err, raw)
-		}
-		if rep = latest; rep.Done {
-			return rep
-		}
+	_, waitErr := browsertest.Wait[bool](ctx, `() => window.opcheckResults && JSON.parse(window.opcheckResults).done`,
+		`window.opcheckResults ? JSON.parse(window.opcheckResults).cases.length + "+" + (JSON.parse(window.opcheckResults).training || []).length : "no report"`, time.Second)
+	// The report as it stands, read on the browser's own context: ctx may have ended.
+	raw, err := chromedp.Run(browser, chromedp.Evaluate[string](`window.opcheckResults || ""`))
+	if err != nil {
+		t.Fatalf("read window.opcheckResults: %v (the wait: %v)", err, waitErr)
 	}
+	var rep browserReport
+	if raw == "" {
+		return rep, waitErr
+	}
+	if err := json.Unmarshal([]byte(raw), &rep); err != nil {
+		t.Fatalf("window.opcheckResults: %v: %.200s", err, raw)
+	}
+	return rep, waitErr
 }

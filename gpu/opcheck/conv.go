@@ -86,7 +86,7 @@ var convTransposeCases = []convTransposeCase{
 	{x: []int{2, 64, 4, 4}, w: []int{64, 32, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, comment: "DCGAN G middle"},
 	{x: []int{2, 32, 8, 8}, w: []int{32, 3, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, comment: "DCGAN G last"},
 	// 4×4, stride 2, padding 1 on widths that are multiples of 4 take the tuned kernel
-	// (conv2d_v13.wgsl): odd heights, channel groups left part empty, bias.
+	// (conv2d_up2_c8x8x8.wgsl): odd heights, channel groups left part empty, bias.
 	{x: []int{1, 16, 8, 12}, w: []int{16, 12, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, bias: true, comment: "tuned"},
 	{x: []int{3, 5, 5, 8}, w: []int{5, 9, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, bias: true, comment: "tuned odd height"},
 	{x: []int{1, 4, 6, 6}, w: []int{4, 5, 4, 4}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}, bias: true, comment: "width 6"},
@@ -123,9 +123,9 @@ var upsampleCases = []struct {
 
 // upsampleConvCases are UpsampleConv2D vectors. Scale 2 with a 3×3 kernel, stride 1,
 // padding 1 and an input width that is a multiple of 4 takes the kernel that reads the
-// low-resolution input (conv2d_v11.wgsl): both paddings, odd heights (a partial tile),
-// channel counts that leave a channel group part empty, batches. The others take the
-// upsample and Conv2D.
+// low-resolution input (conv2d_up2_c8x8x8.wgsl): both paddings, odd heights (a partial
+// tile), channel counts that leave a channel group part empty, batches. The others take
+// the upsample and Conv2D.
 var upsampleConvCases = []struct {
 	conv2DCase
 	scale int

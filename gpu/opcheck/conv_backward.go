@@ -7,32 +7,35 @@ import (
 	"easel/gpu/ref"
 )
 
-// conv2DGradCases are the Conv2D shapes whose input and weight gradients are checked. The
+// conv2DGradCases are the Conv2D shapes whose input and weight gradients are checked. Some
 // comments say which path the input gradient takes (gpu/conv_backward.go).
 var conv2DGradCases = []conv2DCase{
 	{x: []int{2, 3, 7, 5}, w: []int{4, 3, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, comment: "flipped conv"},
-	{x: []int{2, 3, 9, 7}, w: []int{5, 3, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, comment: "flipped conv and fold"},
-	{x: []int{2, 5, 9, 11}, w: []int{6, 5, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, comment: "transposed and fold"},
-	{x: []int{2, 5, 9, 10}, w: []int{6, 5, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, comment: "output padding 0 and 1, fold"},
+	{x: []int{2, 3, 9, 7}, w: []int{5, 3, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, comment: "padded gradient folded"},
+	{x: []int{2, 5, 9, 11}, w: []int{6, 5, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, comment: "border"},
+	{x: []int{2, 5, 9, 10}, w: []int{6, 5, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, comment: "output padding 0 and 1, border"},
 	{x: []int{2, 4, 8, 10}, w: []int{3, 4, 3, 3}, p: gpu.Conv2DParams{Stride: 2}, comment: "unread last row and column"},
 	{x: []int{2, 3, 9, 8}, w: []int{4, 3, 4, 4}, p: gpu.Conv2DParams{Stride: 2}, comment: "output padding 1 and 0"},
 	{x: []int{2, 3, 7, 9}, w: []int{4, 3, 3, 5}, p: gpu.Conv2DParams{Stride: 1, Padding: 2}, comment: "non-square kernel"},
+	{x: []int{1, 2, 7, 9}, w: []int{3, 2, 3, 5}, p: gpu.Conv2DParams{Stride: 1, Padding: 2, PadMode: gpu.PadReflect}, comment: "non-square kernel, border"},
+	{x: []int{2, 2, 3, 4}, w: []int{3, 2, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 2, PadMode: gpu.PadReflect}, comment: "border bands meet"},
 	{x: []int{1, 1, 4, 5}, w: []int{2, 1, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 3}, comment: "padding wider than kernel reach"},
 	{x: []int{2, 2, 7, 8}, w: []int{3, 2, 2, 4}, p: gpu.Conv2DParams{Stride: 3, Padding: 2}},
 	{x: []int{3, 5, 7, 9}, w: []int{7, 5, 1, 1}, p: gpu.Conv2DParams{Stride: 1}, comment: "1x1"},
 	{x: []int{2, 8, 6, 12}, w: []int{12, 8, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, comment: "tuned flipped conv"},
 	{x: []int{1, 2, 9, 12}, w: []int{3, 2, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4}, comment: "9x9 zeros"},
 	// pytorch/examples dcgan Discriminator at 16×16, widths scaled down: the input gradient
-	// of the 4×4 stride-2 layers runs on ConvTranspose2D's tuned kernel.
-	{x: []int{2, 3, 16, 16}, w: []int{8, 3, 4, 4}, p: gpu.Conv2DParams{Stride: 2, Padding: 1}, comment: "DCGAN D first"},
+	// of the 4×4 stride-2 layers runs on ConvTranspose2D's tuned kernel (compiled per shape,
+	// slowly in Chromium, hence one such layer here).
 	{x: []int{2, 8, 16, 16}, w: []int{16, 8, 4, 4}, p: gpu.Conv2DParams{Stride: 2, Padding: 1}, comment: "DCGAN D middle"},
 	{x: []int{2, 16, 4, 4}, w: []int{1, 16, 4, 4}, p: gpu.Conv2DParams{Stride: 1}, comment: "DCGAN D last"},
 	// fast_neural_style TransformerNet at small sizes and widths.
 	{x: []int{1, 3, 10, 9}, w: []int{4, 3, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}, comment: "9x9 reflect"},
-	{x: []int{1, 3, 8, 12}, w: []int{32, 3, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}, comment: "TransformerNet conv1"},
+	{x: []int{1, 3, 6, 8}, w: []int{16, 3, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}, comment: "TransformerNet conv1"},
 	{x: []int{1, 16, 11, 10}, w: []int{32, 16, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, comment: "TransformerNet conv3"},
+	{x: []int{1, 8, 10, 16}, w: []int{12, 8, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, comment: "TransformerNet conv2 as 4x4 transposed"},
 	{x: []int{1, 16, 9, 12}, w: []int{16, 16, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, comment: "TransformerNet residual"},
-	{x: []int{1, 32, 8, 12}, w: []int{3, 32, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}, comment: "TransformerNet deconv3"},
+	{x: []int{1, 16, 6, 8}, w: []int{3, 16, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}, comment: "TransformerNet deconv3"},
 }
 
 // convTransposeGradCases are the ConvTranspose2D shapes whose input and weight gradients

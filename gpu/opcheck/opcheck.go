@@ -32,6 +32,7 @@ type Result struct {
 	Elements  int
 	MaxRelErr float64
 	Err       error
+	Kernels   []string // the kernel of each dispatch the case recorded (gpu.Batch.Kernels)
 }
 
 func (r Result) String() string {
@@ -65,6 +66,8 @@ func Cases() []Case {
 		poolBackwardCases(),
 		linearBackwardCases(),
 		sliceCases(),
+		slotCases(),
+		inplaceCases(),
 	} {
 		cs = append(cs, family...)
 	}
@@ -81,6 +84,7 @@ func (c Case) Check(ctx context.Context, dev *gpu.Device, seed uint64) Result {
 	b := dev.NewBatch()
 	defer b.Release()
 	y, want := c.run(b, in)
+	res.Kernels = b.Kernels()
 	if in.err != nil {
 		res.Err = in.err
 		return res

@@ -2,14 +2,17 @@
 
 // Package browsertest runs Easel's pages in headless Chromium for tests: it builds Go
 // packages to WebAssembly, finds the toolchain's wasm_exec.js, and starts Chromium through
-// chromedp, either with WebGPU on SwiftShader (the flags ARCHITECTURE.md lists) or as a
-// browser without WebGPU.
+// chromedp, either with WebGPU on SwiftShader (the flags docs/ARCHITECTURE.md lists) or as
+// a browser without WebGPU. Tests wait on the page's progress (Wait), within the test's
+// deadline (Context).
 package browsertest
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,7 +70,8 @@ func CopyWasmExec(t *testing.T, dir string) string {
 // the tail of Chromium's own output is logged.
 //
 // The context has no deadline: Chromium must not be started under one, as its end would
-// stop the browser. Derive a context with a timeout (see Timeout) for the page's actions.
+// stop the browser. Derive one bounded by the test's deadline (Context) for the page's
+// actions, and wait on the page with Wait.
 // extra adds flags, such as FakeCamera's.
 func Start(t *testing.T, webGPU bool, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
@@ -142,12 +146,82 @@ func FakeCamera(y4m string, grant bool) []chromedp.ExecAllocatorOption {
 }
 
 // Timeout returns limit, or less when the test's deadline is nearer, leaving 30 s to
-// report what happened.
+// report what happened. It suits a benchmark's explicit limit; tests wait on readiness
+// and progress instead (Context, Wait).
 func Timeout(t *testing.T, limit time.Duration) time.Duration {
 	if dl, ok := t.Deadline(); ok {
-		return min(limit, time.Until(dl)-30*time.Second)
+		return min(limit, time.Until(dl)-reportTime)
 	}
 	return limit
+}
+
+// reportTime is what Timeout and Context leave before the test's deadline to report what
+// happened.
+const reportTime = 30 * time.Second
+
+// Context derives from ctx (Start's) a context that ends 30 s before the test's deadline
+// (go test -timeout), leaving time to report what happened, or only when cancelled if
+// the test has no deadline. It bounds a browser test as a whole; each wait in it is
+// bounded by the page's progress (Wait), not by a time that only warm caches meet.
+func Context(t *testing.T, ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := t.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-reportTime))
+	}
+	return context.WithCancel(ctx)
+}
+
+// Stall is how long a page may show no progress before Wait gives up. The first run on a
+// new machine compiles every shader with cold caches (Mesa's, Chromium's, SwiftShader's),
+// and one step the page takes in seconds with warm caches can take over a minute then; a
+// page that is stuck shows no progress at all.
+const Stall = 5 * time.Minute
+
+// Wait evaluates the JavaScript function ready in the page of ctx every interval until it
+// returns a truthy value, and returns that value decoded as T. progress is a JavaScript
+// expression for how far the page has come (its status line, frames drawn, cases done):
+// Wait fails when its value (as JSON) stays the same for Stall, or when ctx ends, naming
+// the progress it saw last.
+func Wait[T any](ctx context.Context, ready, progress string, interval time.Duration) (T, error) {
+	var zero T
+	expr := `(() => {
+		const r = (` + ready + `)();
+		let p;
+		try {
+			p = JSON.stringify(` + progress + `);
+		} catch (e) {
+			p = String(e);
+		}
+		return [!!r, r || null, p === undefined ? "undefined" : p];
+	})()`
+	last, since := "", time.Now()
+	for {
+		res, err := chromedp.Run(ctx, chromedp.Evaluate[[]json.RawMessage](expr))
+		if err != nil {
+			return zero, fmt.Errorf("%w (the page showed %s)", err, last)
+		}
+		var done bool
+		var shows string
+		if len(res) != 3 || json.Unmarshal(res[0], &done) != nil || json.Unmarshal(res[2], &shows) != nil {
+			return zero, fmt.Errorf("wait: the page answered %s", res)
+		}
+		if done {
+			var v T
+			if err := json.Unmarshal(res[1], &v); err != nil {
+				return zero, fmt.Errorf("wait: %w: %.200s", err, res[1])
+			}
+			return v, nil
+		}
+		if shows != last {
+			last, since = shows, time.Now()
+		} else if time.Since(since) > Stall {
+			return zero, fmt.Errorf("no progress for %v: the page shows %s", Stall, shows)
+		}
+		select {
+		case <-ctx.Done():
+			return zero, fmt.Errorf("%w: the page shows %s", ctx.Err(), shows)
+		case <-time.After(interval):
+		}
+	}
 }
 
 // WebGPUState says what the current page of ctx finds of WebGPU: "no navigator.gpu",

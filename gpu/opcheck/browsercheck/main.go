@@ -1,7 +1,8 @@
 //go:build js && wasm
 
 // Command browsercheck runs the op test vectors of package opcheck on the browser's WebGPU
-// device, so that the browser's WGSL compiler builds every shader, and publishes the
+// device, so that the browser's WGSL compiler builds every shader, then a few steps of
+// DCGAN training (forward, backward, Adam) on a tiny seeded problem, and publishes the
 // results as JSON in window.opcheckResults after every case (see Report). index.html loads
 // it; gpu/opcheck's TestBrowserOps drives it in headless Chromium.
 package main
@@ -16,6 +17,7 @@ import (
 
 	"easel/gpu"
 	"easel/gpu/opcheck"
+	"easel/models"
 )
 
 // Report is what window.opcheckResults holds, as JSON.
@@ -24,8 +26,15 @@ type Report struct {
 	Error   string   `json:"error,omitempty"` // the device could not be opened
 	Total   int      `json:"total"`           // cases in the table
 	Cases   []Result `json:"cases"`           // those finished so far, in table order
-	Done    bool     `json:"done"`
+	// Training holds loss_d, loss_g, d_x, d_g_z1, d_g_z2 of each step of
+	// models.TinyDCGANSteps, run after the cases; TrainingError what stopped it.
+	Training      [][5]float64 `json:"training"`
+	TrainingError string       `json:"trainingError,omitempty"`
+	Done          bool         `json:"done"`
 }
+
+// TrainingSteps is how many DCGAN iterations the page trains.
+const TrainingSteps = 3
 
 // Result is one case's outcome. MaxRelErr is -1 when it is not a finite number (NaN or Inf
 // in the output), which JSON cannot carry.
@@ -81,8 +90,17 @@ func run(ctx context.Context, dev *gpu.Device, rep *Report) {
 		fmt.Printf("opcheck: %d/%d %s (%.0f ms)\n", i+1, len(cases), r, res.Millis)
 		rep.Cases = append(rep.Cases, res)
 	}
+	publish(rep, fmt.Sprintf("%d cases on %s: %d failed; training a tiny DCGAN…", len(cases), rep.Adapter, failed))
+	_, err := models.TinyDCGANSteps(ctx, dev, TrainingSteps, func(st models.DCGANStepStats) {
+		rep.Training = append(rep.Training, [5]float64{st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2})
+		fmt.Printf("opcheck: DCGAN step %d: loss_d %.5f loss_g %.5f (%.0f ms)\n", len(rep.Training), st.LossD, st.LossG, st.Millis)
+		publish(rep, fmt.Sprintf("DCGAN training: step %d of %d", len(rep.Training), TrainingSteps))
+	})
+	if err != nil {
+		rep.TrainingError = err.Error()
+	}
 	rep.Done = true
-	publish(rep, fmt.Sprintf("%d cases on %s: %d failed", len(cases), rep.Adapter, failed))
+	publish(rep, fmt.Sprintf("%d cases on %s: %d failed; DCGAN training %d steps", len(cases), rep.Adapter, failed, len(rep.Training)))
 }
 
 // publish sets window.opcheckResults and the page's status line.

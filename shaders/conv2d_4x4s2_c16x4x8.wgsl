@@ -1,14 +1,14 @@
-// Conv2D variant 14: 4×4, stride 2, padding 1, input width a multiple of 4 (the DCGAN
-// discriminator's downsampling layers). A register tile of 16 output channels × 8×4
-// pixels, as variant 10 for 3×3: an output row of 8 pixels reads input columns 16tx-1 ..
-// 16tx+16, one scalar, four aligned vec4 and one scalar (on lavapipe a storage load is a
-// bounds-checked loop over the SIMD group, so a vec4 load pays it once for four values);
-// the 4 output rows read 10 input rows, each loaded once per input channel. The last
-// output pixel reads the padding column IW; when it falls inside a vec4 slot (IW not a
-// multiple of 16) that slot is made from the one before. Each pixel's 4 accumulators
-// take the 16 taps in turn (16 independent add chains). Weights come from four uniform
-// windows of 4 channels (conv2d_repack.wgsl, COV 1); input channels that do not fit in
-// one window (more than 255) are split into chunks of CIN from CI0, one dispatch each,
+// Conv2D, 4×4, stride 2, padding 1, input width a multiple of 4 (the DCGAN discriminator's
+// downsampling layers; variant 14 of dev/conv2d). A register tile of 16 output channels ×
+// 8×4 pixels, as conv2d_3x3s2_c16x4x8.wgsl for 3×3: an output row of 8 pixels reads input
+// columns 16tx-1 .. 16tx+16, one scalar, four aligned vec4 and one scalar (on lavapipe a
+// storage load is a bounds-checked loop over the SIMD group, so a vec4 load pays it once
+// for four values); the 4 output rows read 10 input rows, each loaded once per input
+// channel. The last output pixel reads the padding column IW; when it falls inside a vec4
+// slot (IW not a multiple of 16) that slot is made from the one before. Each pixel's 4
+// accumulators take the 16 taps in turn (16 independent add chains). Weights come from four
+// uniform windows of 4 channels (conv2d_repack.wgsl, COV 1); input channels that do not fit
+// in one window (more than 255) are split into chunks of CIN from CI0, one dispatch each,
 // all but the first adding to the output (ACC).
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY, CI, CI0, CIN, CO, OH, OW, NX4 (input length
@@ -23,21 +23,7 @@
 @group(0) @binding(5) var<uniform> w3: array<vec4<f32>, WV>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 
-// Source row or column of padded position i in [0, n): PyTorch ReflectionPad2d for reflect
-// (PAD < n), the nearest edge for zeros (masked by the caller). Positions past the far
-// edge of a partial tile also clamp, so every load stays inside the tensor.
-fn src_index(i: i32, n: i32) -> i32 {
-    var r = i;
-    if (PAD_MODE == 1u) {
-        r = select(r, -r, r < 0);
-        r = select(r, 2 * n - 2 - r, r >= n);
-    }
-    return clamp(r, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
-}
+//!include conv_common.wgsl
 
 // Where a tile's columns come from, the same for every row.
 struct Cols {
@@ -198,7 +184,7 @@ fn store_row(a: array<vec4<f32>, 32>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v14(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_4x4s2_c16x4x8(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;

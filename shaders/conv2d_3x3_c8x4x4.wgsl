@@ -1,12 +1,12 @@
-// Conv2D variant 2: 3×3, stride 1, tuned for CPU drivers (lavapipe). Each invocation
-// computes a register tile of 8 output channels × 4×4 pixels in vec4 accumulators (one
-// vec4 = 4 channels at one pixel). Weights come from a uniform window repacked by
-// conv2d_repack.wgsl (COV = 2), one dispatch per group of 8 channels, so every invocation
-// reads the same weights. (Lavapipe makes a uniform load one scalar load only at offsets
-// known when it compiles; at run-time offsets it gathers, still cheaper than the
-// bounds-checked per-invocation loop of a storage load.) The 6 input rows of a channel are
-// loaded once and shared by the 4 output rows; taps are unrolled; no workgroup memory, no
-// barriers.
+// Conv2D, 3×3, stride 1, for layers of at most 8 output channels (variant 2 of dev/conv2d),
+// tuned for CPU drivers (lavapipe). Each invocation computes a register tile of 8 output
+// channels × 4×4 pixels in vec4 accumulators (one vec4 = 4 channels at one pixel). Weights
+// come from a uniform window repacked by conv2d_repack.wgsl (COV = 2), one dispatch per
+// group of 8 channels, so every invocation reads the same weights. (Lavapipe makes a
+// uniform load one scalar load only at offsets known when it compiles; at run-time offsets
+// it gathers, still cheaper than the bounds-checked per-invocation loop of a storage load.)
+// The 6 input rows of a channel are loaded once and shared by the 4 output rows; taps are
+// unrolled; no workgroup memory, no barriers.
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CO, OH, OW
 // (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); WV (window length in vec4).
@@ -15,21 +15,7 @@
 @group(0) @binding(1) var<uniform> wt: array<vec4<f32>, WV>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-// Source row or column of padded position i in [0, n): PyTorch ReflectionPad2d for reflect
-// (PAD < n), the nearest edge for zeros (masked by the caller). Positions past the far
-// edge of a partial tile also clamp, so every load stays inside the tensor.
-fn src_index(i: i32, n: i32) -> i32 {
-    var r = i;
-    if (PAD_MODE == 1u) {
-        r = select(r, -r, r < 0);
-        r = select(r, 2 * n - 2 - r, r >= n);
-    }
-    return clamp(r, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
-}
+//!include conv_common.wgsl
 
 // Six neighbouring input values of one row; m zeroes those in the zero padding.
 fn row6(base: u32, c: array<u32, 6>, m: array<f32, 6>) -> array<f32, 6> {
@@ -93,7 +79,7 @@ fn store_row(a: array<vec4<f32>, 8>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v2(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_3x3_c8x4x4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;

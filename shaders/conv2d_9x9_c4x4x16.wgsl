@@ -1,15 +1,15 @@
-// Conv2D variant 12: 9×9, stride 1, padding 4, at most 4 output channels (TransformerNet's
-// last layer, 32→3), input width a multiple of 4. With so few channels the register tile
-// runs along the pixels instead: each invocation computes NCH (= CO) channels × 16×4
-// pixels as vec4 of 4 neighbouring pixels, each tap one scalar weight times a vec4 of
-// inputs, so no lane of the FMAs is wasted on a missing channel (variant 9 at 4 channels
-// computes a fourth one for nothing) and the vec4 of inputs at every tap offset are free:
-// on lavapipe a vec4 is four registers, and a shifted vec4 just picks other ones. An
-// output row of 16 pixels reads input columns 16tx-4 .. 16tx+19: six aligned vec4 loads
-// (a storage load is a bounds-checked loop over the SIMD group, so a vec4 load pays it
-// once for four values); columns in the padding are made from loaded values by swizzles.
-// Kernel rows are a run-time loop; each accumulator takes its 9 taps of a row in turn.
-// Weights come from one uniform window of 4 channels (conv2d_repack.wgsl, COV 1); the
+// Conv2D, 9×9, stride 1, padding 4, at most 4 output channels (TransformerNet's last layer,
+// 32→3; variant 12 of dev/conv2d), input width a multiple of 4. With so few channels the
+// register tile runs along the pixels instead: each invocation computes NCH (= CO) channels
+// × 16×4 pixels as vec4 of 4 neighbouring pixels, each tap one scalar weight times a vec4
+// of inputs, so no lane of the FMAs is wasted on a missing channel (conv2d_9x9_c16x4x8.wgsl
+// at 4 channels computes a fourth one for nothing) and the vec4 of inputs at every tap
+// offset are free: on lavapipe a vec4 is four registers, and a shifted vec4 just picks
+// other ones. An output row of 16 pixels reads input columns 16tx-4 .. 16tx+19: six aligned
+// vec4 loads (a storage load is a bounds-checked loop over the SIMD group, so a vec4 load
+// pays it once for four values); columns in the padding are made from loaded values by
+// swizzles. Kernel rows are a run-time loop; each accumulator takes its 9 taps of a row in
+// turn. Weights come from one uniform window of 4 channels (conv2d_repack.wgsl, COV 1); the
 // output is written as vec4.
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY, CI, CO, NCH (= CO), OH, OW (u32); IH, IW
@@ -19,21 +19,7 @@
 @group(0) @binding(1) var<uniform> w0: array<vec4<f32>, WV>;
 @group(0) @binding(2) var<storage, read_write> y4: array<vec4<f32>>;
 
-// Source row of padded row i in [0, n): PyTorch ReflectionPad2d for reflect (PAD < n), the
-// nearest edge for zeros (masked by the caller). Rows past the far edge of a partial tile
-// also clamp, so every load stays inside the tensor.
-fn src_index(i: i32, n: i32) -> i32 {
-    var r = i;
-    if (PAD_MODE == 1u) {
-        r = select(r, -r, r < 0);
-        r = select(r, 2 * n - 2 - r, r >= n);
-    }
-    return clamp(r, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
-}
+//!include conv_common.wgsl
 
 // Columns -4..-1 from columns 0..7 (a, b): mirrored 4, 3, 2, 1, or zeros.
 fn pad_left(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
@@ -151,7 +137,7 @@ fn store_row(a: array<vec4<f32>, 16>, n: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v12(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_9x9_c4x4x16(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;

@@ -15,21 +15,7 @@
 @group(0) @binding(3) var<uniform> w1: array<vec4<f32>, WV>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-// Source row or column of padded position i in [0, n): PyTorch ReflectionPad2d for reflect
-// (PAD < n), the nearest edge for zeros (masked by the caller). Positions past the far
-// edge of a partial tile also clamp, so every load stays inside the tensor.
-fn src_index(i: i32, n: i32) -> i32 {
-    var r = i;
-    if (PAD_MODE == 1u) {
-        r = select(r, -r, r < 0);
-        r = select(r, 2 * n - 2 - r, r >= n);
-    }
-    return clamp(r, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
-}
+//!include conv_common.wgsl
 
 // Edges of a tile's input row segment, the same for every row of the tile.
 struct Cols {

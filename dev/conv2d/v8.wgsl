@@ -1,14 +1,22 @@
-// Conv2D variant 10: variant 8 for stride 2: 3×3, stride 2, padding 1, input width a
-// multiple of 4 (TransformerNet's downsampling layers). A register tile of 16 output
-// channels × 8×4 pixels. An output row of 8 pixels reads input columns 16tx-1 .. 16tx+15:
-// one scalar and four aligned vec4 loads (on lavapipe a storage load is a bounds-checked
-// loop over the SIMD group, so a vec4 load pays it once for four values); the 4 output
-// rows read 9 input rows, each loaded once per input channel. With an even width no
-// column past the right edge is ever used. Each pixel's 4 accumulators take the 9 taps in
-// turn (16 independent add chains). Weights come from two uniform windows of 8 channels.
+// Conv2D variant 8: variant 7 with the FMAs of one pixel interleaved: the 9 taps are applied
+// to the pixel's 4 accumulators (16 channels) tap by tap, so 16 independent add chains are
+// in flight (lavapipe splits fma into a multiply and a dependent add) while the pixel's
+// accumulators stay in registers for all 9 taps.
 //
-// Constants: NT (tiles = BATCH·TY·TX), TX, TY, CI, CO, OH, OW, NX4 (input length in vec4)
-// (u32); IH, IW (i32); PAD_MODE (0 zeros, 1 reflect); WV (window length in vec4).
+// Variant 7: variant 6 with the FMAs in accumulator-major order: the 9 taps of one
+// accumulator follow each other, so an accumulator the compiler keeps in memory (128 vec4
+// do not fit in registers) is loaded and stored once per input channel, not once per tap.
+//
+// Variant 6: 3×3, stride 1, padding 1, input width a multiple of 4. A register tile
+// of 16 output channels × 8×4 pixels (128 vec4 accumulators), and the input read as vec4:
+// on lavapipe every storage load is a bounds-checked loop over the invocations of a SIMD
+// group, and a vec4 load pays that loop once for four values. An output row of 8 pixels
+// needs 10 input columns: 8tx-1 (scalar), 8tx..8tx+7 (two vec4), 8tx+8 (scalar). Weights
+// come from two uniform windows of 8 channels each, as in variant 5.
+//
+// Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CO, OH, OW,
+// NX4 (input length in vec4) (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); WV
+// (window length in vec4).
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>; // the same buffer as x
@@ -16,33 +24,27 @@
 @group(0) @binding(3) var<uniform> w1: array<vec4<f32>, WV>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-// Source row or column of padded position i in [0, n): PyTorch ReflectionPad2d for reflect
-// (PAD < n), the nearest edge for zeros (masked by the caller). Positions past the far
-// edge of a partial tile also clamp, so every load stays inside the tensor.
-fn src_index(i: i32, n: i32) -> i32 {
-    var r = i;
-    if (PAD_MODE == 1u) {
-        r = select(r, -r, r < 0);
-        r = select(r, 2 * n - 2 - r, r >= n);
-    }
-    return clamp(r, 0, n - 1);
+//!include conv_common.wgsl
+
+// Edges of a tile's input row segment, the same for every row of the tile.
+struct Cols {
+    c0: u32,      // 8tx, the first column of the two vec4
+    left: u32,    // source column of 8tx-1
+    right: u32,   // source column of 8tx+8
+    lm: f32,      // 0 where 8tx-1 is zero padding
+    rm: f32,      // 0 where 8tx+8 is zero padding
+    half: bool,   // the row ends at 8tx+4: column 8tx+4 is padding, read from 8tx+2
 }
 
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
-}
-
-// The 17 input values of one row of the tile: column 16tx-1 from source column left
-// (masked by lm in the zero padding), then 16tx .. 16tx+15 from vec4 index v0 on; m zeroes
-// a row in the zero padding. vec4 past the end of the input (partial tiles) clamp.
-fn row17(rowbase: u32, left: u32, lm: f32, v0: u32, m: f32) -> array<f32, 17> {
-    let i = (rowbase + v0) / 4u;
-    let a = x4[i];
-    let b = x4[min(i + 1u, NX4 - 1u)];
-    let c = x4[min(i + 2u, NX4 - 1u)];
-    let d = x4[min(i + 3u, NX4 - 1u)];
-    return array<f32, 17>(x[rowbase + left] * lm * m, a.x * m, a.y * m, a.z * m, a.w * m, b.x * m, b.y * m, b.z * m, b.w * m,
-                          c.x * m, c.y * m, c.z * m, c.w * m, d.x * m, d.y * m, d.z * m, d.w * m);
+// The 10 input values of one row of the tile; m zeroes a row in the zero padding.
+fn row10(rowbase: u32, k: Cols, m: f32) -> array<f32, 10> {
+    let v0 = x4[(rowbase + k.c0) / 4u];
+    let v1 = x4[min((rowbase + k.c0) / 4u + 1u, NX4 - 1u)];
+    // With reflect, padding column IW mirrors IW-2; with zeros it is 0.
+    let e = select(0.0, v0.z, PAD_MODE == 1u);
+    let v4 = select(v1.x, e, k.half);
+    return array<f32, 10>(x[rowbase + k.left] * k.lm * m, v0.x * m, v0.y * m, v0.z * m, v0.w * m,
+                          v4 * m, v1.y * m, v1.z * m, v1.w * m, x[rowbase + k.right] * k.rm * m);
 }
 
 // The 9 taps of one pixel's accumulators s (channels 0-3, 4-7, 8-11, 12-15) with inputs
@@ -88,25 +90,25 @@ fn px9(s: array<vec4<f32>, 4>, v: array<f32, 9>, k: array<vec4<f32>, 36>) -> arr
     return o;
 }
 
-// The 3×3 kernel applied at stride 2 to one output row of 8 pixels from input rows r0,
-// r1, r2 (pixel p reads columns 2p .. 2p+2): a[4p + q] holds channels 4q..4q+3 of pixel p.
-fn taps9(a: array<vec4<f32>, 32>, r0: array<f32, 17>, r1: array<f32, 17>, r2: array<f32, 17>, k: array<vec4<f32>, 36>) -> array<vec4<f32>, 32> {
+// The 3×3 kernel applied to one output row of 8 pixels from input rows r0, r1, r2: a[4p + q]
+// holds channels 4q..4q+3 of pixel p.
+fn taps9(a: array<vec4<f32>, 32>, r0: array<f32, 10>, r1: array<f32, 10>, r2: array<f32, 10>, k: array<vec4<f32>, 36>) -> array<vec4<f32>, 32> {
     var o = a;
     let s0 = px9(array<vec4<f32>, 4>(o[0], o[1], o[2], o[3]), array<f32, 9>(r0[0], r0[1], r0[2], r1[0], r1[1], r1[2], r2[0], r2[1], r2[2]), k);
     o[0] = s0[0]; o[1] = s0[1]; o[2] = s0[2]; o[3] = s0[3];
-    let s1 = px9(array<vec4<f32>, 4>(o[4], o[5], o[6], o[7]), array<f32, 9>(r0[2], r0[3], r0[4], r1[2], r1[3], r1[4], r2[2], r2[3], r2[4]), k);
+    let s1 = px9(array<vec4<f32>, 4>(o[4], o[5], o[6], o[7]), array<f32, 9>(r0[1], r0[2], r0[3], r1[1], r1[2], r1[3], r2[1], r2[2], r2[3]), k);
     o[4] = s1[0]; o[5] = s1[1]; o[6] = s1[2]; o[7] = s1[3];
-    let s2 = px9(array<vec4<f32>, 4>(o[8], o[9], o[10], o[11]), array<f32, 9>(r0[4], r0[5], r0[6], r1[4], r1[5], r1[6], r2[4], r2[5], r2[6]), k);
+    let s2 = px9(array<vec4<f32>, 4>(o[8], o[9], o[10], o[11]), array<f32, 9>(r0[2], r0[3], r0[4], r1[2], r1[3], r1[4], r2[2], r2[3], r2[4]), k);
     o[8] = s2[0]; o[9] = s2[1]; o[10] = s2[2]; o[11] = s2[3];
-    let s3 = px9(array<vec4<f32>, 4>(o[12], o[13], o[14], o[15]), array<f32, 9>(r0[6], r0[7], r0[8], r1[6], r1[7], r1[8], r2[6], r2[7], r2[8]), k);
+    let s3 = px9(array<vec4<f32>, 4>(o[12], o[13], o[14], o[15]), array<f32, 9>(r0[3], r0[4], r0[5], r1[3], r1[4], r1[5], r2[3], r2[4], r2[5]), k);
     o[12] = s3[0]; o[13] = s3[1]; o[14] = s3[2]; o[15] = s3[3];
-    let s4 = px9(array<vec4<f32>, 4>(o[16], o[17], o[18], o[19]), array<f32, 9>(r0[8], r0[9], r0[10], r1[8], r1[9], r1[10], r2[8], r2[9], r2[10]), k);
+    let s4 = px9(array<vec4<f32>, 4>(o[16], o[17], o[18], o[19]), array<f32, 9>(r0[4], r0[5], r0[6], r1[4], r1[5], r1[6], r2[4], r2[5], r2[6]), k);
     o[16] = s4[0]; o[17] = s4[1]; o[18] = s4[2]; o[19] = s4[3];
-    let s5 = px9(array<vec4<f32>, 4>(o[20], o[21], o[22], o[23]), array<f32, 9>(r0[10], r0[11], r0[12], r1[10], r1[11], r1[12], r2[10], r2[11], r2[12]), k);
+    let s5 = px9(array<vec4<f32>, 4>(o[20], o[21], o[22], o[23]), array<f32, 9>(r0[5], r0[6], r0[7], r1[5], r1[6], r1[7], r2[5], r2[6], r2[7]), k);
     o[20] = s5[0]; o[21] = s5[1]; o[22] = s5[2]; o[23] = s5[3];
-    let s6 = px9(array<vec4<f32>, 4>(o[24], o[25], o[26], o[27]), array<f32, 9>(r0[12], r0[13], r0[14], r1[12], r1[13], r1[14], r2[12], r2[13], r2[14]), k);
+    let s6 = px9(array<vec4<f32>, 4>(o[24], o[25], o[26], o[27]), array<f32, 9>(r0[6], r0[7], r0[8], r1[6], r1[7], r1[8], r2[6], r2[7], r2[8]), k);
     o[24] = s6[0]; o[25] = s6[1]; o[26] = s6[2]; o[27] = s6[3];
-    let s7 = px9(array<vec4<f32>, 4>(o[28], o[29], o[30], o[31]), array<f32, 9>(r0[14], r0[15], r0[16], r1[14], r1[15], r1[16], r2[14], r2[15], r2[16]), k);
+    let s7 = px9(array<vec4<f32>, 4>(o[28], o[29], o[30], o[31]), array<f32, 9>(r0[7], r0[8], r0[9], r1[7], r1[8], r1[9], r2[7], r2[8], r2[9]), k);
     o[28] = s7[0]; o[29] = s7[1]; o[30] = s7[2]; o[31] = s7[3];
     return o;
 }
@@ -146,7 +148,7 @@ fn store_row(a: array<vec4<f32>, 32>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v10(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_v8(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;
@@ -154,22 +156,14 @@ fn conv2d_v10(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n = i / (TX * TY);
     let oy0 = ty * 4u;
     let ox0 = tx * 8u;
-    let il = i32(ox0) * 2 - 1;
-    let left = u32(src_index(il, IW));
-    let lm = inside(il, IW);
-    let v0 = ox0 * 2u;
-    let iy0 = i32(oy0) * 2 - 1;
-    var ro: array<u32, 9>;
-    var rm: array<f32, 9>;
-    ro[0] = u32(src_index(iy0 + 0, IH) * IW); rm[0] = inside(iy0 + 0, IH);
-    ro[1] = u32(src_index(iy0 + 1, IH) * IW); rm[1] = inside(iy0 + 1, IH);
-    ro[2] = u32(src_index(iy0 + 2, IH) * IW); rm[2] = inside(iy0 + 2, IH);
-    ro[3] = u32(src_index(iy0 + 3, IH) * IW); rm[3] = inside(iy0 + 3, IH);
-    ro[4] = u32(src_index(iy0 + 4, IH) * IW); rm[4] = inside(iy0 + 4, IH);
-    ro[5] = u32(src_index(iy0 + 5, IH) * IW); rm[5] = inside(iy0 + 5, IH);
-    ro[6] = u32(src_index(iy0 + 6, IH) * IW); rm[6] = inside(iy0 + 6, IH);
-    ro[7] = u32(src_index(iy0 + 7, IH) * IW); rm[7] = inside(iy0 + 7, IH);
-    ro[8] = u32(src_index(iy0 + 8, IH) * IW); rm[8] = inside(iy0 + 8, IH);
+    let il = i32(ox0) - 1;
+    let ir = i32(ox0) + 8;
+    let cols = Cols(ox0, u32(src_index(il, IW)), u32(src_index(ir, IW)), inside(il, IW), inside(ir, IW), ox0 + 4u == u32(IW));
+    let iy0 = i32(oy0) - PAD;
+    let ro = array<u32, 6>(u32(src_index(iy0, IH) * IW), u32(src_index(iy0 + 1, IH) * IW), u32(src_index(iy0 + 2, IH) * IW),
+                           u32(src_index(iy0 + 3, IH) * IW), u32(src_index(iy0 + 4, IH) * IW), u32(src_index(iy0 + 5, IH) * IW));
+    let rm = array<f32, 6>(inside(iy0, IH), inside(iy0 + 1, IH), inside(iy0 + 2, IH),
+                           inside(iy0 + 3, IH), inside(iy0 + 4, IH), inside(iy0 + 5, IH));
     var a0: array<vec4<f32>, 32>;
     var a1: array<vec4<f32>, 32>;
     var a2: array<vec4<f32>, 32>;
@@ -178,19 +172,16 @@ fn conv2d_v10(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var ci = 0u; ci < CI; ci++) {
         let base = (n * CI + ci) * plane;
         let k = kernel(ci);
-        let r0 = row17(base + ro[0], left, lm, v0, rm[0]);
-        let r1 = row17(base + ro[1], left, lm, v0, rm[1]);
-        let r2 = row17(base + ro[2], left, lm, v0, rm[2]);
+        let r0 = row10(base + ro[0], cols, rm[0]);
+        let r1 = row10(base + ro[1], cols, rm[1]);
+        let r2 = row10(base + ro[2], cols, rm[2]);
         a0 = taps9(a0, r0, r1, r2, k);
-        let r3 = row17(base + ro[3], left, lm, v0, rm[3]);
-        let r4 = row17(base + ro[4], left, lm, v0, rm[4]);
-        a1 = taps9(a1, r2, r3, r4, k);
-        let r5 = row17(base + ro[5], left, lm, v0, rm[5]);
-        let r6 = row17(base + ro[6], left, lm, v0, rm[6]);
-        a2 = taps9(a2, r4, r5, r6, k);
-        let r7 = row17(base + ro[7], left, lm, v0, rm[7]);
-        let r8 = row17(base + ro[8], left, lm, v0, rm[8]);
-        a3 = taps9(a3, r6, r7, r8, k);
+        let r3 = row10(base + ro[3], cols, rm[3]);
+        a1 = taps9(a1, r1, r2, r3, k);
+        let r4 = row10(base + ro[4], cols, rm[4]);
+        a2 = taps9(a2, r2, r3, r4, k);
+        let r5 = row10(base + ro[5], cols, rm[5]);
+        a3 = taps9(a3, r3, r4, r5, k);
     }
     let co0 = u32(w0[WV - 1u].x);
     store_row(a0, n, co0, oy0, ox0);

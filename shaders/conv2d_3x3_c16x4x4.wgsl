@@ -1,9 +1,10 @@
-// Conv2D variant 5: variant 2 with 16 output channels per invocation instead of 8, so each
-// input load (a bounds-checked load per invocation on lavapipe, its main cost) feeds twice
-// the FMAs. 3×3, stride 1; a register tile of 16 channels × 4×4 pixels. The weights of 16
-// channels outgrow one 64 KiB uniform window at 128 input channels, so each dispatch binds
-// two windows of 8 channels (conv2d_repack.wgsl with COV = 2): w0 for channels co0..co0+7,
-// w1 for co0+8..co0+15 (the same window twice when CO/8 is odd; those stores are skipped).
+// Conv2D, 3×3, stride 1 (variant 5 of dev/conv2d): conv2d_3x3_c8x4x4.wgsl with 16 output
+// channels per invocation instead of 8, so each input load (a bounds-checked load per
+// invocation on lavapipe, its main cost) feeds twice the FMAs. 3×3, stride 1; a register
+// tile of 16 channels × 4×4 pixels. The weights of 16 channels outgrow one 64 KiB uniform
+// window at 128 input channels, so each dispatch binds two windows of 8 channels
+// (conv2d_repack.wgsl with COV = 2): w0 for channels co0..co0+7, w1 for co0+8..co0+15 (the
+// same window twice when CO/8 is odd; those stores are skipped).
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CO, OH, OW
 // (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); WV (window length in vec4).
@@ -13,21 +14,7 @@
 @group(0) @binding(2) var<uniform> w1: array<vec4<f32>, WV>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-// Source row or column of padded position i in [0, n): PyTorch ReflectionPad2d for reflect
-// (PAD < n), the nearest edge for zeros (masked by the caller). Positions past the far
-// edge of a partial tile also clamp, so every load stays inside the tensor.
-fn src_index(i: i32, n: i32) -> i32 {
-    var r = i;
-    if (PAD_MODE == 1u) {
-        r = select(r, -r, r < 0);
-        r = select(r, 2 * n - 2 - r, r >= n);
-    }
-    return clamp(r, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
-}
+//!include conv_common.wgsl
 
 // Six neighbouring input values of one row; m zeroes those in the zero padding.
 fn row6(base: u32, c: array<u32, 6>, m: array<f32, 6>) -> array<f32, 6> {
@@ -119,7 +106,7 @@ fn store_row(a: array<vec4<f32>, 16>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v5(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_3x3_c16x4x4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;

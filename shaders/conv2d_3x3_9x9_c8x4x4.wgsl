@@ -1,8 +1,9 @@
-// Conv2D variant 4: the register tile of variant 2 (4·COV output channels × 4×4 pixels,
-// weights from a uniform window per channel group) for more kernel shapes: 3×3 at stride
-// 1 or 2 and 9×9 at stride 1. Kernel rows are a run-time loop; within a row the taps are
-// unrolled, and each output row loads its own input segment (variant 2 shares input rows
-// between output rows instead, which only an unrolled 3×3 allows).
+// Conv2D, 3×3 and 9×9 (variant 4 of dev/conv2d): the register tile of
+// conv2d_3x3_c8x4x4.wgsl (4·COV output channels × 4×4 pixels, weights from a uniform window
+// per channel group) for more kernel shapes: 3×3 at stride 1 or 2 and 9×9 at stride 1.
+// Kernel rows are a run-time loop; within a row the taps are unrolled, and each output row
+// loads its own input segment (conv2d_3x3_c8x4x4.wgsl shares input rows between output rows
+// instead, which only an unrolled 3×3 allows).
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY, CI, CO, OH, OW, KH, KW, COV (1 or 2 vec4
 // of channels per pixel), WV (window length in vec4) (u32); IH, IW, PAD, STRIDE (i32);
@@ -12,21 +13,7 @@
 @group(0) @binding(1) var<uniform> wt: array<vec4<f32>, WV>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-// Source row or column of padded position i in [0, n): PyTorch ReflectionPad2d for reflect
-// (PAD < n), the nearest edge for zeros (masked by the caller). Positions past the far
-// edge of a partial tile also clamp, so every load stays inside the tensor.
-fn src_index(i: i32, n: i32) -> i32 {
-    var r = i;
-    if (PAD_MODE == 1u) {
-        r = select(r, -r, r < 0);
-        r = select(r, 2 * n - 2 - r, r >= n);
-    }
-    return clamp(r, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
-}
+//!include conv_common.wgsl
 
 // One tap on one output row of 4 pixels with inputs p0..p3: a[2p + h] holds channels
 // 4h..4h+3 of pixel p, k0 and k1 the tap's weights for those channel halves.
@@ -118,7 +105,7 @@ fn store_row(a: array<vec4<f32>, 8>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v4(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_3x3_9x9_c8x4x4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;

@@ -25,15 +25,13 @@
 @group(0) @binding(5) var<uniform> w3: array<vec4<f32>, WV>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 
+//!include conv_common.wgsl
+
 // Source row or column of low-resolution position i in [-1, n]: the nearest edge (reflect
 // padding of the upsampled image reads the edge pixel again; zeros are masked by the
 // caller). Rows past the far edge of a partial tile clamp too.
-fn src_index(i: i32, n: i32) -> i32 {
+fn edge_index(i: i32, n: i32) -> i32 {
     return clamp(i, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
 }
 
 // The 6 input values of one low-resolution row of the tile: column 4tx-1 from source
@@ -135,12 +133,12 @@ fn conv2d_v11(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i0 = i32(ty * 2u);
     let il = i32(c0) - 1;
     let ir = i32(c0) + 4;
-    let left = u32(src_index(il, IW));
-    let right = u32(src_index(ir, IW));
+    let left = u32(edge_index(il, IW));
+    let right = u32(edge_index(ir, IW));
     let lm = inside(il, IW);
     let rm = inside(ir, IW);
-    let ro = array<u32, 4>(u32(src_index(i0 - 1, IH) * IW), u32(src_index(i0, IH) * IW),
-                           u32(src_index(i0 + 1, IH) * IW), u32(src_index(i0 + 2, IH) * IW));
+    let ro = array<u32, 4>(u32(edge_index(i0 - 1, IH) * IW), u32(edge_index(i0, IH) * IW),
+                           u32(edge_index(i0 + 1, IH) * IW), u32(edge_index(i0 + 2, IH) * IW));
     let rmask = array<f32, 4>(inside(i0 - 1, IH), inside(i0, IH), inside(i0 + 1, IH), inside(i0 + 2, IH));
     var a0: array<vec4<f32>, 32>;
     var a1: array<vec4<f32>, 32>;

@@ -1,13 +1,15 @@
-// Conv2D variant 7: variant 6 with the FMAs in accumulator-major order: the 9 taps of one
-// accumulator follow each other, so an accumulator the compiler keeps in memory (128 vec4
-// do not fit in registers) is loaded and stored once per input channel, not once per tap.
+// Conv2D, 3×3, stride 1, padding 1, input width a multiple of 4 (TransformerNet's residual
+// blocks; variant 7 of dev/conv2d). A register tile of 16 output channels × 8×4 pixels (128
+// vec4 accumulators), and the input read as vec4: on lavapipe every storage load is a
+// bounds-checked loop over the invocations of a SIMD group, and a vec4 load pays that loop
+// once for four values. An output row of 8 pixels needs 10 input columns: 8tx-1 (scalar),
+// 8tx..8tx+7 (two vec4), 8tx+8 (scalar). Weights come from two uniform windows of 8
+// channels each, as in conv2d_3x3_c16x4x4.wgsl.
 //
-// Variant 6: 3×3, stride 1, padding 1, input width a multiple of 4. A register tile
-// of 16 output channels × 8×4 pixels (128 vec4 accumulators), and the input read as vec4:
-// on lavapipe every storage load is a bounds-checked loop over the invocations of a SIMD
-// group, and a vec4 load pays that loop once for four values. An output row of 8 pixels
-// needs 10 input columns: 8tx-1 (scalar), 8tx..8tx+7 (two vec4), 8tx+8 (scalar). Weights
-// come from two uniform windows of 8 channels each, as in variant 5.
+// The FMAs run in accumulator-major order: the 9 taps of one accumulator follow each
+// other, so an accumulator the compiler keeps in memory (128 vec4 do not fit in
+// registers) is loaded and stored once per input channel, not once per tap (variant 6 of
+// dev/conv2d, tap-major, spilled 3.4 times as much).
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CO, OH, OW,
 // NX4 (input length in vec4) (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); WV
@@ -19,21 +21,7 @@
 @group(0) @binding(3) var<uniform> w1: array<vec4<f32>, WV>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-// Source row or column of padded position i in [0, n): PyTorch ReflectionPad2d for reflect
-// (PAD < n), the nearest edge for zeros (masked by the caller). Positions past the far
-// edge of a partial tile also clamp, so every load stays inside the tensor.
-fn src_index(i: i32, n: i32) -> i32 {
-    var r = i;
-    if (PAD_MODE == 1u) {
-        r = select(r, -r, r < 0);
-        r = select(r, 2 * n - 2 - r, r >= n);
-    }
-    return clamp(r, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
-}
+//!include conv_common.wgsl
 
 // Edges of a tile's input row segment, the same for every row of the tile.
 struct Cols {
@@ -170,7 +158,7 @@ fn store_row(a: array<vec4<f32>, 32>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v7(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_3x3_c16x4x8(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;

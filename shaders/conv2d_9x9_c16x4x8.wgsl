@@ -1,12 +1,13 @@
-// Conv2D variant 9: 9×9, stride 1, padding 4, input width a multiple of 4 (TransformerNet's
-// first and last layers). A register tile of 4·NQ output channels × 8×4 pixels. With
-// padding 4 an output row of 8 pixels needs input columns 8tx-4 .. 8tx+11: exactly four
-// aligned vec4 loads (on lavapipe a storage load is a bounds-checked loop over the SIMD
-// group, so a vec4 load pays it once for four values). Columns in the padding are made
+// Conv2D, 9×9, stride 1, padding 4, input width a multiple of 4 (TransformerNet's first
+// layer; variant 9 of dev/conv2d). A register tile of 4·NQ output channels × 8×4 pixels.
+// With padding 4 an output row of 8 pixels needs input columns 8tx-4 .. 8tx+11: exactly
+// four aligned vec4 loads (on lavapipe a storage load is a bounds-checked loop over the
+// SIMD group, so a vec4 load pays it once for four values). Columns in the padding are made
 // from loaded values by swizzles. Kernel rows are a run-time loop; the 9 taps of a row are
-// unrolled, and each pixel's accumulators take all 9 in turn (16 independent add chains
-// at NQ = 4). Weights come from uniform windows as in variant 5: NQ = 4 binds two windows
-// of 8 channels (COV = 2), NQ ≤ 2 one window of 4·NQ channels (COV = NQ, w1 = w0).
+// unrolled, and each pixel's accumulators take all 9 in turn (16 independent add chains at
+// NQ = 4). Weights come from uniform windows as in conv2d_3x3_c16x4x4.wgsl: NQ = 4 binds
+// two windows of 8 channels (COV = 2), NQ ≤ 2 one window of 4·NQ channels (COV = NQ, w1 =
+// w0).
 //
 // Constants: NT (tiles = BATCH·TY·TX), TX, TY, CI, CO, OH, OW, NQ, COV, NX4 (input length
 // in vec4) (u32); IH, IW (i32); PAD_MODE (0 zeros, 1 reflect); WV (window length in vec4).
@@ -16,21 +17,7 @@
 @group(0) @binding(2) var<uniform> w1: array<vec4<f32>, WV>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-// Source row of padded row i in [0, n): PyTorch ReflectionPad2d for reflect (PAD < n), the
-// nearest edge for zeros (masked by the caller). Rows past the far edge of a partial tile
-// also clamp, so every load stays inside the tensor.
-fn src_index(i: i32, n: i32) -> i32 {
-    var r = i;
-    if (PAD_MODE == 1u) {
-        r = select(r, -r, r < 0);
-        r = select(r, 2 * n - 2 - r, r >= n);
-    }
-    return clamp(r, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
-}
+//!include conv_common.wgsl
 
 // Where a tile's four vec4 column slots (8tx-4+4j) read, the same for every row.
 struct Cols {
@@ -172,7 +159,7 @@ fn store_row(a: array<vec4<f32>, 32>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v9(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_9x9_c16x4x8(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;

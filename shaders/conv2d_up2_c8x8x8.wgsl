@@ -1,14 +1,14 @@
-// Conv2D variant 13: a 3×3 convolution, stride 1, padding 1, of the input upsampled ×2 by
-// nearest neighbour (TransformerNet's UpsampleConvLayer), read from the low-resolution
-// input itself. Output pixel (2i+a, 2j+b) sees low-resolution rows i-1+a, i+a and columns
-// j-1+b, j+b only: each of the four output phases (a, b) is a 2×2 convolution of the input
-// with weights summed from the 3×3 ones (conv2d_repack.wgsl, TAP_MODE 1): 4 taps per
-// output pixel instead of 9, and no upsampled tensor. Reflect padding of the upsampled
-// image is edge clamping at low resolution; zero padding stays zeros. A 4×4 transposed
-// convolution of stride 2 and padding 1 is the same four 2×2 convolutions with other taps
-// (TAP_MODE 2, zero padding): ConvTranspose2D runs it here too. Variant 11 with half the
-// channels and twice the rows per invocation: half the uniform weight loads per FMA for
-// 50 % more input loads, 15 % less CPU time on lavapipe.
+// A 3×3 convolution, stride 1, padding 1, of the input upsampled ×2 by nearest neighbour
+// (TransformerNet's UpsampleConvLayer), read from the low-resolution input itself. Output
+// pixel (2i+a, 2j+b) sees low-resolution rows i-1+a, i+a and columns j-1+b, j+b only: each
+// of the four output phases (a, b) is a 2×2 convolution of the input with weights summed
+// from the 3×3 ones (conv2d_repack.wgsl, TAP_MODE 1): 4 taps per output pixel instead of 9,
+// and no upsampled tensor. Reflect padding of the upsampled image is edge clamping at low
+// resolution; zero padding stays zeros. A 4×4 transposed convolution of stride 2 and
+// padding 1 is the same four 2×2 convolutions with other taps (TAP_MODE 2, zero padding):
+// ConvTranspose2D runs it here too. Variant 13 of dev/conv2d: its variant 11 with half
+// the channels and twice the rows per invocation, half the uniform weight loads per FMA
+// for 50 % more input loads, 15 % less CPU time on lavapipe.
 //
 // A register tile of 8 output channels × 8×8 output pixels (4×4 low-resolution pixels,
 // all four phases), input width a multiple of 4: a tile reads 6 low-resolution rows of 6
@@ -31,15 +31,13 @@
 @group(0) @binding(3) var<uniform> w1: array<vec4<f32>, WV>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
+//!include conv_common.wgsl
+
 // Source row or column of low-resolution position i in [-1, n]: the nearest edge (reflect
 // padding of the upsampled image reads the edge pixel again; zeros are masked by the
 // caller). Rows past the far edge of a partial tile clamp too.
-fn src_index(i: i32, n: i32) -> i32 {
+fn edge_index(i: i32, n: i32) -> i32 {
     return clamp(i, 0, n - 1);
-}
-
-fn inside(i: i32, n: i32) -> f32 {
-    return select(0.0, 1.0, PAD_MODE == 1u || (i >= 0 && i < n));
 }
 
 // The 6 input values of one low-resolution row of the tile: column 4tx-1 from source
@@ -128,7 +126,7 @@ fn store_row(a: array<vec4<f32>, 16>, n: u32, co0: u32, oy: u32, ox0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn conv2d_v13(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv2d_up2_c8x8x8(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= NT) { return; }
     let tx = i % TX;
@@ -138,11 +136,11 @@ fn conv2d_v13(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i0 = i32(ty * 4u);
     let il = i32(c0) - 1;
     let ir = i32(c0) + 4;
-    let left = u32(src_index(il, IW));
-    let right = u32(src_index(ir, IW));
+    let left = u32(edge_index(il, IW));
+    let right = u32(edge_index(ir, IW));
     let lm = inside(il, IW);
     let rm = inside(ir, IW);
-    let ro = array<u32, 6>(u32(src_index(i0 + -1, IH) * IW), u32(src_index(i0 + 0, IH) * IW), u32(src_index(i0 + 1, IH) * IW), u32(src_index(i0 + 2, IH) * IW), u32(src_index(i0 + 3, IH) * IW), u32(src_index(i0 + 4, IH) * IW));
+    let ro = array<u32, 6>(u32(edge_index(i0 + -1, IH) * IW), u32(edge_index(i0 + 0, IH) * IW), u32(edge_index(i0 + 1, IH) * IW), u32(edge_index(i0 + 2, IH) * IW), u32(edge_index(i0 + 3, IH) * IW), u32(edge_index(i0 + 4, IH) * IW));
     let rmask = array<f32, 6>(inside(i0 + -1, IH), inside(i0 + 0, IH), inside(i0 + 1, IH), inside(i0 + 2, IH), inside(i0 + 3, IH), inside(i0 + 4, IH));
     var a0: array<vec4<f32>, 16>;
     var a1: array<vec4<f32>, 16>;

@@ -1,0 +1,200 @@
+package gpu_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"easel/gpu"
+	"easel/gpu/opcheck"
+	"easel/gpu/ref"
+)
+
+// TestConv2DBackwardWeightTiles checks the weight gradient's kernel with register tiles of
+// every kind against the float64 reference: windows that move by less, as much as and
+// more than their width, channel counts that leave a tile part empty, rows split or not.
+// The op vectors cover only the tiles Conv2DBackwardWeight picks.
+func TestConv2DBackwardWeightTiles(t *testing.T) {
+	ctx := context.Background()
+	testDevice.SetPoison(true)
+	defer testDevice.SetPoison(false)
+	rng := rand.New(rand.NewPCG(11, 12))
+	draw := func(shape ...int) (*gpu.Tensor, []float64) {
+		f32, f64 := make([]float32, shapeLen(shape)), make([]float64, shapeLen(shape))
+		for i := range f32 {
+			f32[i] = float32(rng.NormFloat64())
+			f64[i] = float64(f32[i])
+		}
+		return benchUpload(t, f32, shape...), f64
+	}
+	for _, c := range []struct {
+		x, w  []int
+		p     gpu.Conv2DParams
+		tiles [][3]int
+	}{
+		{[]int{2, 5, 9, 11}, []int{6, 5, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect},
+			[][3]int{{1, 1, 1}, {1, 1, 3}, {2, 2, 3}, {4, 1, 3}, {1, 4, 1}, {8, 2, 1}}},
+		{[]int{2, 6, 9, 8}, []int{9, 6, 4, 4}, gpu.Conv2DParams{Stride: 2, Padding: 1},
+			[][3]int{{1, 1, 2}, {2, 1, 4}, {4, 2, 2}, {1, 2, 4}}},
+		{[]int{1, 3, 12, 10}, []int{5, 3, 9, 9}, gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect},
+			[][3]int{{1, 1, 9}, {2, 1, 3}, {1, 1, 1}}},
+		{[]int{2, 4, 7, 8}, []int{3, 4, 2, 4}, gpu.Conv2DParams{Stride: 3, Padding: 2},
+			[][3]int{{1, 1, 2}, {1, 1, 4}, {1, 2, 1}}},
+		{[]int{1, 36, 6, 7}, []int{20, 36, 1, 1}, gpu.Conv2DParams{Stride: 1},
+			[][3]int{{1, 8, 1}, {8, 1, 1}, {2, 2, 1}}},
+	} {
+		x, xv := draw(c.x...)
+		ys := []int{c.x[0], c.w[0], (c.x[2]+2*c.p.Padding-c.w[2])/c.p.Stride + 1, (c.x[3]+2*c.p.Padding-c.w[3])/c.p.Stride + 1}
+		dy, dyv := draw(ys...)
+		want, _ := ref.Conv2DBackwardWeight(xv, c.x, dyv, ys, c.w, c.p.Stride, c.p.Padding, c.p.PadMode == gpu.PadReflect)
+		for _, tile := range c.tiles {
+			t.Run(fmt.Sprintf("x%v_w%v_s%d_tile%v", c.x, c.w, c.p.Stride, tile), func(t *testing.T) {
+				b := testDevice.NewBatch()
+				defer b.Release()
+				dw := b.Conv2DBackwardWeightTile(tile[0], tile[1], tile[2], x, dy, c.w, c.p)
+				if err := b.Submit(); err != nil {
+					t.Fatal(err)
+				}
+				defer dw.Release()
+				got, err := dw.Read(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e := opcheck.RelErr(got, want); e > opcheck.Tolerance {
+					t.Fatalf("max rel err %.2e > %.0e", e, opcheck.Tolerance)
+				}
+			})
+		}
+		x.Release()
+		dy.Release()
+	}
+}
+
+// The tiles Conv2DBackwardWeight picks for the layers of DCGAN and TransformerNet: a
+// selection that silently changes is a failure (the benchmark measured these).
+func TestWeightGradTilePicks(t *testing.T) {
+	for _, c := range []struct {
+		cout, cin, kw, stride int
+		want                  [3]int
+	}{
+		{128, 64, 4, 2, [3]int{4, 1, 4}},  // DCGAN discriminator, middle layers
+		{128, 128, 3, 1, [3]int{2, 2, 3}}, // TransformerNet residual blocks
+		{32, 3, 9, 1, [3]int{1, 1, 9}},    // TransformerNet first layer
+		{3, 32, 9, 1, [3]int{1, 1, 9}},    // TransformerNet last layer
+	} {
+		if got := gpu.WeightGradTile(c.cout, c.cin, c.kw, c.stride); got != c.want {
+			t.Errorf("Co %d, Ci %d, kernel width %d, stride %d: tile %v, want %v", c.cout, c.cin, c.kw, c.stride, got, c.want)
+		}
+	}
+}
+
+// Bad shapes fail the batch with an error naming the op, and no op panics.
+func TestConvBackwardShapeErrors(t *testing.T) {
+	x, _ := testDevice.NewTensor(2, 3, 9, 8)
+	w, _ := testDevice.NewTensor(4, 3, 3, 3)
+	dy, _ := testDevice.NewTensor(2, 4, 9, 8)
+	odd, _ := testDevice.NewTensor(1, 2, 5, 6)
+	flat, _ := testDevice.NewTensor(7)
+	for _, ts := range []*gpu.Tensor{x, w, dy, odd, flat} {
+		defer ts.Release()
+	}
+	p := gpu.Conv2DParams{Stride: 1, Padding: 1}
+	pt := gpu.ConvTranspose2DParams{Stride: 2, Padding: 1}
+	for _, c := range []struct {
+		op     string
+		record func(b *gpu.Batch) *gpu.Tensor
+	}{
+		{"Conv2DBackwardInput", func(b *gpu.Batch) *gpu.Tensor { return b.Conv2DBackwardInput(dy, w, []int{2, 3, 9, 9}, p) }},
+		{"Conv2DBackwardInput", func(b *gpu.Batch) *gpu.Tensor { return b.Conv2DBackwardInput(dy, w, []int{2, 3, 9}, p) }},
+		{"Conv2DBackwardInput", func(b *gpu.Batch) *gpu.Tensor { return b.Conv2DBackwardInput(dy, w, []int{2, 5, 9, 8}, p) }},
+		{"Conv2DBackwardInput", func(b *gpu.Batch) *gpu.Tensor {
+			return b.Conv2DBackwardInput(dy, w, []int{2, 3, 9, 8}, gpu.Conv2DParams{Stride: 1, Padding: 9, PadMode: gpu.PadReflect})
+		}},
+		{"Conv2DBackwardWeight", func(b *gpu.Batch) *gpu.Tensor { return b.Conv2DBackwardWeight(x, dy, []int{4, 3, 3}, p) }},
+		{"Conv2DBackwardWeight", func(b *gpu.Batch) *gpu.Tensor { return b.Conv2DBackwardWeight(x, dy, []int{5, 3, 3, 3}, p) }},
+		{"Conv2DBackwardWeight", func(b *gpu.Batch) *gpu.Tensor { return b.Conv2DBackwardWeight(x, dy, []int{4, 3, 0, 3}, p) }},
+		{"Conv2DBackwardWeight", func(b *gpu.Batch) *gpu.Tensor {
+			return b.Conv2DBackwardWeight(x, dy, []int{4, 3, 3, 3}, gpu.Conv2DParams{Stride: 0})
+		}},
+		{"ConvTranspose2DBackwardInput", func(b *gpu.Batch) *gpu.Tensor { return b.ConvTranspose2DBackwardInput(dy, w, []int{2, 4, 5, 4}, pt) }},
+		{"ConvTranspose2DBackwardWeight", func(b *gpu.Batch) *gpu.Tensor {
+			return b.ConvTranspose2DBackwardWeight(x, dy, []int{3, 4, 3, 3}, gpu.ConvTranspose2DParams{Stride: 2, OutputPadding: 2})
+		}},
+		{"BiasBackward", func(b *gpu.Batch) *gpu.Tensor { return b.BiasBackward(flat) }},
+		{"UpsampleNearestBackward", func(b *gpu.Batch) *gpu.Tensor { return b.UpsampleNearestBackward(odd, 2) }},
+		{"UpsampleNearestBackward", func(b *gpu.Batch) *gpu.Tensor { return b.UpsampleNearestBackward(flat, 1) }},
+		{"UpsampleNearestBackward", func(b *gpu.Batch) *gpu.Tensor { return b.UpsampleNearestBackward(odd, 0) }},
+	} {
+		b := testDevice.NewBatch()
+		if y := c.record(b); y != nil {
+			y.Release()
+			t.Errorf("%s: returned a tensor for bad shapes", c.op)
+		}
+		if err := b.Err(); err == nil || !strings.HasPrefix(err.Error(), c.op+":") {
+			t.Errorf("%s: error %v, want one naming the op", c.op, err)
+		} else {
+			t.Log(err)
+		}
+		b.Release()
+	}
+}
+
+// The input gradients of DCGAN's and TransformerNet's layers land on the tuned forward
+// kernels: a selection rule that silently stops matching is a failure.
+func TestConvBackwardInputKernels(t *testing.T) {
+	reflect1 := gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}
+	for _, c := range []struct {
+		name   string
+		record func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor
+		want   string
+	}{
+		{"DCGAN D 4x4 s2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardInput(in(2, 128, 16, 16), in(128, 64, 4, 4), []int{2, 64, 32, 32}, gpu.Conv2DParams{Stride: 2, Padding: 1})
+		}, "conv2d_up2_c8x8x8.wgsl:conv2d_up2_c8x8x8"},
+		{"DCGAN G 4x4 s2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.ConvTranspose2DBackwardInput(in(2, 64, 32, 32), in(128, 64, 4, 4), []int{2, 128, 16, 16}, gpu.ConvTranspose2DParams{Stride: 2, Padding: 1})
+		}, "conv2d_4x4s2_c16x4x8.wgsl:conv2d_4x4s2_c16x4x8"},
+		{"TransformerNet residual", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardInput(in(1, 128, 64, 64), in(128, 128, 3, 3), []int{1, 128, 64, 64}, reflect1)
+		}, "conv2d_3x3_c16x4x4.wgsl:conv2d_3x3_c16x4x4"},
+		{"TransformerNet 3x3 s2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardInput(in(1, 64, 128, 128), in(64, 32, 3, 3), []int{1, 32, 256, 256}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect})
+		}, "conv2d_up2_c8x8x8.wgsl:conv2d_up2_c8x8x8"},
+		{"TransformerNet 9x9 first", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardInput(in(1, 32, 256, 256), in(32, 3, 9, 9), []int{1, 3, 256, 256}, reflect4)
+		}, "conv2d_3x3_9x9_c8x4x4.wgsl:conv2d_3x3_9x9_c8x4x4"},
+		{"TransformerNet 9x9 last", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardInput(in(1, 3, 256, 256), in(3, 32, 9, 9), []int{1, 32, 256, 256}, reflect4)
+		}, "conv2d_3x3_9x9_c8x4x4.wgsl:conv2d_3x3_9x9_c8x4x4"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var ts []*gpu.Tensor
+			defer func() {
+				for _, x := range ts {
+					x.Release()
+				}
+			}()
+			in := func(shape ...int) *gpu.Tensor {
+				x, err := testDevice.NewTensor(shape...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ts = append(ts, x)
+				return x
+			}
+			b := testDevice.NewBatch()
+			defer b.Release()
+			y := c.record(b, in)
+			if y == nil {
+				t.Fatal(b.Err())
+			}
+			ts = append(ts, y)
+			if ks := b.Kernels(); !slices.Contains(ks, c.want) {
+				t.Errorf("kernels %v, want %s among them", ks, c.want)
+			}
+		})
+	}
+}

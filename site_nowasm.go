@@ -1,0 +1,7 @@
+//go:build !embedwasm
+
+package easel
+
+import "io/fs"
+
+func webApp() fs.FS { return nil }
