@@ -165,10 +165,12 @@ func (r *refTransformer) gradients(x []float64, xs []int, target []float64) (flo
 	return ref.MSE(y, target), g
 }
 
-// tinyTransformer is a TransformerNet-light of widths 4, 8, 8 and one residual block with
-// every parameter random (the instance norms' affine parameters moved off 1 and 0).
-func tinyTransformer(rng *rand.Rand) (*models.Weights, models.TransformerConfig) {
-	c := models.TransformerConfig{C1: 4, C2: 8, C3: 8, Blocks: 1}
+// tiny is the TransformerNet-light of the gradient tests: widths 4, 8, 8, one residual block.
+var tiny = models.TransformerConfig{C1: 4, C2: 8, C3: 8, Blocks: 1}
+
+// randomTransformer is a TransformerNet of config c with every parameter random (the
+// instance norms' affine parameters moved off 1 and 0).
+func randomTransformer(c models.TransformerConfig, rng *rand.Rand) *models.Weights {
 	w := models.InitTransformerNet(c, rng)
 	for i := range w.Tensors {
 		t := &w.Tensors[i]
@@ -183,16 +185,18 @@ func tinyTransformer(rng *rand.Rand) (*models.Weights, models.TransformerConfig)
 			}
 		}
 	}
-	return w, c
+	return w
 }
 
 // TestTransformerTrainerGradients checks the tape's parameter gradients of a tiny
 // TransformerNet (convolutions with reflect padding, stride 2, instance norm, ReLU, the
 // residual sum, nearest upsampling + convolution, MSE against a target) on an even and an
-// odd, non-square, batched input. The trainer runs one step at learning rate 0, so the
-// gradients it leaves are those at the weights it was given. They are compared with
-// central finite differences of the float64 reference forward pass on 300 elements (a few
-// of every tensor, the rest at random), and on every element with the float64 analytic
+// odd, non-square, batched input, and of a wider one (16, 32, 64: the widths of the tuned
+// kernels' paths). The trainer runs one step at learning rate 0, so the gradients it
+// leaves are those at the weights it was given. They are compared with central finite
+// differences of the float64 reference forward pass on 300 elements (100 for the wider
+// network; a few of every tensor, the rest at random), and on every element with the
+// float64 analytic
 // backward built from gpu/ref's backward references. Each error is relative to the
 // largest gradient of its tensor, or to 1e-3 of the largest of all for the tensors whose
 // gradient is next to nothing (the biases of the convolutions an instance norm follows:
@@ -200,10 +204,16 @@ func tinyTransformer(rng *rand.Rand) (*models.Weights, models.TransformerConfig)
 func TestTransformerTrainerGradients(t *testing.T) {
 	dev := testDevice(t)
 	ctx := context.Background()
-	for _, shape := range [][3]int{{1, 16, 20}, {2, 13, 18}} {
-		t.Run(fmt.Sprintf("%dx3x%dx%d", shape[0], shape[1], shape[2]), func(t *testing.T) {
+	wide := models.TransformerConfig{C1: 16, C2: 32, C3: 64, Blocks: 1}
+	for _, tc := range []struct {
+		c      models.TransformerConfig
+		shape  [3]int
+		sample int
+	}{{tiny, [3]int{1, 16, 20}, 300}, {tiny, [3]int{2, 13, 18}, 300}, {wide, [3]int{1, 20, 27}, 100}} {
+		c, shape := tc.c, tc.shape
+		t.Run(fmt.Sprintf("%d-%d-%d/%dx3x%dx%d", c.C1, c.C2, c.C3, shape[0], shape[1], shape[2]), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(shape[1]), 11))
-			w, c := tinyTransformer(rng)
+			w := randomTransformer(c, rng)
 			tr, err := models.NewTransformerTrainer(dev, w, models.TransformerTrainConfig{Batch: shape[0], Height: shape[1], Width: shape[2], LR: 0})
 			if err != nil {
 				t.Fatal(err)
@@ -277,7 +287,7 @@ func TestTransformerTrainerGradients(t *testing.T) {
 					}{g.Name, i})
 				}
 			}
-			for len(elems) < 300 {
+			for len(elems) < tc.sample {
 				g := grads.Tensors[rng.IntN(len(grads.Tensors))]
 				elems = append(elems, struct {
 					name string
@@ -335,7 +345,7 @@ func TestTransformerTrainerLearns(t *testing.T) {
 	dev := testDevice(t)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(3, 4))
-	w, _ := tinyTransformer(rng)
+	w := randomTransformer(tiny, rng)
 	tr, err := models.NewTransformerTrainer(dev, w, models.TransformerTrainConfig{Batch: 2, Height: 12, Width: 16, LR: 0.01})
 	if err != nil {
 		t.Fatal(err)
