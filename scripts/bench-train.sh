@@ -99,8 +99,17 @@ for line in open(f"{out}/torch.txt"):
 if threads:
     print(f"PyTorch {threads} threads, training mode")
 print()
-fmt = "{:<24} {:>10} {:>9} {:>9} {:>8} {:>10} {:>9} {:>9} {:>8} {:>7} {:>7}"
-print(fmt.format("case", "Easel ms", "best", "cpu-ms", "GFLOP/s", "Torch ms", "best", "cpu-ms", "GFLOP/s", "ratio", "cpu"))
+print("per round (median ms / best ms / CPU ms of one step):")
+for case, runs in easel.items():
+    for i, (m, b, c) in enumerate(runs):
+        line = f"  {case:<24} round {i + 1}: Easel {m:.0f} / {b:.0f} / {c:.0f}"
+        t = torch.get(case)
+        if t and i < len(t):
+            line += f"   PyTorch {t[i][0]:.0f} / {t[i][1]:.0f} / {t[i][2]:.0f}"
+        print(line)
+print()
+fmt = "{:<24} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>7} {:>7}"
+print(fmt.format("case", "Easel ms", "best", "cpu-ms", "GFLOP/s", "Torch ms", "best", "cpu-ms", "GFLOP/s", "ratio", "best"))
 for case, runs in easel.items():
     med = statistics.median(m for m, _, _ in runs)
     best = min(b for _, b, _ in runs)
@@ -111,17 +120,24 @@ for case, runs in easel.items():
         tmed = statistics.median(m for m, _, _ in t)
         tbest = min(b for _, b, _ in t)
         tcpu = statistics.median(c for _, _, c in t)
-        print(fmt.format(case, f"{med:.0f}", f"{best:.0f}", f"{cpu:.0f}", f"{gf / med * 1e3:.1f}",
-                         f"{tmed:.0f}", f"{tbest:.0f}", f"{tcpu:.0f}", f"{gf / tmed * 1e3:.1f}",
-                         f"{med / tmed:.2f}x", f"{cpu / tcpu:.2f}x"))
+        print(fmt.format(case, f"{med:.0f}", f"{best:.0f}", f"{cpu:.0f}", f"{gf / best * 1e3:.1f}",
+                         f"{tmed:.0f}", f"{tbest:.0f}", f"{tcpu:.0f}", f"{gf / tbest * 1e3:.1f}",
+                         f"{med / tmed:.2f}x", f"{best / tbest:.2f}x"))
     else:
-        print(fmt.format(case, f"{med:.0f}", f"{best:.0f}", f"{cpu:.0f}", f"{gf / med * 1e3:.1f}",
+        print(fmt.format(case, f"{med:.0f}", f"{best:.0f}", f"{cpu:.0f}", f"{gf / best * 1e3:.1f}",
                          "-", "-", "-", "-", "-", "-"))
 print()
+memory = {}
 for line in open(f"{out}/memory.txt"):
-    print(line.rstrip())
+    case, rest = line.split(" ", 1)
+    memory[case] = rest.strip()
+for case, m in memory.items():
+    print(f"{case} {m}")
 print()
-print(f"ms: median over {len(next(iter(easel.values())))} rounds of each round's median step; best: the fastest step;")
-print("cpu-ms: CPU time per step, every thread. GFLOP/s: the step's nominal work (3x the forward")
-print("convolutions' 2·multiply-adds) over the median. ratio: Easel's time / PyTorch's (cpu: in CPU time).")
+print(f"ms: median over {len(next(iter(easel.values())))} rounds of each round's median step; best: the fastest step of all;")
+print("cpu-ms: CPU time per step, every thread (PyTorch's OpenMP threads spin while they wait, so")
+print("under load its CPU time grows too). GFLOP/s: the step's nominal work (3x the forward")
+print("convolutions' 2·multiply-adds) over the best step. ratio: Easel's time / PyTorch's, of the")
+print("medians and of the best steps (other load only adds time: the best steps are the closest")
+print("to a quiet machine).")
 PY
