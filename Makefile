@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: all build check-build test deps vet fuzz bench bench-conv bench-stylize bench-browser wasm run clean
+.PHONY: all build check-build test deps vet fuzz bench bench-conv bench-stylize bench-train bench-browser wasm run clean
 
 all: build
 
@@ -41,6 +41,11 @@ bench-conv:
 # Whole networks (TransformerNet at 256 and 512, the DCGAN generator) next to PyTorch CPU.
 bench-stylize:
 	bash scripts/bench-stylize.sh
+
+# Training steps (a DCGAN iteration at batch 64, TransformerNet at 256 with Adam) next to
+# PyTorch CPU; slow on lavapipe (minutes per case, see docs/PERFORMANCE.md).
+bench-train:
+	bash scripts/bench-train.sh
 
 # Easel's TransformerNet next to TF.js and onnxruntime-web in headless Chromium (WebGPU on
 # SwiftShader here): slow, 30–35 minutes (see docs/PERFORMANCE.md). Needs Chromium, Node,

@@ -21,7 +21,7 @@ first dispatch), the median over timed runs of one submit and the wait for the o
 readback, and the GFLOP/s that gives. FLOPs count 2·multiply-adds of the convolutions and
 transposed convolutions; norms, activations and bias additions are not counted.`,
 	}
-	cmd.AddCommand(benchStylizeCmd(), benchSampleCmd())
+	cmd.AddCommand(benchStylizeCmd(), benchSampleCmd(), benchTrainCmd())
 	return cmd
 }
 
