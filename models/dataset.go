@@ -3,6 +3,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -22,6 +23,7 @@ import (
 type Dataset struct {
 	N, C, H, W int
 	Data       []float32 // N·C·H·W values
+	Labels     []int     // the class of each image, for labelled sets (mnist); else nil
 	Source     string    // what it was loaded from, for the weights' meta
 }
 
@@ -40,11 +42,16 @@ func (d *Dataset) Batch(dst []float32, idx []int) {
 // -1..1, or a folder of PNG and JPEG images, each scaled so that its shorter side is size
 // and centre-cropped to size×size (as torchvision's Resize and CenterCrop in dcgan's data
 // loading), then mapped from 0..255 to -1..1. nc is 3 (RGB) or 1 (the mean of R, G, B).
+// A path that names no file but a data set ("mnist", "fashion-mnist") loads that set's
+// 60,000 training images, scaled to size×size (gray, repeated for nc = 3), with labels.
 func LoadDataset(path string, size, nc int) (*Dataset, error) {
 	if nc != 1 && nc != 3 {
 		return nil, fmt.Errorf("data %s: %d channels, want 1 or 3", path, nc)
 	}
 	fi, err := os.Stat(path)
+	if _, named := idxDatasets[path]; named && errors.Is(err, os.ErrNotExist) {
+		return loadIDXDataset(path, size, nc)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}

