@@ -38,8 +38,8 @@ func loadModel(cmd *cobra.Command, name string, archs ...string) (*models.Weight
 		case models.ArchDCGANGenerator:
 			hint = "; easel sample runs it"
 		}
-		return nil, fmt.Errorf("model %s is a %s network, but easel %s needs %s%s",
-			name, w.Arch, cmd.Name(), strings.Join(archs, " or "), hint)
+		return nil, fmt.Errorf("model %s is a %s network, but %s needs %s%s",
+			name, w.Arch, cmd.CommandPath(), strings.Join(archs, " or "), hint)
 	}
 	noteUntrained(cmd.ErrOrStderr(), name, w)
 	return w, nil
