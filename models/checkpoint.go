@@ -99,11 +99,11 @@ func encodeNet(w *Weights) ([]byte, error) {
 
 // Checkpoint captures the trainer's networks, optimizers and step count; the caller adds
 // its own state (random generator, data order, settings) before writing it.
-func (t *DCGANTrainer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
+func (t *GANTrainer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 	if t.pending > 0 {
 		return nil, fmt.Errorf("checkpoint: %d submitted iterations are not collected yet", t.pending)
 	}
-	c := &Checkpoint{Kind: "dcgan", Step: t.steps, Nets: map[string][]byte{}, Optims: map[string]optim.OptimizerState{}}
+	c := &Checkpoint{Kind: t.TC.Kind, Step: t.steps, Nets: map[string][]byte{}, Optims: map[string]optim.OptimizerState{}}
 	for role, read := range map[string]func(context.Context) (*Weights, error){"g": t.Generator, "d": t.Discriminator} {
 		w, err := read(ctx)
 		if err != nil {
@@ -124,10 +124,10 @@ func (t *DCGANTrainer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 }
 
 // Restore loads a checkpoint's optimizer states and step count into a trainer made from
-// the checkpoint's networks (NewDCGANTrainer with c.Net("g"), c.Net("d")).
-func (t *DCGANTrainer) Restore(c *Checkpoint) error {
-	if c.Kind != "dcgan" {
-		return fmt.Errorf("checkpoint of a %q run, want dcgan", c.Kind)
+// the checkpoint's networks (NewGANTrainer with c.Net("g"), c.Net("d")).
+func (t *GANTrainer) Restore(c *Checkpoint) error {
+	if c.Kind != t.TC.Kind {
+		return fmt.Errorf("checkpoint of a %q run, want %s", c.Kind, t.TC.Kind)
 	}
 	for role, o := range map[string]*optim.Optimizer{"g": t.optG, "d": t.optD} {
 		st, ok := c.Optims[role]

@@ -24,7 +24,7 @@ func TestDCGANDivergenceIsAnError(t *testing.T) {
 			d.Tensors[i].Data[j] *= 3e37
 		}
 	}
-	tr, err := models.NewDCGANTrainer(dev, g, d, models.DCGANTrainConfig{Batch: 4, LR: 0.001, Beta1: 0.5})
+	tr, err := models.NewGANTrainer(dev, g, d, models.GANTrainConfig{Kind: models.GANKindDCGAN, Batch: 4, LR: 0.001, Beta1: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestDCGANDivergenceIsAnError(t *testing.T) {
 	for i := range z {
 		z[i] = float32(rng.NormFloat64())
 	}
-	st, err := tr.Step(context.Background(), real, z)
+	st, err := tr.Step(context.Background(), models.GANBatch{Real: real, Z: z})
 	if err == nil || !strings.Contains(err.Error(), "diverged") {
 		t.Fatalf("step on a diverged discriminator: %+v, error %v; want an error saying training diverged", st, err)
 	}

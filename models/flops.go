@@ -18,12 +18,12 @@ func (c TransformerConfig) FLOPs(n, h, w int) float64 {
 	return float64(n) * f
 }
 
-// FLOPs is the work of the DCGAN Generator with config c on a batch of n latent vectors. A
+// FLOPs is the work of the GAN generator with config c on a batch of n latent vectors. A
 // transposed convolution does Cin·Cout·k² multiply-adds per input pixel.
 func (c GeneratorConfig) FLOPs(n int) float64 {
-	widths := []int{c.NZ, 8 * c.NGF, 4 * c.NGF, 2 * c.NGF, c.NGF, c.NC}
-	f, side := 0.0, 1 // input side of each layer: 1, 4, 8, 16, 32
-	for i := range 5 {
+	widths := c.widths()
+	f, side := 0.0, 1 // input side of each layer: 1, 4, 8, ...
+	for i := range len(widths) - 1 {
 		f += 2 * float64(widths[i]*widths[i+1]*4*4) * float64(side*side)
 		if i == 0 {
 			side = 4
@@ -34,16 +34,20 @@ func (c GeneratorConfig) FLOPs(n int) float64 {
 	return float64(n) * f
 }
 
-// FLOPs is the work of the DCGAN Discriminator with config c on a batch of n images.
+// FLOPs is the work of the GAN discriminator with config c on a batch of n images (the
+// InfoGAN Q head included).
 func (c DiscriminatorConfig) FLOPs(n int) float64 {
-	widths := []int{c.NC, c.NDF, 2 * c.NDF, 4 * c.NDF, 8 * c.NDF, 1}
-	f, side := 0.0, DCGANSize/2 // output side of each layer: 32, 16, 8, 4, 1
-	for i := range 5 {
-		if i == 4 {
+	widths := c.widths()
+	f, side := 0.0, c.Side()/2 // output side of each layer: side/2, ..., 4, then 1
+	for i := range len(widths) - 1 {
+		if i == len(widths)-2 {
 			side = 1
 		}
 		f += 2 * float64(widths[i]*widths[i+1]*4*4) * float64(side*side)
 		side /= 2
+	}
+	if c.Cat > 0 || c.Cont > 0 {
+		f += 2 * float64(widths[len(widths)-2]*infoGANQWidth*16+infoGANQWidth*(c.Cat+c.Cont))
 	}
 	return float64(n) * f
 }

@@ -42,16 +42,16 @@ func InitTransformerNet(c TransformerConfig, rng *rand.Rand) *Weights {
 // and bias 0, running mean 0 and variance 1 (a new BatchNorm2d's). Meta is a placeholder
 // marked untrained.
 func InitGenerator(c GeneratorConfig, rng *rand.Rand) *Weights {
-	w := &Weights{Arch: ArchDCGANGenerator, Config: c.Config(), IO: generatorIO(c.NC),
-		Meta: Meta{Name: ArchDCGANGenerator, License: "CC0-1.0", Source: "random initialisation"}}
+	w := &Weights{Arch: c.Arch(), Config: c.Config(), IO: generatorIO(c.NC),
+		Meta: Meta{Name: c.Arch(), License: "CC0-1.0", Source: "random initialisation"}}
 	w.Tensors = initDCGAN(c.specs(), rng)
 	return w
 }
 
 // InitDiscriminator is InitGenerator for the Discriminator.
 func InitDiscriminator(c DiscriminatorConfig, rng *rand.Rand) *Weights {
-	w := &Weights{Arch: ArchDCGANDiscriminator, Config: c.Config(), IO: discriminatorIO(c.NC),
-		Meta: Meta{Name: ArchDCGANDiscriminator, License: "CC0-1.0", Source: "random initialisation"}}
+	w := &Weights{Arch: c.Arch(), Config: c.Config(), IO: discriminatorIO(c.NC),
+		Meta: Meta{Name: c.Arch(), License: "CC0-1.0", Source: "random initialisation"}}
 	w.Tensors = initDCGAN(c.specs(), rng)
 	return w
 }

