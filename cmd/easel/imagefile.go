@@ -3,10 +3,9 @@ package main
 import (
 	"fmt"
 	"image"
-	"image/color"
-	"image/draw"
 	"math"
 
+	"easel/internal/trainview"
 	"easel/models"
 )
 
@@ -83,23 +82,5 @@ func tensorImages(y []float32, shape []int, out models.Signal, cropH, cropW int)
 	return ims, nil
 }
 
-// gridPadding is the border between grid cells, as torchvision's make_grid draws it.
-const gridPadding = 2
-
-// grid lays images of equal size out in a near-square grid on black, as torchvision's
-// make_grid (⌈√n⌉ columns, 2-pixel padding); one image is returned as it is.
-func grid(ims []image.Image) image.Image {
-	if len(ims) == 1 {
-		return ims[0]
-	}
-	cols := int(math.Ceil(math.Sqrt(float64(len(ims)))))
-	rows := (len(ims) + cols - 1) / cols
-	cell := ims[0].Bounds().Size()
-	out := image.NewNRGBA(image.Rect(0, 0, cols*(cell.X+gridPadding)+gridPadding, rows*(cell.Y+gridPadding)+gridPadding))
-	draw.Draw(out, out.Bounds(), image.NewUniform(color.NRGBA{A: 255}), image.Point{}, draw.Src)
-	for i, im := range ims {
-		at := image.Pt(gridPadding+(i%cols)*(cell.X+gridPadding), gridPadding+(i/cols)*(cell.Y+gridPadding))
-		draw.Draw(out, image.Rectangle{Min: at, Max: at.Add(cell)}, im, im.Bounds().Min, draw.Src)
-	}
-	return out
-}
+// grid lays images out as trainview.Grid does (torchvision's make_grid).
+func grid(ims []image.Image) image.Image { return trainview.Grid(ims) }

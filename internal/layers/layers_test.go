@@ -23,6 +23,7 @@ var layer = map[string]int{
 	"easel":                          0, // the embedded page
 	"easel/internal/layers":          0, // this test
 	"easel/gpu":                      1,
+	"easel/internal/trainview":       1, // imports internal/tmpfile
 	"easel/gpu/opcheck":              2, // the op test vectors: gpu against gpu/ref
 	"easel/autograd":                 2,
 	"easel/optim":                    2,
