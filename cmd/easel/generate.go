@@ -1,12 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image/png"
 
 	"easel/gpu"
+	"easel/internal/trainview"
 	"easel/models"
 )
 
@@ -40,13 +39,9 @@ func generate(ctx context.Context, dev *gpu.Device, w *models.Weights, in []floa
 
 // writeGridPNG writes images [n,c,h,w] in -1..1 as one grid PNG, atomically.
 func writeGridPNG(path string, y []float32, shape []int) error {
-	ims, err := tensorImages(y, shape, models.Signal{Kind: models.SignalFeatures, Min: -1, Max: 1}, shape[2], shape[3])
+	img, err := trainview.GridNCHW(y, shape[0], shape[1], shape[2], shape[3])
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, grid(ims)); err != nil {
-		return err
-	}
-	return models.WriteFileAtomic(path, buf.Bytes())
+	return trainview.WritePNG(path, img)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"easel/gpu"
+	"easel/internal/trainview"
 	"easel/models"
 )
 
@@ -269,6 +270,9 @@ type ganRun struct {
 	log   *os.File
 	// fixed are the latents of the sample grids (--sample-every), the same all run long.
 	fixed []float32
+	prog  *trainview.Progress
+	// logPath is the JSONL log's path (--log or RUN/log.jsonl).
+	logPath string
 	// command is the command line that started the run, for the weights' meta.
 	command string
 	start   time.Time
@@ -454,6 +458,7 @@ func (r *ganRun) openLog(resumed bool) error {
 		return fmt.Errorf("log: %w", err)
 	}
 	var err error
+	r.logPath = path
 	r.log, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
@@ -511,6 +516,8 @@ func (r *ganRun) loop(ctx context.Context) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
+	r.prog = trainview.NewProgress(os.Stderr, f.steps, r.tr.Steps(), "train "+f.kind)
+	defer r.prog.Finish()
 	if f.sampleEvery > 0 {
 		// The grid's latents come from their own generator: the run's draws stay the same
 		// with or without samples.
@@ -633,18 +640,20 @@ func (r *ganRun) collect(ctx context.Context) error {
 	names := r.tr.StatNames()
 	for i, st := range stats {
 		step := first + i
-		// Fields in a fixed order: step, the figures, ms.
+		// Fields in a fixed order: step, the figures (finite: Collect refuses others), ms.
 		line := fmt.Appendf(nil, `{"step":%d`, step)
-		msg := fmt.Sprintf("[%d/%d]", step, r.f.steps)
+		vals := make([]trainview.Value, len(names))
 		for j, name := range names {
 			line = fmt.Appendf(line, `,%q:%s`, name, strconv.FormatFloat(st.Values[j], 'g', -1, 64))
-			msg += fmt.Sprintf(" %s %.4f", name, st.Values[j])
+			vals[j] = trainview.Value{Name: name, V: st.Values[j]}
 		}
 		line = fmt.Appendf(line, `,"ms":%s}`+"\n", strconv.FormatFloat(math.Round(st.Millis*10)/10, 'g', -1, 64))
 		if _, werr := r.log.Write(line); werr != nil {
 			return fmt.Errorf("log: %w", werr)
 		}
-		fmt.Fprintf(os.Stderr, "%s (%.0f ms)\n", msg, st.Millis)
+		if r.prog != nil {
+			r.prog.Update(step, vals)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("%w; the last checkpoint in %s is intact", err, r.dir)
@@ -664,6 +673,9 @@ func (r *ganRun) checkpoint(ctx context.Context) error {
 	ck.Settings["command"] = r.command
 	if err := models.WriteCheckpoint(filepath.Join(r.dir, "checkpoint.msgpack"), ck); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := trainview.PlotLog(r.logPath, filepath.Join(r.dir, "loss.png"), nil); err != nil {
+		return fmt.Errorf("loss curves: %w", err)
 	}
 	return nil
 }
