@@ -226,7 +226,9 @@ func imageSignal(nc int, lo, hi float64) Signal {
 	if nc == 3 {
 		return Signal{Kind: SignalRGB, Min: lo, Max: hi}
 	}
-	// The format has no kind for images other than RGB (e.g. 1-channel MNIST).
+	if nc == 1 {
+		return Signal{Kind: SignalGray, Min: lo, Max: hi}
+	}
 	return Signal{Kind: SignalFeatures, Min: lo, Max: hi}
 }
 

@@ -24,6 +24,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(stylizeCmd(), sampleCmd(), importCmd(), trainCmd(), modelsCmd(), benchCmd(), infoCmd(), serveCmd())
+	root.AddCommand(stylizeCmd(), sampleCmd(), importCmd(), convertCmd(), trainCmd(), modelsCmd(), benchCmd(), infoCmd(), serveCmd())
 	return root
 }

@@ -35,7 +35,7 @@ func loadModel(cmd *cobra.Command, name string, archs ...string) (*models.Weight
 		switch w.Arch {
 		case models.ArchTransformerNet, models.ArchTransformerNetLight:
 			hint = "; easel stylize runs it"
-		case models.ArchDCGANGenerator:
+		case models.ArchDCGANGenerator, models.ArchCGANGenerator, models.ArchInfoGANGenerator:
 			hint = "; easel sample runs it"
 		}
 		return nil, fmt.Errorf("model %s is a %s network, but %s needs %s%s",
@@ -55,7 +55,7 @@ func noteUntrained(w io.Writer, name string, m *models.Weights) {
 	switch m.Arch {
 	case models.ArchTransformerNet, models.ArchTransformerNetLight:
 		what = "output is not a real stylization"
-	case models.ArchDCGANGenerator:
+	case models.ArchDCGANGenerator, models.ArchCGANGenerator, models.ArchInfoGANGenerator:
 		what = "samples are meaningless, not real images"
 	}
 	fmt.Fprintf(w, "note: model %s is untrained: %s\n", name, what)

@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"math"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,39 +22,110 @@ import (
 // maxSamples bounds one sample run.
 const maxSamples = 1024
 
-func sampleCmd() *cobra.Command {
-	var model, zPath, out string
-	var n int
-	var seed uint64
-	cmd := &cobra.Command{
-		Use:   "sample (--z Z.npy | --n N --seed S) --out OUT.png|OUT.npy",
-		Short: "Sample images from a GAN generator (DCGAN)",
-		Long: fmt.Sprintf(`Sample images from a GAN generator (the DCGAN Generator of pytorch/examples dcgan).
+// sampleFlags are easel sample's flags.
+type sampleFlags struct {
+	model, zPath, out, cont string
+	n, class, code          int
+	seed                    uint64
+}
 
-The latent vectors come from --z, a float32 .npy of shape [N,nz] or [N,nz,1,1], or are
+func sampleCmd() *cobra.Command {
+	var f sampleFlags
+	cmd := &cobra.Command{
+		Use:   "sample (--z Z.npy | --n N --seed S) [--class K | --code K --cont a,b] --out OUT.png|OUT.npy",
+		Short: "Sample images from a GAN generator (DCGAN, conditional GAN, InfoGAN)",
+		Long: fmt.Sprintf(`Sample images from a GAN generator: a DCGAN generator (pytorch/examples dcgan, or one
+trained by easel train dcgan or wgan), a conditional GAN (easel train cgan) or an InfoGAN
+(easel train infogan).
+
+The latent vectors z come from --z, a float32 .npy of shape [N,nz] or [N,nz,1,1], or are
 drawn from N(0,1) for --n N and --seed S: Go's math/rand/v2 PCG seeded with (S, 0),
 NormFloat64 in order, so a seed gives the same samples everywhere. N is at most %d.
+A conditional GAN draws class --class K (0..classes-1) for every sample, e.g. the digit K
+of cgan-mnist. An InfoGAN fixes its categorical code to its K-th value with --code K and
+its continuous codes with --cont a,b (each usually in -1..1; 0 when unset); without --code,
+each sample draws a code uniformly (from the same seed).
 
 --out OUT.png is a grid of the samples (⌈√N⌉ columns, 2-pixel black padding), the tanh
-output -1..1 mapped to 0..255. --out OUT.npy is the raw float32 output [N,nc,64,64].
+output -1..1 mapped to 0..255. --out OUT.npy is the raw float32 generator output
+[N,nc,side,side] in -1..1 (e.g. [N,3,64,64] for faces, [N,1,32,32] for digits).
 
 --model is an embedded model (see easel models), a weights file, or NAME for
-NAME.msgpack in $%s. The embedded default is an untrained placeholder.`, maxSamples, modelsDirEnv),
+NAME.msgpack in $%s.`, maxSamples, modelsDirEnv),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if zPath != "" && (cmd.Flags().Changed("n") || cmd.Flags().Changed("seed")) {
+			if f.zPath != "" && (cmd.Flags().Changed("n") || cmd.Flags().Changed("seed")) {
 				return fmt.Errorf("--z gives the latent vectors; --n and --seed draw them: use one or the other")
 			}
-			return sample(cmd, model, zPath, n, seed, out)
+			if !cmd.Flags().Changed("class") {
+				f.class = -1
+			}
+			if !cmd.Flags().Changed("code") {
+				f.code = -1
+			}
+			return sample(cmd, f)
 		},
 	}
-	cmd.Flags().StringVar(&model, "model", defaultSampleModel, "model name or weights file")
-	cmd.Flags().StringVar(&zPath, "z", "", "latent vectors: float32 .npy of shape [N,nz] or [N,nz,1,1]")
-	cmd.Flags().IntVar(&n, "n", 16, "number of samples to draw")
-	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the latent vectors")
-	cmd.Flags().StringVar(&out, "out", "", "output: .png grid or .npy raw network output")
+	fl := cmd.Flags()
+	fl.StringVar(&f.model, "model", defaultSampleModel, "model name or weights file")
+	fl.StringVar(&f.zPath, "z", "", "latent vectors: float32 .npy of shape [N,nz] or [N,nz,1,1]")
+	fl.IntVar(&f.n, "n", 16, "number of samples to draw")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed of the latent vectors")
+	fl.IntVar(&f.class, "class", 0, "conditional GAN: the class of every sample (required for cgan models)")
+	fl.IntVar(&f.code, "code", 0, "InfoGAN: the categorical code of every sample (default: drawn)")
+	fl.StringVar(&f.cont, "cont", "", "InfoGAN: the continuous codes, comma-separated (default: 0)")
+	fl.StringVar(&f.out, "out", "", "output: .png grid or .npy raw network output")
 	cmd.MarkFlagRequired("out")
 	return cmd
+}
+
+// generatorCodes builds the class/code and continuous-code inputs of n samples of a
+// generator with config g from --class, --code and --cont; draws come from seed.
+func generatorCodes(g models.GeneratorConfig, name string, f sampleFlags, n int) ([]int, []float32, error) {
+	if g.Classes == 0 && f.class >= 0 {
+		return nil, nil, fmt.Errorf("--class %d: model %s is not a conditional GAN (%s)", f.class, name, g.Arch())
+	}
+	if g.Cat == 0 && f.code >= 0 {
+		return nil, nil, fmt.Errorf("--code %d: model %s has no categorical code (%s)", f.code, name, g.Arch())
+	}
+	if g.Cont == 0 && f.cont != "" {
+		return nil, nil, fmt.Errorf("--cont %s: model %s has no continuous codes (%s)", f.cont, name, g.Arch())
+	}
+	var class []int
+	switch {
+	case g.Classes > 0:
+		if f.class < 0 || f.class >= g.Classes {
+			return nil, nil, fmt.Errorf("--class %d: model %s draws classes 0..%d: give --class K", f.class, name, g.Classes-1)
+		}
+		class = slices.Repeat([]int{f.class}, n)
+	case g.Cat > 0 && f.code >= 0:
+		if f.code >= g.Cat {
+			return nil, nil, fmt.Errorf("--code %d: model %s has codes 0..%d", f.code, name, g.Cat-1)
+		}
+		class = slices.Repeat([]int{f.code}, n)
+	case g.Cat > 0:
+		rng := rand.New(rand.NewPCG(f.seed, 1))
+		for range n {
+			class = append(class, rng.IntN(g.Cat))
+		}
+	}
+	cont := make([]float32, n*g.Cont)
+	if f.cont != "" {
+		parts := strings.Split(f.cont, ",")
+		if len(parts) != g.Cont {
+			return nil, nil, fmt.Errorf("--cont %s: %d values; model %s has %d continuous codes", f.cont, len(parts), name, g.Cont)
+		}
+		for j, p := range parts {
+			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 100 {
+				return nil, nil, fmt.Errorf("--cont %s: %q is not a number in -100..100", f.cont, p)
+			}
+			for i := range n {
+				cont[i*g.Cont+j] = float32(v)
+			}
+		}
+	}
+	return class, cont, nil
 }
 
 // latent draws n latent vectors flattened as [n, nz]: the same z for a seed as the web
@@ -63,8 +138,9 @@ func latent(n, nz int, seed uint64) []float32 {
 	return z
 }
 
-func sample(cmd *cobra.Command, modelName, zPath string, n int, seed uint64, out string) error {
+func sample(cmd *cobra.Command, f sampleFlags) error {
 	start := time.Now()
+	modelName, zPath, n, out := f.model, f.zPath, f.n, f.out
 	if zPath == "" && (n < 1 || n > maxSamples) {
 		return fmt.Errorf("--n %d: want 1..%d", n, maxSamples)
 	}
@@ -76,9 +152,13 @@ func sample(cmd *cobra.Command, modelName, zPath string, n int, seed uint64, out
 		return err
 	}
 	defer o.Abort()
-	w, err := loadModel(cmd, modelName, models.ArchDCGANGenerator)
+	w, err := loadModel(cmd, modelName, models.ArchDCGANGenerator, models.ArchCGANGenerator, models.ArchInfoGANGenerator)
 	if err != nil {
 		return err
+	}
+	gc, err := models.GeneratorConfigOf(w)
+	if err != nil {
+		return fmt.Errorf("model %s: %w", modelName, err)
 	}
 	var z []float32
 	if zPath != "" {
@@ -92,12 +172,22 @@ func sample(cmd *cobra.Command, modelName, zPath string, n int, seed uint64, out
 		if n = shape[0]; n > maxSamples {
 			return fmt.Errorf("--z %s: %d vectors, limit %d", zPath, n, maxSamples)
 		}
-		if nz, err := w.Config.Int("nz"); err == nil && shape[1] != nz {
-			return fmt.Errorf("--z %s: shape %v has nz %d, but model %s takes nz %d", zPath, shape, shape[1], modelName, nz)
+		if shape[1] != gc.NZ {
+			return fmt.Errorf("--z %s: shape %v has nz %d, but model %s takes nz %d", zPath, shape, shape[1], modelName, gc.NZ)
 		}
 		if err := checkFinite("--z", zPath, shape, z); err != nil {
 			return err
 		}
+	} else {
+		z = latent(n, gc.NZ, f.seed)
+	}
+	class, cont, err := generatorCodes(gc, modelName, f, n)
+	if err != nil {
+		return err
+	}
+	in := make([]float32, n*gc.InputWidth())
+	if err := gc.GeneratorInput(in, z, class, cont); err != nil {
+		return err
 	}
 
 	dev, err := gpu.Open(cmd.Context())
@@ -105,25 +195,10 @@ func sample(cmd *cobra.Command, modelName, zPath string, n int, seed uint64, out
 		return err
 	}
 	defer dev.Close()
-	g, err := models.NewGenerator(dev, w)
+	y, shape, err := generate(cmd.Context(), dev, w, in)
 	if err != nil {
-		return fmt.Errorf("model %s: %w", modelName, err)
+		return fmt.Errorf("model %s: sample %d: %w", modelName, n, err)
 	}
-	defer g.Release()
-	if z == nil {
-		z = latent(n, g.Config.NZ, seed)
-	}
-	p, err := g.Plan(n)
-	if err != nil {
-		return fmt.Errorf("sample %d: %w", n, err)
-	}
-	defer p.Release()
-	y, err := run(cmd, p, z)
-	if err != nil {
-		return fmt.Errorf("sample %d: %w", n, err)
-	}
-	shape := p.Output.Shape()
-
 	if strings.EqualFold(filepath.Ext(out), ".npy") {
 		err = o.Commit(func(f io.Writer) error { return npy.WriteFloat32(f, shape, y) })
 	} else {
