@@ -25,5 +25,6 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(stylizeCmd(), sampleCmd(), importCmd(), trainCmd(), modelsCmd(), benchCmd(), infoCmd(), serveCmd())
+	root.AddCommand(facesCmd())
 	return root
 }
