@@ -6,11 +6,11 @@ import (
 )
 
 // Frame of an aligned portrait: the head's centre at (0.5, 0.47) of the image, its nominal
-// half-width 0.28 of the image's side, as in a CelebA-like crop (eyes a little above the
+// half-width 0.29 of the image's side, as in a CelebA-like crop (eyes a little above the
 // middle, chin at about five sixths of the height, shoulders at the bottom).
 const (
-	frameX, frameY = 0.5, 0.48
-	frameScale     = 0.28
+	frameX, frameY = 0.5, 0.47
+	frameScale     = 0.29
 )
 
 // Render draws the face a as a size×size image (an empty image for size < 1).
@@ -133,13 +133,25 @@ func (f *face) proj(x0, y, depth float64) (x, sx float64) {
 	return x, max(math.Cos(t), 0.2) / math.Cos(t0)
 }
 
+// unturn is where the point (x, y) on the surface of the turned face sits across the
+// front of the unturned one: the inverse of proj for features on the surface.
+func (f *face) unturn(x, y float64) float64 {
+	x -= f.shift
+	if y > 0 {
+		x -= f.shear * y / f.chin
+	}
+	t := math.Asin(min(max(x/f.hw, -1), 1)) - f.phi
+	return f.hw * math.Sin(min(max(t, -math.Pi/2), math.Pi/2))
+}
+
 func (f *face) draw() {
 	f.background()
 	f.body()
 	f.hairBack()
 	f.neck()
-	f.ears()
+	f.ears(false)
 	f.c.fill(f.shift-f.hw-0.2, -f.top-0.05, f.shift+f.hw+0.2, f.chin+0.05, 0, 1, f.head, f.skinAt)
+	f.ears(true)
 	f.shadows()
 	f.eyes()
 	f.nose()
@@ -171,16 +183,16 @@ func (f *face) background() {
 }
 
 func (f *face) body() {
-	cx, cy := 0.3*f.shift, f.chin+1.35
+	cx, cy := 0.3*f.shift, f.chin+1.28
 	clothes := rgb(f.a.Clothes)
-	f.c.fill(cx-1.9, cy-0.95, cx+1.9, cy+0.95, 0, 1,
-		func(x, y float64) float64 { return box(x, y, cx, cy, 1.8, 0.9, 0.65) },
+	f.c.fill(cx-2, cy-0.95, cx+2, cy+0.95, 0, 1,
+		func(x, y float64) float64 { return box(x, y, cx, cy, 1.9, 0.9, 0.7) },
 		func(x, y float64) col { return clothes.mul(f.lit(x, y, 0.3)) })
 }
 
 func (f *face) neck() {
-	cx, y0, y1 := 0.6*f.shift, 0.4, f.chin+0.62
-	w := 0.36*f.hw + 0.04
+	cx, y0, y1 := 0.6*f.shift, 0.4, f.chin+0.55
+	w := 0.4*f.hw + 0.05
 	f.c.fill(cx-w, y0, cx+w, y1, 0, 1,
 		func(x, y float64) float64 { return box(x, y, cx, (y0+y1)/2, w, (y1-y0)/2, 0.3) },
 		func(x, y float64) col {
@@ -188,20 +200,31 @@ func (f *face) neck() {
 		})
 }
 
-func (f *face) ears() {
+// ears draws the ears behind the head (front false): at its sides, the far one turning
+// away behind it; or, for a turned head, the near ear over the side of the face, where
+// the turn brings it into view (front true).
+func (f *face) ears(front bool) {
 	t := math.Abs(f.a.Turn)
 	for _, s := range []float64{-1, 1} {
 		ex, ew, eh, ey := f.shift+s*f.hw*0.97, 0.12, 0.22, 0.12
-		if s*f.a.Turn > 0 { // the far side: the ear turns behind the head
+		alpha := 1.0
+		switch far := s*f.a.Turn > 0; {
+		case far && front:
+			continue
+		case far:
 			ew *= 1 - 0.7*t
 			ex -= s * 0.1 * t
-		} else {
-			ex -= s * 0.06 * t
+		case front:
+			if alpha = smoothstep(0.2, 0.7, t); alpha == 0 {
+				continue
+			}
+			ew *= 0.85
+			ex -= s * 0.22 * t
 		}
-		f.c.fill(ex-ew, ey-eh, ex+ew, ey+eh, 0, 1,
+		f.c.fill(ex-ew, ey-eh, ex+ew, ey+eh, 0, alpha,
 			func(x, y float64) float64 { return ellipse(x, y, ex, ey, ew, eh) },
 			func(x, y float64) col { return f.skin.mul(0.92 * f.lit(x, y, 0.4)) })
-		f.c.fill(ex-ew, ey-eh, ex+ew, ey+eh, 0.03, 0.45,
+		f.c.fill(ex-ew, ey-eh, ex+ew, ey+eh, 0.03, 0.45*alpha,
 			func(x, y float64) float64 { return ellipse(x, y, ex-s*0.01, ey+0.02, ew*0.45, eh*0.55) },
 			flat(f.skin.mul(0.65)))
 	}
@@ -365,14 +388,13 @@ func (f *face) mouth() {
 
 // beard covers the chin and jaw up to the sideburns, below the mouth.
 func (f *face) beard() {
-	mx, _ := f.proj(0, f.mouthY, 0)
-	topAt := func(x float64) float64 {
-		u := (x - mx) / f.hw
+	topAt := func(x, y float64) float64 {
+		u := f.unturn(x, y) / f.hw
 		return f.mouthY + 0.08 - 0.45*u*u*u*u
 	}
 	bc := f.hair.mul(0.9)
 	f.c.fill(f.shift-f.hw-0.2, -0.1, f.shift+f.hw+0.2+math.Abs(f.shear), f.chin+0.15, 0.03, 0.93,
-		func(x, y float64) float64 { return max(f.head(x, y)-0.04, topAt(x)-y) },
+		func(x, y float64) float64 { return max(f.head(x, y)-0.04, topAt(x, y)-y) },
 		func(x, y float64) col {
 			return bc.mul(f.lit(x, y, 0.3) * (1 + 0.06*math.Sin(x*37+3*math.Sin(y*13))))
 		})
@@ -449,6 +471,8 @@ func (f *face) capShape(hl, hs, sb, vol float64) func(x, y float64) float64 {
 		line := hl + hs*u*u + part*u + (sb-temple)*smoothstep(0.8, 0.97, math.Abs(u))
 		if curly {
 			line += 0.03 * math.Sin(x*31)
+		} else {
+			line += 0.02 * math.Sin(x*37)
 		}
 		return max(ellipse(x, y, f.shift, cy, w, h), y-line)
 	}
@@ -471,7 +495,7 @@ func (f *face) hairBack() {
 			func(x, y float64) float64 {
 				return min(ellipse(x, y, sx, cy, w*0.98, ch), box(x, y, sx, (bottom-0.1)/2, w, (bottom+0.1)/2, 0.3))
 			},
-			f.hairAt(0.7))
+			f.hairAt(0.8))
 	case Curly:
 		cy, r := -0.3, 1.3+0.3*vol
 		f.c.fill(sx-r-0.1, cy-r-0.1, sx+r+0.1, cy+r+0.1, 0.01, 1,
@@ -498,11 +522,10 @@ func (f *face) hairFront() {
 		if !a.SideHair {
 			return
 		}
-		f.c.fill(x0, -0.6, x1, 0.2, 0.02, 0.9,
+		f.c.fill(x0, -0.6, x1, 0.2, 0.03, 0.85,
 			func(x, y float64) float64 {
-				u := math.Abs(x-sx) / f.hw
-				inner := -ellipse(x, y, sx, -0.15, f.hw*0.9, f.top*1.05)
-				return max(max(ellipse(x, y, sx, -0.05, f.hw*1.04, f.top*1.03), inner), max(-0.1-0.6*(u-0.8)-y, y-0.12))
+				d, v := f.head(x, y), (y+0.2)/0.3 // a crescent, thickest at v = 0
+				return max(d-0.02, -d-0.1*(1-v*v))
 			},
 			f.hairAt(1))
 	case Short:
