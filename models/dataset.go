@@ -9,8 +9,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	xdraw "golang.org/x/image/draw"
 
@@ -18,24 +20,50 @@ import (
 	"easel/internal/npy"
 )
 
-// Dataset is a set of images held in memory as float32 NCHW in -1..1, the convention of a
-// tanh generator's output.
+// Dataset is a set of images as float32 NCHW in -1..1, the convention of a tanh
+// generator's output: held in memory, or rendered on demand (faces).
 type Dataset struct {
 	N, C, H, W int
-	Data       []float32 // N·C·H·W values
-	Labels     []int     // the class of each image, for labelled sets (mnist); else nil
-	Source     string    // what it was loaded from, for the weights' meta
+	Data       []float32 // N·C·H·W values; nil for a rendered set
+	// Render draws image k into dst (C·H·W values), for a set without Data.
+	Render func(dst []float32, k int)
+	Labels []int // the class of each image, for labelled sets (mnist); else nil
+	// AttrNames name the binary attributes of a set that has them (faces), and Attrs(k)
+	// gives image k's, in that order; else nil.
+	AttrNames []string
+	Attrs     func(k int) []bool
+	Source    string // what it was loaded from, for the weights' meta
 }
 
 // maxDatasetElements bounds a data set held in memory: 1 GiB of float32.
 const maxDatasetElements = 1 << 28
 
-// Batch copies images idx into dst (len(idx)·C·H·W values).
+// Batch copies images idx into dst (len(idx)·C·H·W values); a rendered set renders
+// them, on all CPUs.
 func (d *Dataset) Batch(dst []float32, idx []int) {
 	per := d.C * d.H * d.W
+	if d.Data == nil {
+		d.renderBatch(dst, idx)
+		return
+	}
 	for i, k := range idx {
 		copy(dst[i*per:(i+1)*per], d.Data[k*per:(k+1)*per])
 	}
+}
+
+// renderBatch renders images idx into dst, the images shared out among GOMAXPROCS workers.
+func (d *Dataset) renderBatch(dst []float32, idx []int) {
+	per := d.C * d.H * d.W
+	workers := min(runtime.GOMAXPROCS(0), len(idx))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(idx); i += workers {
+				d.Render(dst[i*per:(i+1)*per], idx[i])
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // LoadDataset reads path: a float32 .npy file of shape [N,C,size,size] with values in
@@ -43,7 +71,9 @@ func (d *Dataset) Batch(dst []float32, idx []int) {
 // and centre-cropped to size×size (as torchvision's Resize and CenterCrop in dcgan's data
 // loading), then mapped from 0..255 to -1..1. nc is 3 (RGB) or 1 (the mean of R, G, B).
 // A path that names no file but a data set ("mnist", "fashion-mnist") loads that set's
-// 60,000 training images, scaled to size×size (gray, repeated for nc = 3), with labels.
+// 60,000 training images, scaled to size×size (gray, repeated for nc = 3), with labels;
+// "faces" is Easel's procedural set of FacesN labelled faces (package faces), rendered
+// at size×size as batches ask for them.
 func LoadDataset(path string, size, nc int) (*Dataset, error) {
 	if nc != 1 && nc != 3 {
 		return nil, fmt.Errorf("data %s: %d channels, want 1 or 3", path, nc)
@@ -51,6 +81,9 @@ func LoadDataset(path string, size, nc int) (*Dataset, error) {
 	fi, err := os.Stat(path)
 	if _, named := idxDatasets[path]; named && errors.Is(err, os.ErrNotExist) {
 		return loadIDXDataset(path, size, nc)
+	}
+	if path == "faces" && errors.Is(err, os.ErrNotExist) {
+		return loadFaces(size, nc)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)

@@ -25,5 +25,6 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(stylizeCmd(), sampleCmd(), importCmd(), convertCmd(), trainCmd(), modelsCmd(), benchCmd(), infoCmd(), serveCmd())
+	root.AddCommand(facesCmd())
 	return root
 }
