@@ -1,9 +1,11 @@
 package models_test
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -179,5 +181,36 @@ func TestGANTrainerRejects(t *testing.T) {
 		if !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %q does not say %q", c.name, err, c.want)
 		}
+	}
+}
+
+// TestDirections: a directions file round-trips through Encode/Decode, and bad ones are
+// errors naming the direction.
+func TestDirections(t *testing.T) {
+	w, err := models.NewDirections("dcgan-faces", 3, []string{"glasses", "smile"}, [][]float32{{1, 2, 3}, {-1, 0, 0.5}}, models.Meta{Name: "d", License: "CC0-1.0", Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := models.Encode(&buf, w); err != nil {
+		t.Fatal(err)
+	}
+	back, err := models.Decode(&buf, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := models.DirectionsOf(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Model != "dcgan-faces" || d.NZ != 3 || !slices.Equal(d.Get("smile"), []float32{-1, 0, 0.5}) || d.Get("beard") != nil {
+		t.Errorf("decoded %+v", d)
+	}
+	if _, err := models.NewDirections("g", 3, []string{"x"}, [][]float32{{1, 2}}, w.Meta); err == nil || !strings.Contains(err.Error(), `"x"`) {
+		t.Errorf("a short direction: %v", err)
+	}
+	back.Tensors[1].Data[2] = float32(math.NaN())
+	if _, err := models.DirectionsOf(back); err == nil || !strings.Contains(err.Error(), `"smile"`) {
+		t.Errorf("a NaN direction: %v", err)
 	}
 }

@@ -300,6 +300,7 @@ var archRegistry = struct {
 	"cgan-d":                true,
 	"infogan-g":             true,
 	"infogan-d":             true,
+	"latent-directions":     true,
 	"vgg16":                 true,
 }}
 
