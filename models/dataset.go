@@ -43,13 +43,14 @@ func (d *Dataset) Batch(dst []float32, idx []int) {
 // and centre-cropped to size×size (as torchvision's Resize and CenterCrop in dcgan's data
 // loading), then mapped from 0..255 to -1..1. nc is 3 (RGB) or 1 (the mean of R, G, B).
 // A path that names no file but a data set ("mnist", "fashion-mnist") loads that set's
-// 60,000 training images, scaled to size×size (gray, repeated for nc = 3), with labels.
+// 60,000 training images, scaled to size×size (gray, repeated for nc = 3), with labels;
+// the name with the suffix TestSplit ("mnist:test") loads the 10,000 held-out ones.
 func LoadDataset(path string, size, nc int) (*Dataset, error) {
 	if nc != 1 && nc != 3 {
 		return nil, fmt.Errorf("data %s: %d channels, want 1 or 3", path, nc)
 	}
 	fi, err := os.Stat(path)
-	if _, named := idxDatasets[path]; named && errors.Is(err, os.ErrNotExist) {
+	if _, _, named := splitName(path); named && errors.Is(err, os.ErrNotExist) {
 		return loadIDXDataset(path, size, nc)
 	}
 	if err != nil {
