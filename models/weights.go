@@ -297,6 +297,7 @@ var archRegistry = struct {
 	"dcgan-g":               true,
 	"dcgan-d":               true,
 	"vgg16":                 true,
+	"classifier":            true,
 }}
 
 // RegisterArch adds an architecture name that weights files may carry. Registering a name
