@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"slices"
 
 	"easel/gpu"
 )
@@ -418,6 +419,47 @@ func (tp *Tape) Concat(dim int, xs ...*Var) *Var {
 				start += sizes[i]
 			}
 			return gs
+		})
+}
+
+// Slice is gpu.Batch.Slice, x.narrow(dim, start, length): a copy of positions
+// start..start+length-1 of dimension dim. Its backward puts dy back where the slice came
+// from, zeros elsewhere (one head of a network's output feeding one loss).
+func (tp *Tape) Slice(x *Var, dim, start, length int) *Var {
+	if !tp.live("Slice", x) {
+		return nil
+	}
+	b := tp.b
+	xs := x.t.Shape()
+	return tp.record("Slice", b.Slice(x.t, dim, start, length), []*Var{x}, nil,
+		func(dy *gpu.Tensor) []*gpu.Tensor {
+			d := dim
+			if d < 0 {
+				d += len(xs)
+			}
+			var parts, zeros []*gpu.Tensor
+			for _, n := range []int{start, xs[d] - start - length} {
+				if n == 0 {
+					continue
+				}
+				s := slices.Clone(xs)
+				s[d] = n
+				z := b.NewTensor(s...)
+				b.Fill(z, 0)
+				zeros = append(zeros, z)
+			}
+			if start > 0 {
+				parts = append(parts, zeros[0])
+			}
+			parts = append(parts, dy)
+			if start+length < xs[d] {
+				parts = append(parts, zeros[len(zeros)-1])
+			}
+			dx := b.Concat(d, parts...)
+			for _, z := range zeros {
+				tp.reuse(z)
+			}
+			return []*gpu.Tensor{dx}
 		})
 }
 

