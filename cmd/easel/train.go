@@ -674,8 +674,9 @@ func (r *ganRun) checkpoint(ctx context.Context) error {
 	if err := models.WriteCheckpoint(filepath.Join(r.dir, "checkpoint.msgpack"), ck); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
+	// The curves are a view of the log: failing to draw them never stops training.
 	if err := trainview.PlotLog(r.logPath, filepath.Join(r.dir, "loss.png"), nil); err != nil {
-		return fmt.Errorf("loss curves: %w", err)
+		r.note("loss curves not drawn: %v", err)
 	}
 	return nil
 }
@@ -716,6 +717,15 @@ func (r *ganRun) writeGenerator(ctx context.Context) error {
 	}
 	fmt.Fprintf(os.Stderr, "easel: wrote %s (%d steps)\n", f.out, r.tr.Steps())
 	return nil
+}
+
+// note prints a message between progress updates.
+func (r *ganRun) note(format string, args ...any) {
+	if r.prog != nil {
+		r.prog.Printf("note: "+format, args...)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "note: "+format+"\n", args...)
 }
 
 // commandLine is the command as the user could type it again: its path and every flag
