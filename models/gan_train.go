@@ -35,6 +35,10 @@ type GANTrainConfig struct {
 	// steps per generator step (the paper's 0.01 and 5).
 	Clip    float64
 	NCritic int
+	// RealLabel is the target of D's loss on real images (dcgan, cgan, infogan): 1, or
+	// e.g. 0.9 for one-sided label smoothing (Salimans et al. 2016), which keeps D from
+	// growing so confident that G's gradients vanish. G's target stays 1. 0 means 1.
+	RealLabel float64
 	// InfoGAN: the weights of the categorical code's cross-entropy (λ, 1 in the paper) and
 	// of the continuous codes' squared error (a Gaussian of fixed variance) in the
 	// mutual-information loss.
@@ -106,6 +110,7 @@ type GANTrainer struct {
 	fakeHot    *gpu.Tensor   // cgan: of the fake batch
 	code, cont *gpu.Tensor   // infogan: categorical code [B] and continuous codes [B,cont]
 	ones, zero *gpu.Tensor
+	realLabel  *gpu.Tensor // RealLabel, D's target on real images
 	stats      *gpu.Tensor // this iteration's figures
 	ring       *gpu.Tensor // [StatsRing, len(names)]: the figures not yet collected
 	slot       *gpu.Tensor // the ring row the next iteration writes (a uniform)
@@ -163,6 +168,8 @@ func NewGANTrainer(dev *gpu.Device, g, d *Weights, tc GANTrainConfig) (*GANTrain
 		return nil, fmt.Errorf("wgan training: clip %v, want a value in (0, 100)", tc.Clip)
 	case tc.Kind == GANKindWGAN && (tc.NCritic < 1 || tc.NCritic > 100):
 		return nil, fmt.Errorf("wgan training: %d critic steps per generator step, want 1..100", tc.NCritic)
+	case tc.RealLabel != 0 && !(tc.RealLabel >= 0.5 && tc.RealLabel <= 1):
+		return nil, fmt.Errorf("%s training: real label %v, want 0.5..1", tc.Kind, tc.RealLabel)
 	case tc.Kind == GANKindInfoGAN && !(tc.InfoCat >= 0 && tc.InfoCont >= 0 && tc.InfoCat+tc.InfoCont > 0 && tc.InfoCat+tc.InfoCont < 1e6):
 		return nil, fmt.Errorf("infogan training: information weights %v and %v, want ≥ 0, not both 0", tc.InfoCat, tc.InfoCont)
 	}
@@ -258,6 +265,9 @@ func (t *GANTrainer) setup() error {
 	if t.zero, err = t.dev.NewTensor(n); err != nil {
 		return err
 	}
+	if t.realLabel, err = t.dev.NewTensor(n); err != nil {
+		return err
+	}
 	if t.ring, err = t.dev.NewTensor(StatsRing, len(t.names)); err != nil {
 		return err
 	}
@@ -283,9 +293,14 @@ func (t *GANTrainer) record() {
 	t.tape = tp
 	b.Fill(t.ones, 1)
 	b.Fill(t.zero, 0)
+	realLabel := t.TC.RealLabel
+	if realLabel == 0 {
+		realLabel = 1
+	}
+	b.Fill(t.realLabel, realLabel)
 	b.Fill(t.gp.grads, 0) // netG.zero_grad()
 	b.Fill(t.dp.grads, 0) // netD.zero_grad()
-	ones, zero := tp.Constant(t.ones), tp.Constant(t.zero)
+	ones, zero, realTarget := tp.Constant(t.ones), tp.Constant(t.zero), tp.Constant(t.realLabel)
 	var realHot, fakeHot *autograd.Var
 	if t.realHot != nil {
 		realHot, fakeHot = tp.Constant(t.realHot), tp.Constant(t.fakeHot)
@@ -299,7 +314,7 @@ func (t *GANTrainer) record() {
 	dv := t.dp.vars(tp, true)
 	logit, _ := t.discriminator(tp, dv, tp.Constant(t.real[0]), realHot)
 	out := tp.Sigmoid(logit)
-	errReal := tp.BCE(out, ones)
+	errReal := tp.BCE(out, realTarget)
 	if tp.Err() != nil {
 		return
 	}
@@ -699,7 +714,7 @@ func (t *GANTrainer) Release() {
 			o.Release()
 		}
 	}
-	for _, x := range append(append([]*gpu.Tensor{t.realHot, t.fakeHot, t.code, t.cont, t.ones, t.zero, t.stats, t.ring, t.slot}, t.real...), t.gin...) {
+	for _, x := range append(append([]*gpu.Tensor{t.realHot, t.fakeHot, t.code, t.cont, t.ones, t.zero, t.realLabel, t.stats, t.ring, t.slot}, t.real...), t.gin...) {
 		x.Release()
 	}
 	t.gp.release()

@@ -41,7 +41,7 @@ type ganFlags struct {
 	data, initG, initD, zPath, run, resume, logPath, out string
 	batch, steps, every, nz, ngf, ndf, nc, size          int
 	cat, cont, nCritic, sampleEvery                      int
-	lr, beta1, clip, infoCat, infoCont                   float64
+	lr, beta1, clip, infoCat, infoCont, realLabel        float64
 	seed                                                 uint64
 	shuffle                                              bool
 }
@@ -132,6 +132,7 @@ easel sample takes.`,
 	} else {
 		fl.Float64Var(&f.lr, "lr", lr, "Adam learning rate of both networks")
 		fl.Float64Var(&f.beta1, "beta1", 0.5, "Adam beta1 of both networks")
+		fl.Float64Var(&f.realLabel, "real-label", 1, "D's target on real images (0.9: one-sided label smoothing)")
 	}
 	if kind == models.GANKindInfoGAN {
 		fl.IntVar(&f.cat, "cat", 10, "values of the categorical code (without --init-g)")
@@ -173,7 +174,7 @@ func (f ganFlags) settings() map[string]string {
 	case models.GANKindWGAN:
 		s["clip"], s["n-critic"] = num(f.clip), strconv.Itoa(f.nCritic)
 	default:
-		s["beta1"] = num(f.beta1)
+		s["beta1"], s["real-label"] = num(f.beta1), num(f.realLabel)
 	}
 	switch f.kind {
 	case models.GANKindDCGAN:
@@ -221,6 +222,8 @@ func (f ganFlags) check() error {
 		return fmt.Errorf("--cat %d --cont %d: want a categorical code of 2..1000 values and/or 1..1000 continuous codes", f.cat, f.cont)
 	case f.kind == models.GANKindInfoGAN && !(f.infoCat >= 0 && f.infoCont >= 0 && f.infoCat+f.infoCont > 0 && f.infoCat+f.infoCont < 1e6):
 		return fmt.Errorf("--info-cat %v --info-cont %v: want weights ≥ 0, not both 0", f.infoCat, f.infoCont)
+	case f.kind != models.GANKindWGAN && !(f.realLabel >= 0.5 && f.realLabel <= 1):
+		return fmt.Errorf("--real-label %v: want 0.5..1", f.realLabel)
 	case f.kind != models.GANKindWGAN && !(f.beta1 >= 0 && f.beta1 < 1):
 		return fmt.Errorf("--beta1 %v: want a value in [0, 1)", f.beta1)
 	case f.every < 0:
@@ -354,7 +357,7 @@ func trainGAN(cmd *cobra.Command, fp *ganFlags) error {
 	defer dev.Close()
 	fmt.Fprintf(os.Stderr, "easel: training on %s\n", dev.Adapter())
 	tc := models.GANTrainConfig{Kind: f.kind, Batch: f.batch, LR: f.lr, Beta1: f.beta1, Clip: f.clip, NCritic: f.nCritic,
-		InfoCat: f.infoCat, InfoCont: f.infoCont}
+		InfoCat: f.infoCat, InfoCont: f.infoCont, RealLabel: f.realLabel}
 	if r.tr, err = models.NewGANTrainer(dev, r.gw, r.dw, tc); err != nil {
 		return err
 	}
@@ -695,6 +698,9 @@ func (r *ganRun) writeGenerator(ctx context.Context) error {
 		models.GANKindWGAN:    "WGAN generator (Arjovsky et al.; DCGAN layers)",
 	}[f.kind]
 	opt := fmt.Sprintf("Adam lr %g beta1 %g", f.lr, f.beta1)
+	if f.realLabel != 1 && f.kind != models.GANKindWGAN {
+		opt += fmt.Sprintf(", real label %g (one-sided label smoothing)", f.realLabel)
+	}
 	switch f.kind {
 	case models.GANKindWGAN:
 		opt = fmt.Sprintf("RMSprop lr %g, clip %g, %d critic steps per step", f.lr, f.clip, f.nCritic)
@@ -705,8 +711,9 @@ func (r *ganRun) writeGenerator(ctx context.Context) error {
 		Name:    name,
 		License: "CC0-1.0",
 		Source:  "easel train " + f.kind + " on " + r.data.Source,
-		Description: fmt.Sprintf("%s trained by Easel: data %s (%d images), batch %d, %s, seed %d; this session's training time %s",
-			what, r.data.Source, r.data.N, f.batch, opt, f.seed, time.Since(r.start).Round(time.Second)),
+		Description: fmt.Sprintf("%s trained by Easel: data %s (%d images), batch %d, %s, seed %d, %d steps; "+
+			"training time %s (the steps' wall time in the log, over every session of the run), on %s",
+			what, r.data.Source, r.data.N, f.batch, opt, f.seed, r.tr.Steps(), loggedTime(r.logPath, r.tr.Steps()), r.tr.Device().Adapter().Name),
 		Trained:         true,
 		TrainingCommand: r.command,
 		Steps:           int64(r.tr.Steps()),
@@ -717,6 +724,26 @@ func (r *ganRun) writeGenerator(ctx context.Context) error {
 	}
 	fmt.Fprintf(os.Stderr, "easel: wrote %s (%d steps)\n", f.out, r.tr.Steps())
 	return nil
+}
+
+// loggedTime is the sum of the step times (ms) of steps 1..steps in a training log: the
+// run's training time across resumptions (pipeline compilation and checkpoints aside).
+func loggedTime(path string, steps int) time.Duration {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	var ms float64
+	for _, line := range strings.Split(string(raw), "\n") {
+		var rec struct {
+			Step int     `json:"step"`
+			MS   float64 `json:"ms"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Step >= 1 && rec.Step <= steps {
+			ms += rec.MS
+		}
+	}
+	return (time.Duration(ms) * time.Millisecond).Round(time.Second)
 }
 
 // note prints a message between progress updates.
