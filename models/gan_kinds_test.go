@@ -214,3 +214,49 @@ func TestDirections(t *testing.T) {
 		t.Errorf("a NaN direction: %v", err)
 	}
 }
+
+// TestInstanceNoise: noise of scale 0 changes nothing (the same figures as no noise, to
+// the bit), noise of a real scale changes what D sees; a batch without its noise is an
+// error.
+func TestInstanceNoise(t *testing.T) {
+	dev := testDevice(t)
+	ctx := context.Background()
+	gc := models.GeneratorConfig{NZ: 6, NGF: 4, NC: 1, Size: 32}
+	dc := models.DiscriminatorConfig{NDF: 4, NC: 1, Size: 32}
+	run := func(noise bool, scale float64) []float64 {
+		rng := rand.New(rand.NewPCG(9, 9))
+		g, d := models.InitGenerator(gc, rng), models.InitDiscriminator(dc, rng)
+		tr, err := models.NewGANTrainer(dev, g, d, models.GANTrainConfig{Kind: "dcgan", Batch: 4, LR: 2e-3, Beta1: 0.5, RealLabel: 0.9, InstanceNoise: noise})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Release()
+		in := ganInputs(tr, rng)
+		if noise {
+			in.Noise = make([]float32, 2*4*32*32)
+			for i := range in.Noise {
+				in.Noise[i] = float32(rng.NormFloat64())
+			}
+			in.NoiseScale = scale
+		}
+		st, err := tr.Step(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if noise {
+			in.Noise = in.Noise[:10]
+			if err := tr.Submit(in); err == nil || !strings.Contains(err.Error(), "instance noise") {
+				t.Errorf("short noise: %v", err)
+			}
+		}
+		return st.Values
+	}
+	plain, zero, noisy := run(false, 0), run(true, 0), run(true, 0.5)
+	t.Logf("no noise %v\nscale 0 %v\nscale 0.5 %v", plain, zero, noisy)
+	if !slicesEqual(plain, zero) {
+		t.Error("noise of scale 0 changed the figures")
+	}
+	if slicesEqual(plain, noisy) {
+		t.Error("noise of scale 0.5 changed nothing")
+	}
+}

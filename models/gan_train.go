@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -39,6 +40,11 @@ type GANTrainConfig struct {
 	// e.g. 0.9 for one-sided label smoothing (Salimans et al. 2016), which keeps D from
 	// growing so confident that G's gradients vanish. G's target stays 1. 0 means 1.
 	RealLabel float64
+	// InstanceNoise adds Gaussian noise of a per-step scale (GANBatch.NoiseScale) to every
+	// image D sees, real and fake (dcgan, cgan, infogan): "instance noise" (Sønderby et
+	// al. 2016; Arjovsky & Bottou 2017), which makes the two distributions overlap so that
+	// D cannot separate them perfectly early on, when G's images are still blurred.
+	InstanceNoise bool
 	// InfoGAN: the weights of the categorical code's cross-entropy (λ, 1 in the paper) and
 	// of the continuous codes' squared error (a Gaussian of fixed variance) in the
 	// mutual-information loss.
@@ -62,17 +68,20 @@ type GANStepStats struct {
 	Millis float64 // wall time of the step, upload to readback
 }
 
-// GANBatch is one iteration's input. Real holds RealBatches()·Batch images [nc,side,side]
+// GANBatch is one iteration's input. With InstanceNoise, Noise holds 2·Batch images of
+// N(0,1) noise (for the real batch, then the fake one) and NoiseScale its scale this step. Real holds RealBatches()·Batch images [nc,side,side]
 // in -1..1; Z holds ZBatches()·Batch latents [nz] (N(0,1) noise). cgan: RealClass is the
 // class of each real image and FakeClass the class the generator is asked for (one per
 // latent). infogan: FakeClass is the categorical code of each latent and Cont its
 // continuous codes (Cont per latent, in -1..1).
 type GANBatch struct {
-	Real      []float32
-	RealClass []int
-	Z         []float32
-	FakeClass []int
-	Cont      []float32
+	Real       []float32
+	RealClass  []int
+	Z          []float32
+	FakeClass  []int
+	Cont       []float32
+	Noise      []float32
+	NoiseScale float64
 }
 
 // GANTrainer runs GAN training iterations on the GPU.
@@ -110,10 +119,12 @@ type GANTrainer struct {
 	fakeHot    *gpu.Tensor   // cgan: of the fake batch
 	code, cont *gpu.Tensor   // infogan: categorical code [B] and continuous codes [B,cont]
 	ones, zero *gpu.Tensor
-	realLabel  *gpu.Tensor // RealLabel, D's target on real images
-	stats      *gpu.Tensor // this iteration's figures
-	ring       *gpu.Tensor // [StatsRing, len(names)]: the figures not yet collected
-	slot       *gpu.Tensor // the ring row the next iteration writes (a uniform)
+	realLabel  *gpu.Tensor    // RealLabel, D's target on real images
+	noise      [2]*gpu.Tensor // InstanceNoise: N(0,1) for the real and the fake batch
+	noiseScale *gpu.Tensor    // InstanceNoise: this step's scale [1]
+	stats      *gpu.Tensor    // this iteration's figures
+	ring       *gpu.Tensor    // [StatsRing, len(names)]: the figures not yet collected
+	slot       *gpu.Tensor    // the ring row the next iteration writes (a uniform)
 	names      []string
 	batch      *gpu.Batch
 	tape       *autograd.Tape
@@ -268,6 +279,19 @@ func (t *GANTrainer) setup() error {
 	if t.realLabel, err = t.dev.NewTensor(n); err != nil {
 		return err
 	}
+	if t.TC.InstanceNoise {
+		if t.TC.Kind == GANKindWGAN {
+			return errors.New("wgan training: instance noise is for the GAN losses, not the critic")
+		}
+		for i := range t.noise {
+			if t.noise[i], err = t.dev.NewTensor(n, t.D.NC, side, side); err != nil {
+				return err
+			}
+		}
+		if t.noiseScale, err = t.dev.NewTensor(1); err != nil {
+			return err
+		}
+	}
 	if t.ring, err = t.dev.NewTensor(StatsRing, len(t.names)); err != nil {
 		return err
 	}
@@ -312,7 +336,14 @@ func (t *GANTrainer) record() {
 
 	// (1) D: errD_real on the real batch, errD_fake on G(z) detached, one step.
 	dv := t.dp.vars(tp, true)
-	logit, _ := t.discriminator(tp, dv, tp.Constant(t.real[0]), realHot)
+	// D sees real and fake images with instance noise, when enabled.
+	noisy := func(x *autograd.Var, i int) *autograd.Var {
+		if !t.TC.InstanceNoise {
+			return x
+		}
+		return tp.Add(x, tp.MulScalar(tp.Constant(t.noise[i]), tp.Constant(t.noiseScale)))
+	}
+	logit, _ := t.discriminator(tp, dv, noisy(tp.Constant(t.real[0]), 0), realHot)
 	out := tp.Sigmoid(logit)
 	errReal := tp.BCE(out, realTarget)
 	if tp.Err() != nil {
@@ -320,7 +351,7 @@ func (t *GANTrainer) record() {
 	}
 	dx := b.Mean(out.Tensor())
 	tp.Backward(errReal)
-	logit, feat := t.discriminator(tp, dv, tp.Detach(fake), fakeHot)
+	logit, feat := t.discriminator(tp, dv, noisy(tp.Detach(fake), 1), fakeHot)
 	out = tp.Sigmoid(logit)
 	errFake := tp.BCE(out, zero)
 	if tp.Err() != nil {
@@ -341,7 +372,7 @@ func (t *GANTrainer) record() {
 	// (2) G: the updated D on the same fake, label 1, one step of G. D's parameters are
 	// constants here: their gradients would be zeroed before use anyway.
 	dc := t.dp.vars(tp, false)
-	logit, feat = t.discriminator(tp, dc, fake, fakeHot)
+	logit, feat = t.discriminator(tp, dc, noisy(fake, 1), fakeHot)
 	out = tp.Sigmoid(logit)
 	errG := tp.BCE(out, ones)
 	if tp.Err() != nil {
@@ -627,6 +658,22 @@ func (t *GANTrainer) Submit(in GANBatch) error {
 			return fail("continuous codes", err)
 		}
 	}
+	if t.TC.InstanceNoise {
+		if len(in.Noise) != 2*n*per {
+			return fail("instance noise", fmt.Errorf("%d values, want 2 batches of %d images [%d,%d,%d]", len(in.Noise), n, t.D.NC, t.D.Side(), t.D.Side()))
+		}
+		if !(in.NoiseScale >= 0 && in.NoiseScale <= 10) {
+			return fail("instance noise", fmt.Errorf("scale %v, want 0..10", in.NoiseScale))
+		}
+		for i, x := range t.noise {
+			if err := x.Write(in.Noise[i*n*per : (i+1)*n*per]); err != nil {
+				return fail("instance noise", err)
+			}
+		}
+		if err := t.noiseScale.Write([]float32{float32(in.NoiseScale)}); err != nil {
+			return fail("instance noise", err)
+		}
+	}
 	if err := t.slot.Write([]float32{float32(t.pending), 0, 0, 0}); err != nil {
 		return fail("figures", err)
 	}
@@ -714,7 +761,7 @@ func (t *GANTrainer) Release() {
 			o.Release()
 		}
 	}
-	for _, x := range append(append([]*gpu.Tensor{t.realHot, t.fakeHot, t.code, t.cont, t.ones, t.zero, t.realLabel, t.stats, t.ring, t.slot}, t.real...), t.gin...) {
+	for _, x := range append(append([]*gpu.Tensor{t.realHot, t.fakeHot, t.code, t.cont, t.ones, t.zero, t.realLabel, t.noise[0], t.noise[1], t.noiseScale, t.stats, t.ring, t.slot}, t.real...), t.gin...) {
 		x.Release()
 	}
 	t.gp.release()

@@ -40,8 +40,8 @@ type ganFlags struct {
 	kind                                                 string
 	data, initG, initD, zPath, run, resume, logPath, out string
 	batch, steps, every, nz, ngf, ndf, nc, size          int
-	cat, cont, nCritic, sampleEvery                      int
-	lr, beta1, clip, infoCat, infoCont, realLabel        float64
+	cat, cont, nCritic, sampleEvery, noiseAnneal         int
+	lr, beta1, clip, infoCat, infoCont, realLabel, noise float64
 	seed                                                 uint64
 	shuffle                                              bool
 }
@@ -133,6 +133,8 @@ easel sample takes.`,
 		fl.Float64Var(&f.lr, "lr", lr, "Adam learning rate of both networks")
 		fl.Float64Var(&f.beta1, "beta1", 0.5, "Adam beta1 of both networks")
 		fl.Float64Var(&f.realLabel, "real-label", 1, "D's target on real images (0.9: one-sided label smoothing)")
+		fl.Float64Var(&f.noise, "instance-noise", 0, "std of the Gaussian noise added to every image D sees, falling linearly to 0 (0: none)")
+		fl.IntVar(&f.noiseAnneal, "noise-steps", 1000, "steps over which --instance-noise falls to 0")
 	}
 	if kind == models.GANKindInfoGAN {
 		fl.IntVar(&f.cat, "cat", 10, "values of the categorical code (without --init-g)")
@@ -175,6 +177,7 @@ func (f ganFlags) settings() map[string]string {
 		s["clip"], s["n-critic"] = num(f.clip), strconv.Itoa(f.nCritic)
 	default:
 		s["beta1"], s["real-label"] = num(f.beta1), num(f.realLabel)
+		s["instance-noise"], s["noise-steps"] = num(f.noise), strconv.Itoa(f.noiseAnneal)
 	}
 	switch f.kind {
 	case models.GANKindDCGAN:
@@ -222,6 +225,10 @@ func (f ganFlags) check() error {
 		return fmt.Errorf("--cat %d --cont %d: want a categorical code of 2..1000 values and/or 1..1000 continuous codes", f.cat, f.cont)
 	case f.kind == models.GANKindInfoGAN && !(f.infoCat >= 0 && f.infoCont >= 0 && f.infoCat+f.infoCont > 0 && f.infoCat+f.infoCont < 1e6):
 		return fmt.Errorf("--info-cat %v --info-cont %v: want weights ≥ 0, not both 0", f.infoCat, f.infoCont)
+	case f.kind != models.GANKindWGAN && !(f.noise >= 0 && f.noise <= 10):
+		return fmt.Errorf("--instance-noise %v: want 0..10", f.noise)
+	case f.kind != models.GANKindWGAN && (f.noiseAnneal < 1 || f.noiseAnneal > maxTrainSteps):
+		return fmt.Errorf("--noise-steps %d: want 1..%d", f.noiseAnneal, maxTrainSteps)
 	case f.kind != models.GANKindWGAN && !(f.realLabel >= 0.5 && f.realLabel <= 1):
 		return fmt.Errorf("--real-label %v: want 0.5..1", f.realLabel)
 	case f.kind != models.GANKindWGAN && !(f.beta1 >= 0 && f.beta1 < 1):
@@ -357,7 +364,7 @@ func trainGAN(cmd *cobra.Command, fp *ganFlags) error {
 	defer dev.Close()
 	fmt.Fprintf(os.Stderr, "easel: training on %s\n", dev.Adapter())
 	tc := models.GANTrainConfig{Kind: f.kind, Batch: f.batch, LR: f.lr, Beta1: f.beta1, Clip: f.clip, NCritic: f.nCritic,
-		InfoCat: f.infoCat, InfoCont: f.infoCont, RealLabel: f.realLabel}
+		InfoCat: f.infoCat, InfoCont: f.infoCont, RealLabel: f.realLabel, InstanceNoise: f.noise > 0}
 	if r.tr, err = models.NewGANTrainer(dev, r.gw, r.dw, tc); err != nil {
 		return err
 	}
@@ -569,6 +576,13 @@ func (r *ganRun) loop(ctx context.Context) error {
 				in.Cont[i] = float32(2*r.rng.Float64() - 1)
 			}
 		}
+		if f.noise > 0 {
+			in.Noise = make([]float32, 2*f.batch*per)
+			for i := range in.Noise {
+				in.Noise[i] = float32(r.rng.NormFloat64())
+			}
+			in.NoiseScale = f.noise * max(0, 1-float64(submitted-1)/float64(f.noiseAnneal))
+		}
 		if err := r.tr.Submit(in); err != nil {
 			return err
 		}
@@ -700,6 +714,9 @@ func (r *ganRun) writeGenerator(ctx context.Context) error {
 	opt := fmt.Sprintf("Adam lr %g beta1 %g", f.lr, f.beta1)
 	if f.realLabel != 1 && f.kind != models.GANKindWGAN {
 		opt += fmt.Sprintf(", real label %g (one-sided label smoothing)", f.realLabel)
+	}
+	if f.noise > 0 {
+		opt += fmt.Sprintf(", instance noise %g falling to 0 over %d steps", f.noise, f.noiseAnneal)
 	}
 	switch f.kind {
 	case models.GANKindWGAN:
