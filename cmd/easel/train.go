@@ -29,6 +29,7 @@ func trainCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(trainDCGANCmd())
+	cmd.AddCommand(trainClassifierCmd())
 	return cmd
 }
 
