@@ -97,6 +97,13 @@ func LoadTestDataset(name string, size, nc int) (*Dataset, error) {
 	return loadIDXDataset(name+TestSplit, size, nc)
 }
 
+// GrayDataset reports whether name is a named data set of gray images (mnist,
+// fashion-mnist, either split), which LoadDataset reads best with nc = 1.
+func GrayDataset(name string) bool {
+	_, _, ok := splitName(name)
+	return ok
+}
+
 // ErrNoTestSplit is LoadTestDataset's error for a data set without a held-out split.
 var ErrNoTestSplit = errors.New("no held-out test split")
 

@@ -32,6 +32,7 @@ func trainCmd() *cobra.Command {
 	for _, kind := range models.GANKinds {
 		cmd.AddCommand(trainGANCmd(kind))
 	}
+	cmd.AddCommand(trainClassifierCmd())
 	return cmd
 }
 
