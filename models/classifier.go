@@ -35,11 +35,17 @@ const classifierSide = 4
 // (softmax outputs; 0 for none) and of binary attributes (sigmoid outputs; 0 for none).
 type ClassifierConfig struct {
 	NC, Size, Width, Classes, Attrs int
+	// AttrNames name the attributes (config attr_names, comma-separated), when known.
+	AttrNames []string
 }
 
 // Config returns the weights-file config of c.
 func (c ClassifierConfig) Config() Config {
-	return Config{"nc": c.NC, "size": c.Size, "width": c.Width, "classes": c.Classes, "attrs": c.Attrs}
+	cfg := Config{"nc": c.NC, "size": c.Size, "width": c.Width, "classes": c.Classes, "attrs": c.Attrs}
+	if len(c.AttrNames) > 0 {
+		cfg["attr_names"] = strings.Join(c.AttrNames, ",")
+	}
+	return cfg
 }
 
 // Outputs is the number of logits per image: the classes, then the attributes.
@@ -51,6 +57,8 @@ func (c ClassifierConfig) Features() int { return 4 * c.Width }
 // Check refuses a config the network cannot be built from, naming the field.
 func (c ClassifierConfig) Check() error {
 	switch {
+	case len(c.AttrNames) > 0 && len(c.AttrNames) != c.Attrs:
+		return fmt.Errorf("%s: config.attr_names names %d attributes, config.attrs is %d", ArchClassifier, len(c.AttrNames), c.Attrs)
 	case c.NC < 1 || c.NC > maxClassifierChannels:
 		return fmt.Errorf("%s: config.nc is %d, want 1..%d", ArchClassifier, c.NC, maxClassifierChannels)
 	case c.Size != 32 && c.Size != 64:
@@ -124,7 +132,7 @@ func classifierIO(nc int) IOSpec {
 }
 
 func classifierConfig(w *Weights) (ClassifierConfig, error) {
-	if err := checkConfig(w.Arch, w.Config, "nc", "size", "width", "classes", "attrs"); err != nil {
+	if err := checkConfig(w.Arch, w.Config, "nc", "size", "width", "classes", "attrs", "attr_names"); err != nil {
 		return ClassifierConfig{}, err
 	}
 	var c ClassifierConfig
@@ -140,6 +148,13 @@ func classifierConfig(w *Weights) (ClassifierConfig, error) {
 		if *f.v, err = configInt(w.Arch, w.Config, f.key, f.lo, f.max); err != nil {
 			return c, err
 		}
+	}
+	if _, ok := w.Config["attr_names"]; ok {
+		names, err := w.Config.Text("attr_names")
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", w.Arch, err)
+		}
+		c.AttrNames = strings.Split(names, ",")
 	}
 	return c, c.Check()
 }

@@ -1,30 +1,24 @@
 package models
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // ClassifierAttrNames returns the names of the attributes a classifier judges, in logit
-// order, as its config records them (attr_names, comma-separated); nil when it judges none.
+// order (config attr_names; attr0, attr1, … when the file names none); nil when it judges
+// none.
 func ClassifierAttrNames(w *Weights) ([]string, error) {
 	if w.Arch != ArchClassifier {
 		return nil, fmt.Errorf("weights are for arch %q, want %s", w.Arch, ArchClassifier)
 	}
-	attrs, err := configInt(w.Arch, w.Config, "attrs", 0, maxClassifierOutputs)
+	c, err := classifierConfig(w)
 	if err != nil {
 		return nil, err
 	}
-	if attrs == 0 {
-		return nil, nil
+	if c.Attrs == 0 || len(c.AttrNames) > 0 {
+		return c.AttrNames, nil
 	}
-	s, err := w.Config.Text("attr_names")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", w.Arch, err)
-	}
-	names := strings.Split(s, ",")
-	if len(names) != attrs {
-		return nil, fmt.Errorf("%s: config.attr_names names %d attributes, config.attrs is %d", w.Arch, len(names), attrs)
+	names := make([]string, c.Attrs)
+	for i := range names {
+		names[i] = fmt.Sprintf("attr%d", i)
 	}
 	return names, nil
 }

@@ -124,7 +124,7 @@ func trainClassifier(cmd *cobra.Command, f classifierFlags) error {
 	if err := r.loadData(); err != nil {
 		return err
 	}
-	c := models.ClassifierConfig{NC: r.train.C, Size: f.size, Width: f.width, Classes: r.train.Classes, Attrs: len(r.train.AttrNames)}
+	c := models.ClassifierConfig{NC: r.train.C, Size: f.size, Width: f.width, Classes: r.train.Classes, Attrs: len(r.train.AttrNames), AttrNames: r.train.AttrNames}
 	w, err := models.InitClassifier(c, rand.New(rand.NewPCG(f.seed, 0)))
 	if err != nil {
 		return err
