@@ -19,9 +19,9 @@ type ClassifierData struct {
 }
 
 // NewClassifierData takes d's labels (its Classes are the largest label + 1, at least 2) and
-// attributes.
+// attributes (AttrNames, Attrs: the faces set's).
 func NewClassifierData(d *Dataset) ClassifierData {
-	cd := ClassifierData{Dataset: d}
+	cd := ClassifierData{Dataset: d, AttrNames: d.AttrNames, Attrs: d.Attrs}
 	if len(d.Labels) > 0 {
 		cd.Classes = max(2, slices.Max(d.Labels)+1)
 	}
