@@ -15,8 +15,9 @@ import (
 	"easel/models"
 )
 
-// The committed default files are exactly what the generator makes (go generate ./models
-// after changing it), small, untrained and saying so.
+// The committed default files are either exactly what the generator makes (go generate
+// ./models after changing it), untrained and saying so, or trained models that Easel's own
+// commands made (scripts/train-defaults.sh), whose meta says how.
 func TestEmbeddedDefaultsMatchGenerator(t *testing.T) {
 	embedded := map[string][]byte{}
 	total := 0
@@ -25,8 +26,8 @@ func TestEmbeddedDefaultsMatchGenerator(t *testing.T) {
 		total += len(m.Data)
 	}
 	defaults := models.UntrainedDefaults()
-	if len(defaults) != len(embedded) {
-		t.Errorf("%d embedded files, the generator makes %d", len(embedded), len(defaults))
+	if len(defaults)+len(models.TrainedDefaults) != len(embedded) {
+		t.Errorf("%d embedded files, the generator makes %d and %d are trained", len(embedded), len(defaults), len(models.TrainedDefaults))
 	}
 	for _, w := range defaults {
 		var buf bytes.Buffer
@@ -40,7 +41,29 @@ func TestEmbeddedDefaultsMatchGenerator(t *testing.T) {
 			t.Errorf("%s: trained %v, description %q", w.Meta.Name, w.Meta.Trained, w.Meta.Description)
 		}
 	}
-	for _, name := range []string{models.ArchTransformerNet, models.ArchTransformerNetLight, models.ArchDCGANGenerator} {
+	for _, name := range models.TrainedDefaults {
+		data, ok := embedded[name]
+		if !ok {
+			t.Errorf("no embedded model %s", name)
+			continue
+		}
+		w, err := models.Decode(bytes.NewReader(data), 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		m := w.Meta
+		if !m.Trained || m.Name != name || !strings.HasPrefix(m.TrainingCommand, "easel ") || m.Date == "" ||
+			(w.Arch != models.ArchLatentDirections && m.Steps < 1) {
+			t.Errorf("%s: meta %+v: want a trained model with the easel command, date and steps that made it", name, m)
+		}
+		for i := range w.Tensors {
+			if w.Tensors[i].DType != models.F16 {
+				t.Errorf("%s: tensor %s stored as %v, want f16", name, w.Tensors[i].Name, w.Tensors[i].DType)
+				break
+			}
+		}
+	}
+	for _, name := range []string{models.ArchTransformerNet, models.ArchTransformerNetLight} {
 		if embedded[name] == nil {
 			t.Errorf("no embedded model %s", name)
 		}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Trains Easel's embedded default models from scratch, as they were made, and writes them
+# (f16) into models/defaults. Each step is resumable: rerunning the script continues the
+# runs in $RUNS from their last checkpoints. On a 2-core machine with lavapipe the whole
+# pipeline takes a few hours (docs/GANS.md gives each model's time); on a GPU, minutes.
+#
+#   RUNS=runs scripts/train-defaults.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${RUNS:-runs}
+mkdir -p "$runs"
+easel=${EASEL:-build/easel-train}
+go build -o "$easel" ./cmd/easel
+
+# train KIND NAME STEPS FLAGS...: a run folder RUNS/NAME, continued if it exists.
+train() {
+	local kind=$1 name=$2 steps=$3
+	shift 3
+	if [ -f "$runs/$name/checkpoint.msgpack" ]; then
+		"$easel" train "$kind" --resume "$runs/$name" --steps "$steps" --out "$runs/$name.msgpack"
+	else
+		"$easel" train "$kind" --run "$runs/$name" --steps "$steps" --out "$runs/$name.msgpack" \
+			--sample-every 250 --checkpoint-every 250 "$@"
+	fi
+}
+
+train cgan cgan-mnist 2000 --data mnist --ngf 32 --ndf 32 --batch 64 --seed 1
+train infogan infogan-mnist 1500 --data mnist --ngf 32 --ndf 32 --batch 64 --seed 1
+train dcgan dcgan-faces 2500 --data faces --ngf 32 --ndf 32 --batch 32 --real-label 0.9 \
+	--instance-noise 0.15 --noise-steps 1500 --seed 1
+"$easel" train classifier --data mnist --size 32 --width 16 --batch 64 --steps 600 --seed 1 \
+	--out "$runs/classifier-mnist.msgpack"
+"$easel" train classifier --data faces --size 64 --width 16 --batch 64 --steps 800 --seed 1 \
+	--out "$runs/classifier-faces.msgpack"
+"$easel" directions --model "$runs/dcgan-faces.msgpack" --classifier "$runs/classifier-faces.msgpack" \
+	--n 4096 --seed 1 --out "$runs/dcgan-faces-directions.msgpack"
+
+for name in cgan-mnist infogan-mnist dcgan-faces dcgan-faces-directions classifier-mnist classifier-faces; do
+	"$easel" convert --model "$runs/$name.msgpack" --name "$name" --dtype f16 --out "models/defaults/$name.msgpack"
+done
