@@ -231,6 +231,7 @@ func evalGAN(cmd *cobra.Command, f evalGANFlags) error {
 		return err
 	}
 	ev.Seconds = math.Round(time.Since(start).Seconds()*10) / 10
+	ev.round()
 	js, err := json.MarshalIndent(ev, "", "  ")
 	if err != nil {
 		return err
@@ -240,6 +241,20 @@ func evalGAN(cmd *cobra.Command, f evalGANFlags) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s\n", js)
 	return nil
+}
+
+// round keeps four decimals of every figure: more would be noise of the sampling.
+func (ev *ganEval) round() {
+	r := func(x *float64) { *x = math.Round(*x*1e4) / 1e4 }
+	for _, x := range []*float64{&ev.NNPixelSamples, &ev.NNPixelHeldOut, &ev.DiversitySample, &ev.DiversityReal,
+		&ev.ClassTV, &ev.ConditionAccuracy, &ev.CodeAccuracy} {
+		r(x)
+	}
+	for _, xs := range [][]float64{ev.ClassShareSamples, ev.ClassShareData, ev.AttrShareSamples, ev.AttrShareHeldOut} {
+		for i := range xs {
+			r(&xs[i])
+		}
+	}
 }
 
 // evalClassifier loads --classifier, or classifier-DATA when it exists; "none" skips.
