@@ -8,10 +8,23 @@
 # median, next to the best step.
 #
 #   ROUNDS=1 RUNS=3 WARMUP=1 TORCH_THREADS=2 BATCH=64 NGF=64 NDF=64 SIZE=256 MODEL=standard \
-#     CASES="dcgan transformer" scripts/bench-train.sh
+#     CASES="dcgan transformer dcgan-faces cgan infogan wgan" scripts/bench-train.sh
 #
-# A DCGAN iteration at these sizes is about 160 GFLOP: on lavapipe it takes tens of seconds,
-# and the first one of a run (pipeline compilation) minutes; keep RUNS small.
+# Cases: dcgan is pytorch/examples dcgan at BATCH, NZ, NGF, NDF (`easel bench train dcgan`);
+# transformer is TransformerNet at SIZE, MODEL. The others are the GAN networks Easel ships,
+# at their own settings (`easel bench train gan --kind K`; PyTorch: the loops of
+# models/testdata/make_gan_kinds.py and dcgan/main.py):
+#   dcgan-faces  dcgan, 64×64 RGB, nz 100, ngf = ndf = 32, batch 32
+#   cgan         cgan, 32×32 gray, nz 100, 10 classes, ngf = ndf = 32, batch 64
+#   infogan      infogan, 32×32 gray, nz 62, a 10-way code and 2 continuous codes
+#                (information weights 1 and 0.1), ngf = ndf = 32, batch 64
+#   wgan         wgan, 64×64 RGB, nz 100, ngf = ndf = 32, batch 64, N_CRITIC (5) critic steps
+# GAN_BATCH and GAN_WIDTH override the batch and ngf = ndf of these four (a quick check:
+# GAN_BATCH=4 GAN_WIDTH=4 RUNS=1 WARMUP=1).
+#
+# A DCGAN iteration at dcgan's sizes is about 160 GFLOP, a WGAN iteration at its about 130:
+# on lavapipe each takes tens of seconds, and the first one of a run (pipeline compilation)
+# minutes; keep RUNS small.
 # PyTorch comes from Debian's python3-torch (apt-get install python3-torch), run by
 # /usr/bin/python3 (PYTHON overrides); without it only Easel's figures are printed.
 set -euo pipefail
@@ -26,7 +39,10 @@ ngf=${NGF:-64}
 ndf=${NDF:-64}
 size=${SIZE:-256}
 model=${MODEL:-standard}
-cases=${CASES-dcgan transformer}
+cases=${CASES-dcgan transformer dcgan-faces cgan infogan wgan}
+gbatch=${GAN_BATCH:-}
+gwidth=${GAN_WIDTH:-32}
+ncritic=${N_CRITIC:-5}
 py=${PYTHON:-/usr/bin/python3}
 
 case "$model" in
@@ -64,7 +80,25 @@ for r in $(seq "$rounds"); do
 			args=(transformer-net --size "$size" --model "$model")
 			targs=(--cases transformer --size "$size" "${widths[@]}")
 			;;
-		*) echo "unknown case $c: want dcgan or transformer" >&2; exit 2 ;;
+		dcgan-faces | cgan | infogan | wgan)
+			# kind, batch, side, channels, nz and the kind's own flags of the shipped network.
+			case "$c" in
+			dcgan-faces) kind=dcgan b=32 side=64 nc=3 gnz=100 extra=() ;;
+			cgan) kind=cgan b=64 side=32 nc=1 gnz=100 extra=(--classes 10) ;;
+			infogan) kind=infogan b=64 side=32 nc=1 gnz=62 extra=(--cat 10 --cont 2) ;;
+			wgan) kind=wgan b=64 side=64 nc=3 gnz=100 extra=(--n-critic "$ncritic") ;;
+			esac
+			b=${gbatch:-$b}
+			name="train-$c-$b"
+			shape=(--batch "$b" --nc "$nc" --nz "$gnz" --ngf "$gwidth" --ndf "$gwidth")
+			args=(gan --kind "$kind" --size "$side" "${shape[@]}" "${extra[@]}")
+			if [ "$kind" = dcgan ]; then
+				targs=(--cases dcgan "${shape[@]}")
+			else
+				targs=(--cases "$kind" --gan-size "$side" "${shape[@]}" "${extra[@]}")
+			fi
+			;;
+		*) echo "unknown case $c: want dcgan, transformer, dcgan-faces, cgan, infogan or wgan" >&2; exit 2 ;;
 		esac
 		"$out/easel" bench train "${args[@]}" --runs "$runs" --warmup "$warmup" > "$out/one.txt" 2>&1 || { cat "$out/one.txt" >&2; exit 1; }
 		cat "$out/one.txt" >&2
@@ -72,7 +106,7 @@ for r in $(seq "$rounds"); do
 		echo "$name $(grep '^time:' "$out/one.txt") $(grep '^cpu:' "$out/one.txt") $(grep '^work:' "$out/one.txt")" >> "$out/easel.txt"
 		echo "$name $(grep '^memory:' "$out/one.txt")" >> "$out/memory.txt"
 		if [ -n "$torch" ]; then
-			"$py" scripts/torch_train_bench.py --threads "$threads" --repeats "$runs" --warmup "$warmup" "${targs[@]}" | tee -a "$out/torch.txt" >&2
+			"$py" scripts/torch_train_bench.py --threads "$threads" --repeats "$runs" --warmup "$warmup" --label "$name" "${targs[@]}" | tee -a "$out/torch.txt" >&2
 		fi
 	done
 done
@@ -93,9 +127,11 @@ for line in open(f"{out}/easel.txt"):
         easel.setdefault(m[1], []).append((float(m[2]), float(m[3]), float(m[4])))
         gflop[m[1]] = float(m[5])
 threads = None
+tgflop = {}
 for line in open(f"{out}/torch.txt"):
     _, case, med, best, gf, threads, cpu = line.split()
     torch.setdefault(case, []).append((float(med), float(best), float(cpu)))
+    tgflop[case] = float(gf)
 if threads:
     print(f"PyTorch {threads} threads, training mode")
 print()
@@ -108,24 +144,26 @@ for case, runs in easel.items():
             line += f"   PyTorch {t[i][0]:.0f} / {t[i][1]:.0f} / {t[i][2]:.0f}"
         print(line)
 print()
-fmt = "{:<24} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>7} {:>7}"
-print(fmt.format("case", "Easel ms", "best", "cpu-ms", "GFLOP/s", "Torch ms", "best", "cpu-ms", "GFLOP/s", "ratio", "best"))
+fmt = "{:<24} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7}"
+print(fmt.format("case", "Easel ms", "best", "cpu-ms", "steps/s", "GFLOP/s",
+                 "Torch ms", "best", "cpu-ms", "steps/s", "GFLOP/s", "ratio", "best"))
 for case, runs in easel.items():
     med = statistics.median(m for m, _, _ in runs)
     best = min(b for _, b, _ in runs)
     cpu = statistics.median(c for _, _, c in runs)
     gf = gflop[case]
     t = torch.get(case)
+    ours = [f"{med:.0f}", f"{best:.0f}", f"{cpu:.0f}", f"{1e3 / med:.3g}", f"{gf / best * 1e3:.1f}"]
     if t:
         tmed = statistics.median(m for m, _, _ in t)
         tbest = min(b for _, b, _ in t)
         tcpu = statistics.median(c for _, _, c in t)
-        print(fmt.format(case, f"{med:.0f}", f"{best:.0f}", f"{cpu:.0f}", f"{gf / best * 1e3:.1f}",
-                         f"{tmed:.0f}", f"{tbest:.0f}", f"{tcpu:.0f}", f"{gf / tbest * 1e3:.1f}",
-                         f"{med / tmed:.2f}x", f"{best / tbest:.2f}x"))
+        print(fmt.format(case, *ours, f"{tmed:.0f}", f"{tbest:.0f}", f"{tcpu:.0f}", f"{1e3 / tmed:.3g}",
+                         f"{gf / tbest * 1e3:.1f}", f"{med / tmed:.2f}x", f"{best / tbest:.2f}x"))
+        if abs(tgflop[case] - gf) > 0.01 * gf + 0.002:
+            print(f"  note: PyTorch's forward hooks count {tgflop[case]:.3f} GFLOP, Easel {gf:.3f}: not the same networks")
     else:
-        print(fmt.format(case, f"{med:.0f}", f"{best:.0f}", f"{cpu:.0f}", f"{gf / best * 1e3:.1f}",
-                         "-", "-", "-", "-", "-", "-"))
+        print(fmt.format(case, *ours, "-", "-", "-", "-", "-", "-", "-"))
 print()
 memory = {}
 for line in open(f"{out}/memory.txt"):
@@ -136,8 +174,9 @@ for case, m in memory.items():
 print()
 print(f"ms: median over {len(next(iter(easel.values())))} rounds of each round's median step; best: the fastest step of all;")
 print("cpu-ms: CPU time per step, every thread (PyTorch's OpenMP threads spin while they wait, so")
-print("under load its CPU time grows too). GFLOP/s: the step's nominal work (3x the forward")
-print("convolutions' 2·multiply-adds) over the best step. ratio: Easel's time / PyTorch's, of the")
+print("under load its CPU time grows too). GFLOP/s: the step's nominal work (3x the 2·multiply-adds")
+print("of the convolutions of each differentiated forward pass, 1x of WGAN's critic-step fakes)")
+print("over the best step; steps/s: 1000 / the median ms. ratio: Easel's time / PyTorch's, of the")
 print("medians and of the best steps (other load only adds time: the best steps are the closest")
 print("to a quiet machine).")
 PY
