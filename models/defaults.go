@@ -22,7 +22,7 @@ var (
 // TrainedDefaults are the embedded models that Easel trained (scripts/train-defaults.sh
 // makes them, each file's meta records its command): the face generator and the
 // directions of its attributes, the digit GANs, and the classifiers that evaluate them.
-var TrainedDefaults = []string{"cgan-mnist"}
+var TrainedDefaults = []string{"cgan-mnist", "infogan-mnist"}
 
 // UntrainedDefaults returns the default models as models/defaults/gen writes them into
 // models/defaults/ for embedding: untrained (random initialisation as the reference
