@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: all build check-build test deps vet fuzz bench bench-conv bench-stylize bench-train bench-browser wasm run clean
+.PHONY: all build viewer check-build test deps vet fuzz bench bench-conv bench-stylize bench-train bench-browser wasm run clean
 
 all: build
 
@@ -9,6 +9,12 @@ all: build
 # deployment is this one file; see README.md, Deployment.
 build: wasm
 	$(GO) build -tags embedwasm -o build/easel ./cmd/easel
+
+# The training viewer, build/easel-view, beside build/easel (where easel train --view looks
+# for it): a window, so cgo and the X11/GL headers (make deps installs them).
+viewer:
+	mkdir -p build
+	$(GO) build -tags viewer -o build/easel-view ./cmd/easel-view
 
 # Checks that build/easel serves the whole app with no other file beside it.
 check-build: build
@@ -22,6 +28,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
+	$(GO) vet -tags viewer ./cmd/easel-view
 	GOOS=js GOARCH=wasm $(GO) vet ./wasm ./gpu/...
 
 test: deps vet

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages Easel's tests need on a Debian machine, when missing:
 # a Vulkan loader and Mesa's lavapipe CPU driver (the native GPU tests run on any Vulkan
-# adapter; lavapipe makes them run without a GPU) and Chromium (browser tests).
+# adapter; lavapipe makes them run without a GPU), Chromium (browser tests), and for
+# easel-view's window (go build -tags viewer ./cmd/easel-view, which needs cgo) the X11 and
+# GL headers, with Xvfb, a virtual X server, for its test.
 set -euo pipefail
 
 need=()
@@ -16,6 +18,13 @@ for f in /usr/lib/*/libvulkan.so.1 /lib/*/libvulkan.so.1 /usr/lib/libvulkan.so.1
 done
 $have_loader || need+=(libvulkan1)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# easel-view: a header of each package that Ebitengine's GLFW includes, and Xvfb.
+for pair in libx11-dev:X11/Xlib.h libgl1-mesa-dev:GL/gl.h libxrandr-dev:X11/extensions/Xrandr.h \
+  libxcursor-dev:X11/Xcursor/Xcursor.h libxinerama-dev:X11/extensions/Xinerama.h \
+  libxi-dev:X11/extensions/XInput2.h libxxf86vm-dev:X11/extensions/xf86vmode.h; do
+  [ -e "/usr/include/${pair#*:}" ] || need+=("${pair%%:*}")
+done
+command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -31,7 +40,7 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "error: no apt-get: install a Vulkan driver and loader and Chromium (${need[*]}) yourself" >&2
+  echo "error: no apt-get: install a Vulkan driver and loader, Chromium, the X11/GL headers and Xvfb (${need[*]}) yourself" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive

@@ -21,10 +21,12 @@ var layer = map[string]int{
 	"easel/internal/imagefile":       0,
 	"easel/faces":                    0, // the procedural face data set
 	"easel/internal/browsertest":     0,
+	"easel/internal/xdisplay":        0,
 	"easel":                          0, // the embedded page
 	"easel/internal/layers":          0, // this test
 	"easel/gpu":                      1,
 	"easel/internal/trainview":       1, // imports internal/tmpfile
+	"easel/internal/xdisplay/must":   1, // imports internal/xdisplay
 	"easel/gpu/opcheck":              2, // the op test vectors: gpu against gpu/ref
 	"easel/autograd":                 2,
 	"easel/optim":                    2,
@@ -34,6 +36,7 @@ var layer = map[string]int{
 	"easel/wasm":                     5,
 	"easel/gpu/opcheck/browsercheck": 5,
 	"easel/cmd/easel":                5,
+	"easel/cmd/easel-view":           5,
 	"easel/bench/browser":            5,
 	"easel/bench/browser/easelbench": 5,
 }
