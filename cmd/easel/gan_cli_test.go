@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"easel/models"
 )
@@ -145,4 +146,33 @@ func TestEvalGAN(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--n 8") {
 		t.Errorf("--n 8: %v", err)
 	}
+}
+
+// TestLaunchViewer: --view starts easel-view on the run folder when there is a display and
+// says why not otherwise, never stopping training.
+func TestLaunchViewer(t *testing.T) {
+	dir := t.TempDir()
+	bin := t.TempDir()
+	got := filepath.Join(dir, "args")
+	script := "#!/bin/sh\necho \"$@\" > " + got + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "easel-view"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var msg strings.Builder
+	t.Setenv("DISPLAY", "")
+	launchViewer(&msg, "runs/x")
+	if !strings.Contains(msg.String(), "no display") {
+		t.Errorf("without a display: %q", msg.String())
+	}
+	t.Setenv("DISPLAY", ":99")
+	t.Setenv("PATH", bin)
+	msg.Reset()
+	launchViewer(&msg, "runs/x")
+	for range 100 {
+		if b, err := os.ReadFile(got); err == nil && strings.TrimSpace(string(b)) == "runs/x" {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("easel-view was not started on runs/x (said %q)", msg.String())
 }

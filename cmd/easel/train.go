@@ -44,7 +44,7 @@ type ganFlags struct {
 	cat, cont, nCritic, sampleEvery, noiseAnneal         int
 	lr, beta1, clip, infoCat, infoCont, realLabel, noise float64
 	seed                                                 uint64
-	shuffle                                              bool
+	shuffle, view                                        bool
 }
 
 // Bounds of the training flags.
@@ -160,6 +160,7 @@ easel sample takes.`,
 	fl.IntVar(&f.every, "checkpoint-every", 500, "write a checkpoint every N steps (0: only at the end and on Ctrl-C)")
 	fl.IntVar(&f.sampleEvery, "sample-every", 0, "write a grid of samples to the run folder every N steps (0: never)")
 	fl.StringVar(&f.logPath, "log", "", "per-step JSON lines log (default RUN/log.jsonl)")
+	fl.BoolVar(&f.view, "view", false, "watch the run in a window (easel-view, built with make viewer)")
 	fl.StringVar(&f.out, "out", "", "trained generator weights (.msgpack)")
 	cmd.MarkFlagRequired("out")
 	cmd.MarkFlagRequired("steps")
@@ -527,6 +528,9 @@ func (r *ganRun) loop(ctx context.Context) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
+	if f.view {
+		launchViewer(os.Stderr, r.dir)
+	}
 	r.prog = trainview.NewProgress(os.Stderr, f.steps, r.tr.Steps(), "train "+f.kind)
 	defer r.prog.Finish()
 	if f.sampleEvery > 0 {
