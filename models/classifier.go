@@ -303,9 +303,21 @@ func (m *Classifier) forward(r *recorder, x *gpu.Tensor, features **gpu.Tensor) 
 // predictBatch is the most images Predict runs at once.
 const predictBatch = 128
 
+// predictPlanSize is the batch of the plan Predict runs n images through: a power of two
+// from 16 to predictBatch, so that Predict compiles kernels for at most four shapes
+// (compiling a shape's kernels can cost far more than running them, on a CPU Vulkan
+// driver), at the price of padding a small n.
+func predictPlanSize(n int) int {
+	size := 16
+	for size < n && size < predictBatch {
+		size *= 2
+	}
+	return size
+}
+
 // Predict runs the classifier on n images [n,nc,size,size] in -1..1 (flattened) and returns
-// their logits [n,classes+attrs] and features [n,4w], flattened. It runs predictBatch
-// images at a time, through one plan it keeps.
+// their logits [n,classes+attrs] and features [n,4w], flattened. It runs up to
+// predictBatch images at a time, through a plan it keeps.
 func (m *Classifier) Predict(ctx context.Context, images []float32, n int) (logits, features []float32, err error) {
 	c := m.Config
 	per := c.NC * c.Size * c.Size
@@ -313,7 +325,7 @@ func (m *Classifier) Predict(ctx context.Context, images []float32, n int) (logi
 		return nil, nil, fmt.Errorf("%s: %d values for %d images of [%d,%d,%d]: want n ≥ 1 and %d values", ArchClassifier,
 			len(images), n, c.NC, c.Size, c.Size, n*per)
 	}
-	chunk := min(n, predictBatch)
+	chunk := predictPlanSize(n)
 	if m.plan == nil || m.planN != chunk {
 		m.plan.Release()
 		m.plan = nil
@@ -327,7 +339,7 @@ func (m *Classifier) Predict(ctx context.Context, images []float32, n int) (logi
 	in := make([]float32, chunk*per)
 	for i := 0; i < n; i += chunk {
 		cnt := min(chunk, n-i)
-		// A last partial chunk is padded with zeros; eval-mode batch norm keeps images apart.
+		// A partial chunk is padded with zeros; eval-mode batch norm keeps images apart.
 		clear(in[copy(in, images[i*per:(i+cnt)*per]):])
 		if err := m.plan.Input.Write(in); err != nil {
 			return nil, nil, err

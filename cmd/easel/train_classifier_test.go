@@ -3,6 +3,10 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,17 +76,61 @@ func TestHoldOut(t *testing.T) {
 	}
 }
 
-// TestTrainClassifierMNIST trains a tiny classifier on MNIST for a few steps: progress and
-// a held-out check are printed, and the weights carry the held-out accuracy, the steps, the
-// seed and the command in their meta. Skipped when MNIST is not on the machine.
-func TestTrainClassifierMNIST(t *testing.T) {
-	if _, err := models.LoadTestDataset("mnist", 32, 1); err != nil {
-		t.Skipf("MNIST is not on this machine: %v", err)
+// writeDigits writes a small MNIST-format split into dir: n 28×28 images of three classes,
+// class k a bright band in the k-th third of the image, with noise.
+func writeDigits(t *testing.T, dir, prefix string, n int, rng *rand.Rand) {
+	t.Helper()
+	pix := make([]byte, n*28*28)
+	labels := make([]byte, n)
+	for i := range n {
+		k := i % 3
+		labels[i] = byte(k)
+		for y := range 28 {
+			for x := range 28 {
+				v := 40 * rng.Float64()
+				if y/10 == k {
+					v += 200
+				}
+				pix[(i*28+y)*28+x] = byte(v)
+			}
+		}
 	}
+	writeGzipIDX(t, filepath.Join(dir, prefix+"-images-idx3-ubyte.gz"), []uint32{0x803, uint32(n), 28, 28}, pix)
+	writeGzipIDX(t, filepath.Join(dir, prefix+"-labels-idx1-ubyte.gz"), []uint32{0x801, uint32(n)}, labels)
+}
+
+func writeGzipIDX(t *testing.T, path string, hdr []uint32, body []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	z := gzip.NewWriter(&buf)
+	binary.Write(z, binary.BigEndian, hdr)
+	z.Write(body)
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTrainClassifier trains a tiny classifier on a small set in MNIST's format (found as
+// mnist in $EASEL_DATA, train and test split) for a few steps: progress and a held-out
+// check are printed, and the weights carry the held-out accuracy, the steps, the seed and
+// the command in their meta.
+func TestTrainClassifier(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("EASEL_DATA", data)
+	dir := filepath.Join(data, "mnist")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	writeDigits(t, dir, "train", 96, rng)
+	writeDigits(t, dir, "t10k", 16, rng)
 	out := filepath.Join(t.TempDir(), "c.msgpack")
-	_, stderr := mustEasel(t, "train", "classifier", "--data", "mnist", "--width", "4", "--batch", "16", "--steps", "20",
-		"--eval-every", "10", "--eval-n", "50", "--seed", "3", "--out", out)
-	for _, want := range []string{"[10/20] held-out check: accuracy", "[20/20] loss", "held-out (mnist:test): accuracy"} {
+	_, stderr := mustEasel(t, "train", "classifier", "--data", "mnist", "--width", "4", "--batch", "16", "--steps", "12",
+		"--eval-every", "6", "--eval-n", "10", "--seed", "3", "--out", out)
+	for _, want := range []string{"[6/12] held-out check: accuracy", "on 10 images", "[12/12] loss", "held-out (mnist:test): accuracy"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("output does not say %q", want)
 		}
@@ -91,16 +139,16 @@ func TestTrainClassifierMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Arch != models.ArchClassifier || !w.Meta.Trained || w.Meta.Steps != 20 ||
+	if w.Arch != models.ArchClassifier || !w.Meta.Trained || w.Meta.Steps != 12 ||
 		!strings.Contains(w.Meta.TrainingCommand, "train classifier") || !strings.Contains(w.Meta.TrainingCommand, "--seed 3") {
-		t.Errorf("weights %s, meta %+v: want a trained classifier of 20 steps and its command", w.Arch, w.Meta)
+		t.Errorf("weights %s, meta %+v: want a trained classifier of 12 steps and its command", w.Arch, w.Meta)
 	}
-	for _, want := range []string{"data mnist", "seed 3", "20 steps", "Held-out (mnist:test): accuracy 0.", "on 10000 images"} {
+	for _, want := range []string{"data mnist (96 training images, 3 classes)", "seed 3", "12 steps", "Held-out (mnist:test): accuracy ", "on 16 images"} {
 		if !strings.Contains(w.Meta.Description, want) {
 			t.Errorf("description %q does not say %q", w.Meta.Description, want)
 		}
 	}
-	if n, _ := w.Config.Int("classes"); n != 10 {
-		t.Errorf("config %v: want 10 classes", w.Config)
+	if n, _ := w.Config.Int("classes"); n != 3 {
+		t.Errorf("config %v: want 3 classes", w.Config)
 	}
 }
