@@ -11,9 +11,9 @@ import (
 // DefaultsSeed seeds the random initialisation of the embedded default models.
 const DefaultsSeed = 20261126
 
-// Configurations of the default models besides StandardTransformer. The DCGAN generator
-// has half the width of pytorch/examples' (ngf 32, not 64), which keeps all defaults
-// together near 6 MB.
+// Configurations of the default models besides StandardTransformer. The face generator
+// (dcgan-faces, trained) has half the width of pytorch/examples' DCGAN (ngf 32, not 64):
+// it trains in hours on two CPU cores and keeps the embedded defaults small.
 var (
 	LightTransformer = TransformerConfig{C1: 16, C2: 32, C3: 64, Blocks: 3}
 	DefaultGenerator = GeneratorConfig{NZ: 100, NGF: 32, NC: 3}
@@ -22,10 +22,11 @@ var (
 // TrainedDefaults are the embedded models that Easel trained (scripts/train-defaults.sh
 // makes them, each file's meta records its command): the face generator and the
 // directions of its attributes, the digit GANs, and the classifiers that evaluate them.
-var TrainedDefaults = []string{"cgan-mnist", "infogan-mnist"}
+var TrainedDefaults = []string{"cgan-mnist", "infogan-mnist", "dcgan-faces", "dcgan-faces-directions",
+	"classifier-mnist", "classifier-faces"}
 
-// UntrainedDefaults returns the default models as models/defaults/gen writes them into
-// models/defaults/ for embedding: untrained (random initialisation as the reference
+// UntrainedDefaults returns the default style networks as models/defaults/gen writes them
+// into models/defaults/ for embedding: untrained (random initialisation as the reference
 // implementations do it, seeded with DefaultsSeed), stored as f16. They are placeholders
 // until Easel trains its own weights: their output is meaningless, nearly uniform (a
 // network initialised this way maps every input to almost the same small values).
@@ -51,9 +52,6 @@ func UntrainedDefaults() []*Weights {
 		untrained(InitTransformerNet(LightTransformer, defaultsRand(ArchTransformerNetLight)),
 			"TransformerNet with 16/32/64 channels and 3 residual blocks, for real-time use",
 			"near black", "stylization"),
-		untrained(InitGenerator(DefaultGenerator, defaultsRand(ArchDCGANGenerator)),
-			"DCGAN generator of pytorch/examples dcgan (nz 100, ngf 32, 3 channels, 64×64 pixels)",
-			"mid grey", "image"),
 	}
 }
 

@@ -190,7 +190,7 @@ func TestCLIErrors(t *testing.T) {
 		{"size of 3", []string{"stylize", "--in", png37, "--out", "OUT.png", "--size", "3"}, []string{"--size 3", "at least 5"}},
 		{"size making the short side 2", []string{"stylize", "--in", tiny, "--out", "OUT.png", "--size", "30"}, []string{"--size 30", "30×3", "at least 5 pixels", "larger --size"}},
 		{"npy input too small", []string{"stylize", "--in", in4, "--out", "OUT.npy"}, []string{in4, "8×4", "at least 5 pixels"}},
-		{"GAN model for stylize", []string{"stylize", "--model", "dcgan-g", "--in", png37, "--out", "OUT.png"}, []string{"dcgan-g", "transformer-net", "easel sample"}},
+		{"GAN model for stylize", []string{"stylize", "--model", "dcgan-faces", "--in", png37, "--out", "OUT.png"}, []string{"dcgan-g", "transformer-net", "easel sample"}},
 		{"style model for sample", []string{"sample", "--model", "transformer-net", "--out", "OUT.png"}, []string{"transformer-net", "dcgan-g", "easel stylize"}},
 		{"unknown model", []string{"stylize", "--model", "mosaic", "--in", png37, "--out", "OUT.png"}, []string{`"mosaic"`, "not an embedded model", "transformer-net-light"}},
 		{"corrupt weights", []string{"stylize", "--model", badWeights, "--in", png37, "--out", "OUT.png"}, []string{badWeights, "version"}},
@@ -254,12 +254,17 @@ func TestModelsListsEmbeddedAndDir(t *testing.T) {
 		"--out", filepath.Join(dir, "faces.msgpack"), "--license", "MIT")
 	stdout, stderr := mustEasel(t, "models", "--dir", dir)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("%d lines, want a header and 4 models:\n%s", len(lines), stdout)
+	if len(lines) != 10 {
+		t.Fatalf("%d lines, want a header and 9 models:\n%s", len(lines), stdout)
 	}
 	for i, want := range [][]string{
 		{"NAME", "ARCH", "PARAMS", "SIZE", "LICENSE", "TRAINED"},
-		{"dcgan-g", "nz=100", "1.10M", "2.2 MB", "CC0-1.0", "UNTRAINED", "embedded"},
+		{"cgan-mnist", "cgan-g", "classes=10", "CC0-1.0", "yes", "embedded"},
+		{"classifier-faces", "classifier", "attrs=10", "yes", "embedded"},
+		{"classifier-mnist", "classifier", "classes=10", "yes", "embedded"},
+		{"dcgan-faces ", "dcgan-g", "nz=100", "1.10M", "CC0-1.0", "yes", "embedded"},
+		{"dcgan-faces-directions", "latent-directions", "yes", "embedded"},
+		{"infogan-mnist", "infogan-g", "cat=10", "yes", "embedded"},
 		{"transformer-net ", "c3=128", "1.68M", "UNTRAINED", "embedded"},
 		{"transformer-net-light", "c1=16", "276.7k", "UNTRAINED", "embedded"},
 		{"faces", "dcgan-g", "nc=3 ngf=8 nz=16", "MIT", "yes", dir},
@@ -270,13 +275,13 @@ func TestModelsListsEmbeddedAndDir(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"dcgan-g", "transformer-net", "transformer-net-light"} {
+	for _, name := range []string{"transformer-net", "transformer-net-light"} {
 		if !strings.Contains(stderr, "note: model "+name+" is untrained") {
 			t.Errorf("stderr lacks the untrained note for %s:\n%s", name, stderr)
 		}
 	}
-	if strings.Contains(stderr, "faces") {
-		t.Errorf("stderr calls the trained import untrained:\n%s", stderr)
+	if strings.Contains(stderr, "faces") || strings.Contains(stderr, "mnist") {
+		t.Errorf("stderr calls a trained model untrained:\n%s", stderr)
 	}
 
 	writeFile(t, filepath.Join(dir, "broken.msgpack"), []byte("junk"))
@@ -352,8 +357,8 @@ func TestSample(t *testing.T) {
 	dir := t.TempDir()
 	a, b, c := filepath.Join(dir, "a.npy"), filepath.Join(dir, "b.npy"), filepath.Join(dir, "c.npy")
 	_, stderr := mustEasel(t, "sample", "--n", "5", "--seed", "3", "--out", a)
-	if !strings.Contains(stderr, "note: model dcgan-g is untrained") {
-		t.Errorf("no untrained note on stderr: %q", stderr)
+	if strings.Contains(stderr, "untrained") {
+		t.Errorf("the trained default dcgan-faces called untrained: %q", stderr)
 	}
 	mustEasel(t, "sample", "--n", "5", "--seed", "3", "--out", b)
 	mustEasel(t, "sample", "--n", "5", "--seed", "4", "--out", c)

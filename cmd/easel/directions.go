@@ -40,7 +40,7 @@ with a note. The output (arch latent-directions) names the generator it belongs 
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&model, "model", defaultSampleModel, "generator (dcgan-g)")
+	fl.StringVar(&model, "model", defaultSampleModel, "generator (arch dcgan-g)")
 	fl.StringVar(&classifier, "classifier", "classifier-faces", "classifier with attributes")
 	fl.StringVar(&out, "out", "", "directions file to write (.msgpack)")
 	fl.IntVar(&n, "n", 4096, "latents to draw")

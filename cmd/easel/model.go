@@ -21,7 +21,7 @@ const modelsDirEnv = "EASEL_MODELS"
 // Default models of the commands: embedded, so that they work out of the box.
 const (
 	defaultStyleModel  = models.ArchTransformerNet
-	defaultSampleModel = models.ArchDCGANGenerator
+	defaultSampleModel = "dcgan-faces"
 )
 
 // loadModel loads the weights --model names and checks that the command can run them.

@@ -25,6 +25,7 @@ const maxSamples = 1024
 // sampleFlags are easel sample's flags.
 type sampleFlags struct {
 	model, zPath, out, cont string
+	add, directions         string
 	n, class, code          int
 	seed                    uint64
 }
@@ -45,6 +46,9 @@ A conditional GAN draws class --class K (0..classes-1) for every sample, e.g. th
 of cgan-mnist. An InfoGAN fixes its categorical code to its K-th value with --code K and
 its continuous codes with --cont a,b (each usually in -1..1; 0 when unset); without --code,
 each sample draws a code uniformly (from the same seed).
+--add glasses=1.5,smile=-1 adds attribute directions (made by easel directions) to every
+latent: the latent arithmetic of the page's attribute buttons. --directions names the
+directions model (default: the model's name + "-directions", e.g. dcgan-faces-directions).
 
 --out OUT.png is a grid of the samples (⌈√N⌉ columns, 2-pixel black padding), the tanh
 output -1..1 mapped to 0..255. --out OUT.npy is the raw float32 generator output
@@ -74,9 +78,46 @@ NAME.msgpack in $%s.`, maxSamples, modelsDirEnv),
 	fl.IntVar(&f.class, "class", 0, "conditional GAN: the class of every sample (required for cgan models)")
 	fl.IntVar(&f.code, "code", 0, "InfoGAN: the categorical code of every sample (default: drawn)")
 	fl.StringVar(&f.cont, "cont", "", "InfoGAN: the continuous codes, comma-separated (default: 0)")
+	fl.StringVar(&f.add, "add", "", "latent arithmetic: add directions to every latent, e.g. glasses=1.5,smile=-1")
+	fl.StringVar(&f.directions, "directions", "", "directions model for --add (default MODEL-directions)")
 	fl.StringVar(&f.out, "out", "", "output: .png grid or .npy raw network output")
 	cmd.MarkFlagRequired("out")
 	return cmd
+}
+
+// addDirections adds --add's directions (name=strength, comma-separated) of the
+// directions model to every latent of z.
+func addDirections(cmd *cobra.Command, f sampleFlags, gc models.GeneratorConfig, z []float32) error {
+	name := f.directions
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(f.model), filepath.Ext(f.model)) + "-directions"
+	}
+	w, err := loadModel(cmd, name, models.ArchLatentDirections)
+	if err != nil {
+		return fmt.Errorf("--add: %w", err)
+	}
+	d, err := models.DirectionsOf(w)
+	if err != nil {
+		return fmt.Errorf("--add: %s: %w", name, err)
+	}
+	if d.NZ != gc.NZ {
+		return fmt.Errorf("--add: directions %s are for latents of %d values, model %s takes %d", name, d.NZ, f.model, gc.NZ)
+	}
+	for _, term := range strings.Split(f.add, ",") {
+		key, val, ok := strings.Cut(strings.TrimSpace(term), "=")
+		s, err := strconv.ParseFloat(val, 64)
+		if !ok || err != nil || math.IsNaN(s) || math.Abs(s) > 100 {
+			return fmt.Errorf("--add %s: %q: want name=strength with a strength in -100..100", f.add, term)
+		}
+		v := d.Get(key)
+		if v == nil {
+			return fmt.Errorf("--add: %s has no direction %q (it has %s)", name, key, strings.Join(d.Names, ", "))
+		}
+		for i := range z {
+			z[i] += float32(s) * v[i%gc.NZ]
+		}
+	}
+	return nil
 }
 
 // generatorCodes builds the class/code and continuous-code inputs of n samples of a
@@ -180,6 +221,11 @@ func sample(cmd *cobra.Command, f sampleFlags) error {
 		}
 	} else {
 		z = latent(n, gc.NZ, f.seed)
+	}
+	if f.add != "" {
+		if err := addDirections(cmd, f, gc, z); err != nil {
+			return err
+		}
 	}
 	class, cont, err := generatorCodes(gc, modelName, f, n)
 	if err != nil {
