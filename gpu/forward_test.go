@@ -126,6 +126,11 @@ func TestForwardOpsRefuseInvalidInput(t *testing.T) {
 			return b.ImageToTensor(im, [3]float64{1, math.NaN(), 1}, zero)
 		}},
 		{"4 channels", "TensorToImage", func(b *gpu.Batch) any { return b.TensorToImage(rgb4, unit, zero) }},
+		{"2 channels", "TensorToImageRows", func(b *gpu.Batch) any { return b.TensorToImageRows(tensor(1, 2, 4, 4), unit, zero, 64) }},
+		{"rows narrower than the image", "TensorToImageRows", func(b *gpu.Batch) any {
+			return b.TensorToImageRows(tensor(1, 1, 4, 8), unit, zero, 7)
+		}},
+		{"nil input", "TensorToImageRows", func(b *gpu.Batch) any { return b.TensorToImageRows(nil, unit, zero, 64) }},
 		{"3D input", "TensorToImage", func(b *gpu.Batch) any { return b.TensorToImage(x3, unit, zero) }},
 		{"add Inf", "TensorToImage", func(b *gpu.Batch) any {
 			return b.TensorToImage(tensor(1, 3, 2, 2), unit, [3]float64{0, 0, math.Inf(-1)})

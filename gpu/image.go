@@ -83,7 +83,8 @@ func (b *Batch) okImage(op string, im *Image) bool {
 	return b.err == nil
 }
 
-// imageConsts checks mul and add and returns image.wgsl's per-channel constants.
+// imageConsts checks mul and add and returns image.wgsl's and to_image.wgsl's per-channel
+// constants.
 func (b *Batch) imageConsts(op string, mul, add [3]float64) ([]constant, bool) {
 	var cs []constant
 	for c := range 3 {
@@ -117,28 +118,48 @@ func (b *Batch) ImageToTensor(im *Image, mul, add [3]float64) *Tensor {
 	return y
 }
 
-// TensorToImage converts x [N,3,H,W] to images: byte = clamp(round(x·mul[c] + add[c]), 0,
-// 255) for c = R, G, B, rounding halves up (floor(v+0.5)), NaN to 0; alpha is 255.
+// TensorToImage converts x [N,3,H,W] (R, G, B) or [N,1,H,W] (gray) to images: byte =
+// clamp(round(x·mul[c] + add[c]), 0, 255) for each of R, G, B (gray: all from the one
+// channel), halves up, NaN to 0; alpha 255.
 func (b *Batch) TensorToImage(x *Tensor, mul, add [3]float64) *Image {
-	const op = "TensorToImage"
+	if x != nil && len(x.shape) == 4 {
+		return b.tensorToImage("TensorToImage", x, mul, add, x.shape[3])
+	}
+	return b.tensorToImage("TensorToImage", x, mul, add, 0)
+}
+
+// TensorToImageRows is TensorToImage into images of H rows of rowPixels pixels (rowPixels
+// ≥ W): the columns from W on are 0 (transparent black), padding that lets the rows be
+// copied into a texture or canvas (which needs rows of a multiple of 256 bytes, 64
+// pixels) when W is not a multiple of 64.
+func (b *Batch) TensorToImageRows(x *Tensor, mul, add [3]float64, rowPixels int) *Image {
+	return b.tensorToImage("TensorToImageRows", x, mul, add, rowPixels)
+}
+
+func (b *Batch) tensorToImage(op string, x *Tensor, mul, add [3]float64, rowPixels int) *Image {
 	if !b.ok(op, x) {
 		return nil
 	}
-	if len(x.shape) != 4 || x.shape[1] != 3 {
-		b.Fail(fmt.Errorf("%s: input %v, want [N,3,H,W]", op, x.shape))
+	if len(x.shape) != 4 || (x.shape[1] != 3 && x.shape[1] != 1) {
+		b.Fail(fmt.Errorf("%s: input %v, want [N,3,H,W] or [N,1,H,W]", op, x.shape))
+		return nil
+	}
+	n, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	if rowPixels < w || rowPixels > MaxElements/(n*h) {
+		b.Fail(fmt.Errorf("%s: %d pixels per row for images %d wide", op, rowPixels, w))
 		return nil
 	}
 	cs, ok := b.imageConsts(op, mul, add)
 	if !ok {
 		return nil
 	}
-	n, h, w := x.shape[0], x.shape[2], x.shape[3]
-	t := b.newOutput(op, n, h, w)
+	t := b.newOutput(op, n, h, rowPixels)
 	if t == nil {
 		return nil
 	}
-	im := &Image{t: t, n: n, h: h, w: w}
-	b.launch1D("image.wgsl", "tensor_to_image", im.Pixels(), append(cs, cu("HW", h*w)), in(x), out(t))
+	im := &Image{t: t, n: n, h: h, w: rowPixels}
+	b.launch1D("to_image.wgsl", "tensor_to_image", im.Pixels(),
+		append(cs, cu("C", c), cu("H", h), cu("W", w), cu("RW", rowPixels)), in(x), out(t))
 	return im
 }
 

@@ -90,3 +90,15 @@ func LatentArithmetic(target []float32, with, without [][]float32) ([]float32, e
 	}
 	return latentValues(latentVec(target).Add(nil, mw.Sub(nil, mo))), nil
 }
+
+// AddDirection returns z + strength·d: z moved along a latent direction (DirectionsOf),
+// e.g. "glasses" with strength 1 adds glasses, with -1 takes them away.
+func AddDirection(z, d []float32, strength float64) ([]float32, error) {
+	if len(z) != len(d) || len(z) == 0 {
+		return nil, fmt.Errorf("add direction: a latent vector of %d values and a direction of %d", len(z), len(d))
+	}
+	if math.IsNaN(strength) || math.IsInf(strength, 0) {
+		return nil, fmt.Errorf("add direction: strength %v, want a finite number", strength)
+	}
+	return latentValues(latentVec(z).Add(nil, latentVec(d).Mul(nil, strength))), nil
+}

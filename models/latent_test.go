@@ -83,3 +83,39 @@ func TestLatentArithmetic(t *testing.T) {
 		t.Error("vectors of different lengths: no error")
 	}
 }
+
+func TestAddDirection(t *testing.T) {
+	z, d := []float32{1, -2, 0.5}, []float32{0.25, 4, -1}
+	for _, c := range []struct {
+		strength float64
+		want     []float64
+	}{
+		{1, []float64{1.25, 2, -0.5}},
+		{-1, []float64{0.75, -6, 1.5}},
+		{0, []float64{1, -2, 0.5}},
+		{2.5, []float64{1.625, 8, -2}},
+	} {
+		got, err := AddDirection(z, d, c.strength)
+		if err != nil {
+			t.Fatal(err)
+		}
+		near(t, "AddDirection", got, c.want)
+	}
+	// Adding and then subtracting the same step gives z back.
+	up, _ := AddDirection(z, d, 0.7)
+	back, _ := AddDirection(up, d, -0.7)
+	near(t, "AddDirection there and back", back, []float64{1, -2, 0.5})
+	for _, bad := range []struct {
+		z, d     []float32
+		strength float64
+	}{
+		{z, d[:2], 1},
+		{nil, nil, 1},
+		{z, d, math.NaN()},
+		{z, d, math.Inf(1)},
+	} {
+		if got, err := AddDirection(bad.z, bad.d, bad.strength); err == nil {
+			t.Errorf("AddDirection(%v, %v, %v) = %v, want an error", bad.z, bad.d, bad.strength, got)
+		}
+	}
+}

@@ -147,13 +147,15 @@ func (e *engine) dropPipelines() {
 }
 
 // model is one loaded weights file: kept in memory, so that a new device can get it
-// again, and uploaded to the device as the network it is.
+// again, and uploaded to the device as the network it is. Latent directions are vectors
+// for the page's arithmetic, not a network: they stay off the GPU.
 type model struct {
 	id   int
 	name string
 	w    *models.Weights
 	net  *models.TransformerNet // arch transformer-net(-light)
-	gen  *models.Generator      // arch dcgan-g
+	gen  *models.Generator      // arch dcgan-g, cgan-g or infogan-g
+	dirs *models.Directions     // arch latent-directions
 }
 
 func (m *model) upload(dev *gpu.Device) error {
@@ -161,11 +163,14 @@ func (m *model) upload(dev *gpu.Device) error {
 	switch m.w.Arch {
 	case models.ArchTransformerNet, models.ArchTransformerNetLight:
 		m.net, err = models.NewTransformerNet(dev, m.w)
-	case models.ArchDCGANGenerator:
+	case models.ArchDCGANGenerator, models.ArchCGANGenerator, models.ArchInfoGANGenerator:
 		m.gen, err = models.NewGenerator(dev, m.w)
+	case models.ArchLatentDirections:
+		m.dirs, err = models.DirectionsOf(m.w)
 	default:
-		err = fmt.Errorf("it is a %s network; the page runs %s, %s and %s", m.w.Arch,
-			models.ArchTransformerNet, models.ArchTransformerNetLight, models.ArchDCGANGenerator)
+		err = fmt.Errorf("it is a %s network; the page runs %s, %s, %s, %s, %s and %s", m.w.Arch,
+			models.ArchTransformerNet, models.ArchTransformerNetLight, models.ArchDCGANGenerator,
+			models.ArchCGANGenerator, models.ArchInfoGANGenerator, models.ArchLatentDirections)
 	}
 	if err != nil {
 		return fmt.Errorf("model %s: %w", m.name, err)
@@ -208,7 +213,17 @@ func (e *engine) loadModel(name, url, sum string) (any, error) {
 	e.models[m.id] = m
 	info := map[string]any{"id": m.id, "name": name, "arch": w.Arch, "trained": w.Meta.Trained, "description": w.Meta.Description}
 	if m.gen != nil {
-		info["nz"] = m.gen.Config.NZ
+		c := m.gen.Config
+		for k, v := range map[string]int{"nz": c.NZ, "nc": c.NC, "side": c.Side(), "classes": c.Classes, "cat": c.Cat, "cont": c.Cont} {
+			info[k] = v
+		}
+	}
+	if d := m.dirs; d != nil {
+		dirs := make([]any, len(d.Names))
+		for i, name := range d.Names {
+			dirs[i] = map[string]any{"name": name, "vector": float32sToJS(d.Vectors[i])}
+		}
+		info["nz"], info["model"], info["directions"] = d.NZ, d.Model, dirs
 	}
 	return info, nil
 }

@@ -4,16 +4,27 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"syscall/js"
 	"time"
 
 	"easel/models"
 )
 
+// codes are a conditional generator's inputs besides z, one row per canvas: the class
+// (cgan-g) or categorical code (infogan-g) of each, and the continuous codes (infogan-g),
+// cont values per canvas.
+type codes struct {
+	classes []int
+	cont    []float32
+}
+
 // sample runs the generator id on the latent vectors z (n·nz values, n the number of
-// canvases) and draws image i onto canvases[i], in one submit with no readback. Faces
-// are drawn on demand, not per frame, so the batch is recorded for each call.
-func (e *engine) sample(id int, z []float32, canvases []js.Value) (any, error) {
+// canvases) and the codes it takes, and draws image i onto canvases[i] (made the
+// generator's side square), in one submit with no readback. 1-channel images are drawn
+// gray. Faces and digits are drawn on demand, not per frame, so the batch is recorded
+// for each call.
+func (e *engine) sample(id int, z []float32, canvases []js.Value, in codes) (any, error) {
 	start := time.Now()
 	m, err := e.model(id)
 	if err != nil {
@@ -29,10 +40,24 @@ func (e *engine) sample(id int, z []float32, canvases []js.Value) (any, error) {
 		return nil, fmt.Errorf("sample with %s: no canvases", m.name)
 	case len(z) != n*cfg.NZ:
 		return nil, fmt.Errorf("sample with %s: %d latent values for %d canvases, want %d·%d", m.name, len(z), n, n, cfg.NZ)
-	case cfg.NC != 3:
-		return nil, fmt.Errorf("model %s makes images of %d channels; the page shows RGB", m.name, cfg.NC)
+	case cfg.NC != 3 && cfg.NC != 1:
+		return nil, fmt.Errorf("model %s makes images of %d channels; the page shows RGB or gray", m.name, cfg.NC)
+	case cfg.Classes+cfg.Cat == 0 && len(in.classes) > 0:
+		return nil, fmt.Errorf("sample with %s: it takes no class", m.name)
+	case cfg.Classes+cfg.Cat > 0 && len(in.classes) != n:
+		return nil, fmt.Errorf("sample with %s: %d classes for %d canvases", m.name, len(in.classes), n)
 	}
-	zt, err := e.dev.FromData(z, n, cfg.NZ, 1, 1)
+	if in.cont == nil {
+		in.cont = []float32{}
+	}
+	if len(in.cont) != n*cfg.Cont {
+		return nil, fmt.Errorf("sample with %s: %d continuous code values for %d canvases, want %d·%d", m.name, len(in.cont), n, n, cfg.Cont)
+	}
+	input := make([]float32, n*cfg.InputWidth())
+	if err := cfg.GeneratorInput(input, z, in.classes, in.cont); err != nil {
+		return nil, fmt.Errorf("sample with %s: %w", m.name, err)
+	}
+	zt, err := e.dev.FromData(input, n, cfg.InputWidth(), 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -53,10 +78,12 @@ func (e *engine) sample(id int, z []float32, canvases []js.Value) (any, error) {
 	mul := 255 / (hi - lo)
 	scale := [3]float64{mul, mul, mul}
 	shift := [3]float64{-lo * mul, -lo * mul, -lo * mul}
-	img := b.TensorToImage(plan.Output, scale, shift)
+	// A canvas takes rows of a multiple of 64 pixels: 32×32 digits are padded.
+	side := cfg.Side()
+	img := b.TensorToImageRows(plan.Output, scale, shift, (side+63)/64*64)
 	defer img.Release()
 	for i, el := range canvases {
-		c, err := e.canvas(el, models.DCGANSize, models.DCGANSize)
+		c, err := e.canvas(el, side, side)
 		if err != nil {
 			return nil, fmt.Errorf("sample with %s: canvas %d: %w", m.name, i, err)
 		}
@@ -69,6 +96,42 @@ func (e *engine) sample(id int, z []float32, canvases []js.Value) (any, error) {
 		return nil, fmt.Errorf("sample with %s: %w", m.name, err)
 	}
 	return map[string]any{"ms": float64(time.Since(start).Microseconds()) / 1000}, nil
+}
+
+// codesFromJS reads sample's optional codes argument: {classes: [n integers], cont:
+// Float32Array of n·cont values}; undefined or null is none.
+func codesFromJS(v js.Value) (codes, error) {
+	var c codes
+	if v.IsUndefined() || v.IsNull() {
+		return c, nil
+	}
+	if v.Type() != js.TypeObject {
+		return c, fmt.Errorf("codes are %s, not an object", v.Type())
+	}
+	if cl := v.Get("classes"); !cl.IsUndefined() && !cl.IsNull() {
+		if cl.Type() != js.TypeObject || cl.Get("length").Type() != js.TypeNumber {
+			return c, fmt.Errorf("codes.classes is not an array")
+		}
+		for i := range cl.Length() {
+			x := cl.Index(i)
+			if x.Type() != js.TypeNumber || x.Float() != math.Trunc(x.Float()) || math.Abs(x.Float()) > 1e6 {
+				return c, fmt.Errorf("codes.classes[%d] is %s, not an integer", i, jsText(x))
+			}
+			c.classes = append(c.classes, x.Int())
+		}
+	}
+	if cont := v.Get("cont"); !cont.IsUndefined() && !cont.IsNull() {
+		var err error
+		if c.cont, err = float32sFromJS(cont); err != nil {
+			return c, fmt.Errorf("codes.cont: %w", err)
+		}
+		for i, x := range c.cont {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return c, fmt.Errorf("codes.cont[%d] is %v", i, x)
+			}
+		}
+	}
+	return c, nil
 }
 
 // latentAPI is the synchronous part of window.easel for faces: latent vectors as
@@ -109,6 +172,27 @@ func latentAPI(api js.Value) {
 			return fail(err)
 		}
 		return float32sToJS(z)
+	}))
+	api.Set("addDirection", apiFunc(func(args []js.Value) any {
+		if len(args) < 3 {
+			return fail(fmt.Errorf("addDirection(z, direction, strength)"))
+		}
+		z, err := float32sFromJS(args[0])
+		if err != nil {
+			return fail(err)
+		}
+		d, err := float32sFromJS(args[1])
+		if err != nil {
+			return fail(err)
+		}
+		if args[2].Type() != js.TypeNumber {
+			return fail(fmt.Errorf("addDirection: strength is %s, not a number", args[2].Type()))
+		}
+		out, err := models.AddDirection(z, d, args[2].Float())
+		if err != nil {
+			return fail(err)
+		}
+		return float32sToJS(out)
 	}))
 	api.Set("latentArithmetic", apiFunc(func(args []js.Value) any {
 		if len(args) < 3 {

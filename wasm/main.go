@@ -2,8 +2,8 @@
 
 // Command wasm is Easel's browser entry point. It opens the page's WebGPU device through
 // package gpu, reports it in #status and exposes window.easel: the JS API that web/easel.js
-// drives (load a model, stylize a video frame or picture onto a canvas, sample faces onto
-// canvases, latent arithmetic, release) and the statistics for automation. It also runs
+// drives (load a model, stylize a video frame or picture onto a canvas, sample faces and
+// digits onto canvases, latent arithmetic, release) and the statistics for automation. It also runs
 // the engine self-test on request.
 package main
 
@@ -32,7 +32,9 @@ func main() {
 	api.Set("stats", js.FuncOf(func(js.Value, []js.Value) any { return e.statsValue(adapter) }))
 	ready, resolveReady, rejectReady := newPromise()
 	api.Set("ready", ready)
-	// loadModel({name, url, sha256}) → {id, name, arch, trained, description, nz?}
+	// loadModel({name, url, sha256}) → {id, name, arch, trained, description}, with nz,
+	// nc, side, classes, cat, cont for a generator, nz, model, directions ([{name, vector}])
+	// for latent directions.
 	api.Set("loadModel", apiFunc(func(args []js.Value) any {
 		info := arg(args, 0)
 		name, url, sum := jsField(info, "name"), jsField(info, "url"), jsField(info, "sha256")
@@ -53,9 +55,9 @@ func main() {
 		}
 		return e.async(func() (any, error) { return e.stylize(id, source, canvas, width, strength, live) })
 	}))
-	// sample(id, z Float32Array of n·nz values, [canvas × n]) → {ms}
+	// sample(id, z Float32Array of n·nz values, [canvas × n], {classes, cont}?) → {ms}
 	api.Set("sample", apiFunc(func(args []js.Value) any {
-		id, zv, cv := argInt(args, 0), arg(args, 1), arg(args, 2)
+		id, zv, cv, codesv := argInt(args, 0), arg(args, 1), arg(args, 2), arg(args, 3)
 		return e.async(func() (any, error) {
 			z, err := float32sFromJS(zv)
 			if err != nil {
@@ -68,7 +70,11 @@ func main() {
 			for i := range canvases {
 				canvases[i] = cv.Index(i)
 			}
-			return e.sample(id, z, canvases)
+			in, err := codesFromJS(codesv)
+			if err != nil {
+				return nil, fmt.Errorf("sample: %w", err)
+			}
+			return e.sample(id, z, canvases, in)
 		})
 	}))
 	// snapshot(canvas) → {width, height, data}: the last picture stylized onto canvas.

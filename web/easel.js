@@ -64,9 +64,11 @@
     return loading.get(name);
   };
   const label = (m) => m.trained ? m.name : `${m.name} (UNTRAINED)`;
-  const fill = (select, models, preferred) => {
+  // The model chosen first: the one named preferredName, else a trained one of arch
+  // preferred, else one of that arch, else the first.
+  const fill = (select, models, preferred, preferredName) => {
     for (const m of models) select.add(new Option(label(m), m.name));
-    const pick = models.find((m) => m.trained && m.arch === preferred) ||
+    const pick = models.find((m) => m.name === preferredName) || models.find((m) => m.trained && m.arch === preferred) ||
       models.find((m) => m.arch === preferred) || models[0];
     if (pick) select.value = pick.name;
     select.disabled = models.length === 0;
@@ -264,7 +266,7 @@
   const FACES = 12, STEPS = 8;
   const faceModel = $("face-model"), grid = $("face-grid");
   const generators = index.filter((m) => m.arch === "dcgan-g");
-  fill(faceModel, generators, "dcgan-g");
+  fill(faceModel, generators, "dcgan-g", "dcgan-faces");
   const genModel = () => byName.get(faceModel.value);
   let seed = 1, zs = [], ends = [], target = -1;
   const withAttr = new Set(), withoutAttr = new Set();
@@ -327,6 +329,7 @@
       ends = ends.includes(i) ? ends.filter((j) => j !== i) : [...ends, i].slice(-2);
     } else if (mode === "target") {
       target = target === i ? -1 : i;
+      resetAttributes();
     } else {
       const [set, other] = mode === "with" ? [withAttr, withoutAttr] : [withoutAttr, withAttr];
       other.delete(i);
@@ -339,29 +342,111 @@
     const info = await load(m.name);
     return easel.sample(info.id, concat(z), canvases);
   };
+
+  // Attribute directions: a latent-directions model made for the chosen generator gives
+  // one button per direction (a + and − pair; one for a turn). Each press moves the
+  // current face along it and shows the face before → after; presses add up until the
+  // face to change is picked again or "Start again".
+  const attrStrength = $("attr-strength"), attrButtons = $("attr-buttons");
+  const attrBefore = $("attr-before"), attrAfter = $("attr-after");
+  const directionSets = index.filter((m) => m.arch === "latent-directions");
+  let attr = null; // {z, text}: the current face and how it came about
+  let attrVectors = new Map(); // direction name → Float32Array, for the generator shown
+  const words = (name) => name.replaceAll("_", " ");
+  const resetAttributes = () => {
+    attr = null;
+    $("attr-sum").textContent = "";
+    $("attr-reset").disabled = true;
+  };
+  const attrStrengthValue = () => Number(attrStrength.value);
+  attrStrength.addEventListener("input", () => { $("attr-strength-value").value = attrStrengthValue().toFixed(1); });
+  const pressDirection = async (name, sign) => {
+    if (zs.length === 0) return;
+    const base = attr || { z: zs[Math.max(target, 0)], text: `face ${Math.max(target, 0) + 1}` };
+    const k = attrStrengthValue();
+    try {
+      const z = check(easel.addDirection(base.z, attrVectors.get(name), sign * k));
+      const step = `${sign > 0 ? "+" : "−"} ${k === 1 ? "" : k.toFixed(1) + " × "}${words(name)}`;
+      await sample([base.z, z], [attrBefore, attrAfter]);
+      attr = { z, text: `${base.text} ${step}` };
+      $("attr-sum").textContent = attr.text;
+      $("attr-reset").disabled = false;
+    } catch (err) {
+      say(err.message, "error");
+    }
+  };
+  $("attr-reset").addEventListener("click", resetAttributes);
+  // showDirections offers the directions made for generator m (nz values each), or says
+  // why there are none.
+  const showDirections = async (m, nz) => {
+    attrButtons.replaceChildren();
+    attrVectors = new Map();
+    resetAttributes();
+    attrStrength.disabled = true;
+    const set = directionSets.find((d) => d.config && d.config.model === m.name);
+    if (!set) {
+      $("attr-note").textContent = `No latent directions are served for ${m.name}: these buttons need a ` +
+        "latent-directions model made for it.";
+      return;
+    }
+    let info;
+    try {
+      info = await load(set.name);
+    } catch (err) {
+      $("attr-note").textContent = err.message;
+      return;
+    }
+    if (genModel() !== m) return; // another generator was chosen meanwhile
+    if (info.nz !== nz) {
+      $("attr-note").textContent = `${set.name} holds directions of ${info.nz} values, but ${m.name} takes latents of ${nz}.`;
+      return;
+    }
+    for (const d of info.directions) {
+      attrVectors.set(d.name, d.vector);
+      const signs = d.name.startsWith("turn_") ? [1] : [1, -1];
+      for (const sign of signs) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = signs.length === 1 ? words(d.name) : `${sign > 0 ? "+" : "−"} ${words(d.name)}`;
+        b.dataset.direction = d.name;
+        b.dataset.sign = String(sign);
+        b.addEventListener("click", () => pressDirection(d.name, sign));
+        attrButtons.append(b);
+      }
+    }
+    attrStrength.disabled = false;
+    const trained = set.trained ? "" : " (UNTRAINED: random directions)";
+    $("attr-note").textContent = `Directions of ${set.name}${trained}: ${info.directions.map((d) => words(d.name)).join(", ")}.`;
+    attrButtons.dataset.model = set.name;
+  };
   let facesShown = false;
   const newFaces = async () => {
     facesShown = true;
     const m = genModel();
     if (!m) {
-      $("face-note").textContent = "No generator is served.";
+      $("face-note").textContent = "No face generator (dcgan-g) is served: start easel serve with one.";
+      $("attr-note").textContent = "";
       return;
     }
     $("face-note").textContent = untrainedNote(m, "it draws meaningless patterns, not faces");
     grid.dataset.ready = "";
     try {
       const info = await load(m.name);
+      const directions = grid.dataset.model === m.name ? null : showDirections(m, info.nz);
       zs = check(easel.randomLatents(FACES, info.nz, seed));
       ends = [];
       target = -1;
       withAttr.clear();
       withoutAttr.clear();
       showMarks();
-      await sample(zs, tiles.map((t) => t.canvas));
+      resetAttributes();
+      const r = await sample(zs, tiles.map((t) => t.canvas));
+      $("face-stats").textContent = `${label(m)}: ${FACES} faces of ${info.side}×${info.side} in ${r.ms.toFixed(0)} ms.`;
       grid.dataset.seed = String(seed);
       grid.dataset.model = m.name;
       grid.dataset.ready = "true";
       $("faces-new").disabled = false;
+      await directions;
     } catch (err) {
       say(err.message, "error");
     }
@@ -391,12 +476,146 @@
     }
   });
   // The first grid is drawn once the section comes into view, unless it was already.
-  new IntersectionObserver((entries, observer) => {
+  const onFirstView = (section, draw) => new IntersectionObserver((entries, observer) => {
     if (entries.some((e) => e.isIntersecting)) {
       observer.disconnect();
-      if (!facesShown) newFaces();
+      draw();
     }
-  }).observe($("faces"));
+  }).observe(section);
+  onFirstView($("faces"), () => { if (!facesShown) newFaces(); });
+
+  // ---- Digits ----
+  // A conditional GAN (cgan-g) draws the digit picked; an InfoGAN (infogan-g) draws the
+  // categorical code picked, with its continuous codes from the sliders. Both draw a row
+  // from the same fixed latents, so that only the class or codes change between draws.
+  const DIGITS = 8;
+  const digitModel = $("digit-model"), digitGrid = $("digit-grid"), digitClasses = $("digit-classes");
+  const digitConts = $("digit-conts");
+  const digitGenerators = index.filter((m) => m.arch === "cgan-g" || m.arch === "infogan-g");
+  fill(digitModel, digitGenerators, "cgan-g", "cgan-mnist");
+  const digitCanvases = [];
+  for (let i = 0; i < DIGITS; i++) {
+    const c = document.createElement("canvas");
+    c.className = "face";
+    c.width = c.height = 32;
+    c.setAttribute("aria-label", `Sample ${i + 1} of ${DIGITS}`);
+    digitGrid.append(c);
+    digitCanvases.push(c);
+  }
+  let digitSeed = 1, digitInfo = null, digitLatents = [], digitClass = 0, digitsShown = false;
+  const contValues = () => [...digitConts.querySelectorAll("input")].map((el) => Number(el.value));
+  const drawDigits = async () => {
+    const m = byName.get(digitModel.value), info = digitInfo;
+    if (!m || !info || info.name !== m.name) return;
+    const cont = contValues();
+    const codes = { classes: [], cont: new Float32Array(DIGITS * cont.length) };
+    for (let i = 0; i < DIGITS; i++) {
+      if (info.classes + info.cat > 0) codes.classes.push(digitClass);
+      codes.cont.set(cont, i * cont.length);
+    }
+    try {
+      const r = await easel.sample(info.id, concat(digitLatents), digitCanvases, codes);
+      const what = info.classes > 0 ? `digit ${digitClass}` :
+        [info.cat > 0 ? `code ${digitClass}` : "", ...cont.map((v, j) => `c${j + 1} = ${v.toFixed(1)}`)].filter(Boolean).join(", ");
+      $("digit-stats").textContent = `${label(m)}: ${what}; ${DIGITS} samples of ${info.side}×${info.side} in ${r.ms.toFixed(0)} ms.`;
+      digitGrid.dataset.model = m.name;
+      digitGrid.dataset.draws = String(Number(digitGrid.dataset.draws || 0) + 1);
+    } catch (err) {
+      say(err.message, "error");
+    }
+  };
+  // Draws run one at a time: what the controls ask for while one runs is drawn once it
+  // ends, however often they changed meanwhile.
+  let digitsDrawing = null, digitsAgain = false;
+  const redrawDigits = () => {
+    if (digitsDrawing) {
+      digitsAgain = true;
+      return digitsDrawing;
+    }
+    digitsDrawing = (async () => {
+      do {
+        digitsAgain = false;
+        await drawDigits();
+      } while (digitsAgain);
+      digitsDrawing = null;
+    })();
+    return digitsDrawing;
+  };
+  const pickDigitClass = (k) => {
+    digitClass = k;
+    for (const b of digitClasses.children) b.setAttribute("aria-pressed", String(Number(b.dataset.class) === k));
+    redrawDigits();
+  };
+  const newDigitLatents = () => {
+    digitLatents = check(easel.randomLatents(DIGITS, digitInfo.nz, digitSeed));
+    digitGrid.dataset.seed = String(digitSeed);
+  };
+  // showDigits loads the chosen generator and sets up its class or code buttons and sliders.
+  const showDigits = async () => {
+    digitsShown = true;
+    const m = byName.get(digitModel.value);
+    digitClasses.replaceChildren();
+    digitConts.replaceChildren();
+    digitInfo = null;
+    if (!m) {
+      $("digit-note").textContent = "No digit generator (cgan-g or infogan-g) is served: start easel serve with one.";
+      $("digit-class-label").hidden = true;
+      return;
+    }
+    $("digit-note").textContent = untrainedNote(m, "it draws noise, not digits");
+    let info;
+    try {
+      info = await load(m.name);
+    } catch (err) {
+      say(err.message, "error");
+      return;
+    }
+    if (byName.get(digitModel.value) !== m) return; // another was chosen meanwhile
+    digitInfo = info;
+    const k = info.classes || info.cat;
+    $("digit-class-label").textContent = info.classes > 0 ? "Digit" : "Code";
+    $("digit-class-label").hidden = k === 0;
+    digitClass = 0;
+    for (let i = 0; i < k; i++) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = String(i);
+      b.dataset.class = String(i);
+      b.setAttribute("aria-pressed", String(i === 0));
+      b.addEventListener("click", () => pickDigitClass(i));
+      digitClasses.append(b);
+    }
+    for (let j = 0; j < info.cont; j++) {
+      const lab = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "range";
+      input.min = "-2";
+      input.max = "2";
+      input.step = "0.1";
+      input.value = "0";
+      input.id = `digit-cont-${j}`;
+      const out = document.createElement("output");
+      out.htmlFor = input.id;
+      out.value = "0.0";
+      input.addEventListener("input", () => {
+        out.value = Number(input.value).toFixed(1);
+        redrawDigits();
+      });
+      lab.append(`Code c${j + 1}`, input, out);
+      digitConts.append(lab);
+    }
+    newDigitLatents();
+    $("digits-new").disabled = false;
+    await redrawDigits();
+  };
+  $("digits-new").addEventListener("click", () => {
+    if (!digitInfo) return;
+    digitSeed++;
+    newDigitLatents();
+    redrawDigits();
+  });
+  digitModel.addEventListener("change", showDigits);
+  onFirstView($("digits"), () => { if (!digitsShown) showDigits(); });
 
   cameraButton.disabled = false;
 })();

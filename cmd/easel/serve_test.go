@@ -34,8 +34,8 @@ import (
 // TestServePage runs `easel serve` on the real wasm build, with the test models besides
 // the embedded ones, and loads the page in headless Chromium. With WebGPU and a fake
 // camera playing the test card, it must name the adapter, answer window.easel.stats(),
-// show stylized frames that match the native pipeline, draw faces that match the native
-// generator, recover from a lost device and pass its self-test. Without WebGPU, without
+// show stylized frames that match the native pipeline, draw faces, attribute directions
+// and digits that match the native generators, recover from a lost device and pass its self-test. Without WebGPU, without
 // a camera and with corrupt weights it must say plainly what is wrong. Screenshots go to
 // test-artifacts/.
 func TestServePage(t *testing.T) {
@@ -128,6 +128,7 @@ func checkPageWithWebGPU(t *testing.T, url, camera string) {
 	setCamera(t, ctx, false)
 	t.Run("Picture", func(t *testing.T) { checkPicture(t, ctx, dev) })
 	t.Run("Faces", func(t *testing.T) { checkFaces(t, ctx, dev) })
+	t.Run("Digits", func(t *testing.T) { checkDigits(t, ctx, dev) })
 	if err := setControl(ctx, "#style", testStyle); err != nil {
 		t.Fatal(err)
 	}

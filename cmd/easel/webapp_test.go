@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,8 +37,11 @@ import (
 // range and depends on every input pixel: a wrong channel order, a shifted row or a
 // skipped layer shows.
 const (
-	testStyle = "test-style" // transformer-net-light, the default light widths
-	testFaces = "test-faces" // dcgan-g, small
+	testStyle      = "test-style"            // transformer-net-light, the default light widths
+	testFaces      = "test-faces"            // dcgan-g, small
+	testDirections = "test-faces-directions" // latent-directions for test-faces
+	testCGAN       = "test-cgan"             // cgan-g, 32×32 gray, 10 classes
+	testInfoGAN    = "test-infogan"          // infogan-g, 32×32 gray, cat 10, cont 2
 )
 
 // Sizes the browser tests run at: SwiftShader is slow.
@@ -73,8 +77,30 @@ func testStyleWeights() *models.Weights {
 // testFacesWeights is a small DCGAN generator whose weights have the spread that keeps
 // activations near unit size, so that its tanh output covers -1..1.
 func testFacesWeights() *models.Weights {
-	cfg := models.GeneratorConfig{NZ: 16, NGF: 8, NC: 3}
-	w := models.InitGenerator(cfg, rand.New(rand.NewPCG(3, 5)))
+	return testGeneratorWeights(models.GeneratorConfig{NZ: 16, NGF: 8, NC: 3}, testFaces, 3)
+}
+
+// testCGANWeights is a small conditional generator of 32×32 gray digits, 10 classes.
+func testCGANWeights() *models.Weights {
+	return testGeneratorWeights(models.GeneratorConfig{NZ: 8, NGF: 8, NC: 1, Size: 32, Classes: 10}, testCGAN, 13)
+}
+
+// testInfoGANWeights is a small InfoGAN generator of 32×32 gray digits: a categorical code
+// of 10 values and 2 continuous codes.
+func testInfoGANWeights() *models.Weights {
+	return testGeneratorWeights(models.GeneratorConfig{NZ: 8, NGF: 8, NC: 1, Size: 32, Cat: 10, Cont: 2}, testInfoGAN, 17)
+}
+
+// testGeneratorWeights is a generator of config c, randomly initialised as dcgan does, then
+// scaled so that activations stay near unit size and its tanh output covers -1..1, and
+// the class and codes weigh as much in the first layer as a few latent values, so that
+// changing them changes the picture plainly.
+func testGeneratorWeights(c models.GeneratorConfig, name string, seed uint64) *models.Weights {
+	w := models.InitGenerator(c, rand.New(rand.NewPCG(seed, 5)))
+	last := "main.12.weight" // the last transposed convolution: of five at 64×64, of four at 32×32
+	if c.Side() == 32 {
+		last = "main.9.weight"
+	}
 	for i := range w.Tensors {
 		t := &w.Tensors[i]
 		if len(t.Shape) != 4 {
@@ -84,15 +110,36 @@ func testFacesWeights() *models.Weights {
 		// cin·4 products per output. The last one's output, before tanh, gets a spread
 		// near 1.
 		scale := 1 / (0.02 * math.Sqrt(float64(t.Shape[0]*4)))
-		if t.Name == "main.12.weight" {
+		if t.Name == last {
 			scale *= 6
 		}
+		per := len(t.Data) / t.Shape[0] // values per input channel
 		for j := range t.Data {
-			t.Data[j] *= float32(scale)
+			k := scale
+			if t.Name == "main.0.weight" && j/per >= c.NZ {
+				k *= 3 // a class or code input
+			}
+			t.Data[j] *= float32(k)
 		}
 	}
-	w.Meta = models.Meta{Name: testFaces, License: "CC0-1.0", Source: "easel's browser tests",
+	w.Meta = models.Meta{Name: name, License: "CC0-1.0", Source: "easel's browser tests",
 		Description: "Random weights scaled for testing."}
+	return w
+}
+
+// testDirectionNames are the directions of testDirections, in its order.
+var testDirectionNames = []string{"glasses", "smile", "turn_left", "turn_right"}
+
+// testDirectionsWeights are latent directions for test-faces: random vectors of norm near
+// that of a latent vector, so that one step changes a face plainly.
+func testDirectionsWeights(t *testing.T) *models.Weights {
+	t.Helper()
+	nz := testFacesWeights().Config["nz"].(int)
+	w, err := models.NewDirections(testFaces, nz, testDirectionNames, models.RandomLatents(len(testDirectionNames), nz, 99),
+		models.Meta{Name: testDirections, License: "CC0-1.0", Source: "easel's browser tests", Description: "Random directions for testing."})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return w
 }
 
@@ -102,7 +149,8 @@ func writeTestModels(t *testing.T) string {
 	dir := t.TempDir()
 	broken := testStyleWeights()
 	broken.Meta.Name = testBroken
-	for name, w := range map[string]*models.Weights{testStyle: testStyleWeights(), testFaces: testFacesWeights(), testBroken: broken} {
+	for name, w := range map[string]*models.Weights{testStyle: testStyleWeights(), testFaces: testFacesWeights(), testBroken: broken,
+		testCGAN: testCGANWeights(), testInfoGAN: testInfoGANWeights(), testDirections: testDirectionsWeights(t)} {
 		if err := models.WriteFile(filepath.Join(dir, name+".msgpack"), w); err != nil {
 			t.Fatal(err)
 		}
@@ -166,21 +214,23 @@ func nativeStylize(t *testing.T, dev *gpu.Device, weights *models.Weights, rgba 
 	return px
 }
 
-// nativeSample runs the generator natively on latent vectors z, as the page shows them.
-func nativeSample(t *testing.T, dev *gpu.Device, weights *models.Weights, zs [][]float32) []byte {
+// nativeSample runs the generator natively on input rows (InputWidth values each: z, then
+// the class or codes; see generatorInputs), as the page shows them: RGBA, gray for one
+// channel.
+func nativeSample(t *testing.T, dev *gpu.Device, weights *models.Weights, rows [][]float32) []byte {
 	t.Helper()
 	gen, err := models.NewGenerator(dev, weights)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer gen.Release()
-	plan, err := gen.Plan(len(zs))
+	plan, err := gen.Plan(len(rows))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer plan.Release()
 	var flat []float32
-	for _, z := range zs {
+	for _, z := range rows {
 		flat = append(flat, z...)
 	}
 	if err := plan.Input.Write(flat); err != nil {
@@ -202,6 +252,28 @@ func nativeSample(t *testing.T, dev *gpu.Device, weights *models.Weights, zs [][
 		t.Fatal(err)
 	}
 	return px
+}
+
+// generatorInputs are the input rows of generator weights for latents zs, the class or
+// categorical code class (-1: none) and the continuous codes cont of every row.
+func generatorInputs(t *testing.T, weights *models.Weights, zs [][]float32, class int, cont []float32) [][]float32 {
+	t.Helper()
+	cfg, err := models.GeneratorConfigOf(weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([][]float32, len(zs))
+	for i, z := range zs {
+		var classes []int
+		if class >= 0 {
+			classes = []int{class}
+		}
+		rows[i] = make([]float32, cfg.InputWidth())
+		if err := cfg.GeneratorInput(rows[i], z, classes, cont); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rows
 }
 
 // readPixels draws the element sel (a video, or a canvas with a 2D context) onto a 2D
@@ -480,9 +552,124 @@ func checkDeviceLost(t *testing.T, ctx context.Context) {
 	}
 }
 
-// checkFaces draws the page's face grid with the test generator, then an interpolation
-// and a latent sum, and compares each canvas with the native generator on the same latent
-// vectors.
+// compareSamples presses trigger, captures the page's canvases sels after the next submit
+// and compares each with the native generator weights on the same input rows (one per
+// canvas): each must match it and not be flat. It saves them side by side as name.png
+// and returns their RGBA bytes.
+func compareSamples(t *testing.T, ctx context.Context, dev *gpu.Device, weights *models.Weights, name string,
+	sels []string, trigger func() error, rows [][]float32) [][]byte {
+	t.Helper()
+	start := time.Now()
+	arm, wait := captureCanvases(ctx, sels...)
+	if err := arm(); err != nil {
+		t.Fatal(err)
+	}
+	if err := trigger(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	shown, err := wait()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	t.Logf("%s: %d pictures in %v", name, len(sels), time.Since(start).Round(time.Millisecond))
+	cfg, err := models.GeneratorConfigOf(weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	side := cfg.Side()
+	want := nativeSample(t, dev, weights, rows)
+	size := 4 * side * side
+	var all []byte
+	for i, px := range shown {
+		if len(px) != size {
+			t.Fatalf("%s: picture %d holds %d bytes, want %d×%d RGBA", name, i+1, len(px), side, side)
+		}
+		maxDiff, mean, far := pixelDiff(px, want[i*size:(i+1)*size])
+		if mean > 1 || far > 0.005 {
+			t.Errorf("%s: picture %d differs from the native generator's: max |diff| %d, mean %.2f, %.2f%% more than 8 apart",
+				name, i+1, maxDiff, mean, 100*far)
+		}
+		if s := spread(px); s < 20 {
+			t.Errorf("%s: picture %d is nearly flat (spread %.1f)", name, i+1, s)
+		}
+		all = append(all, px...)
+	}
+	saveRGBA(t, name+".png", all, side, side*len(shown))
+	return shown
+}
+
+// checkChanged checks that pictures after differ plainly from before (mean |diff| of at
+// least 4 of 255 over the RGB values): the control changed what is drawn.
+func checkChanged(t *testing.T, what string, before, after [][]byte) {
+	t.Helper()
+	var all, b []byte
+	for i := range after {
+		all, b = append(all, after[i]...), append(b, before[i]...)
+	}
+	if _, mean, _ := pixelDiff(all, b); mean < 4 {
+		t.Errorf("%s: the pictures barely changed (mean |diff| %.2f)", what, mean)
+	} else {
+		t.Logf("%s: mean |diff| %.1f between before and after", what, mean)
+	}
+}
+
+// click clicks the elements sels in order.
+func click(ctx context.Context, sels ...string) error {
+	for _, sel := range sels {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+			return fmt.Errorf("click %s: %w", sel, err)
+		}
+	}
+	return nil
+}
+
+// waitText waits until the element sel's text contains every one of want, and returns it.
+func waitText(t *testing.T, ctx context.Context, sel string, want ...string) string {
+	t.Helper()
+	wantJSON, _ := json.Marshal(want) // strings always marshal
+	s, err := waitPage[string](ctx, fmt.Sprintf(`() => {
+		const s = document.querySelector(%q).textContent;
+		return %s.every((w) => s.includes(w)) && s;
+	}`, sel, wantJSON), 100*time.Millisecond)
+	if err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).textContent`, sel)))
+		t.Fatalf("wait for %s to say %q: %v; it says %q", sel, want, err, got)
+	}
+	return s
+}
+
+// A page panel that draws its first pictures when it comes into view: its generator
+// control, the test generator to draw with and a JavaScript test of whether it has drawn.
+type panel struct{ sel, model, drawn string }
+
+var (
+	facesPanel  = panel{"#face-model", testFaces, `document.getElementById("face-grid").dataset.ready === "true"`}
+	digitsPanel = panel{"#digit-model", testInfoGAN, `Number(document.getElementById("digit-grid").dataset.draws || 0) > 0`}
+)
+
+// drawFirst has panel p draw its first pictures, unless it has already, and waits for
+// that. A click elsewhere can bring p into view, and its first submit would then be the
+// one that a capture of another panel's canvases sees: a test draws the other panels
+// first.
+func drawFirst(t *testing.T, ctx context.Context, p panel) {
+	t.Helper()
+	done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](p.drawn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !done {
+		if err := setControl(ctx, p.sel, p.model); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := waitPage[bool](ctx, "() => "+p.drawn, 100*time.Millisecond); err != nil {
+		t.Fatalf("wait for the first pictures of %s: %v", p.model, err)
+	}
+}
+
+// checkFaces draws the page's face grid with the test generator, then an interpolation,
+// a latent sum and two attribute directions, and compares each canvas with the native
+// generator on the same latent vectors.
 func checkFaces(t *testing.T, ctx context.Context, dev *gpu.Device) {
 	weights := testFacesWeights()
 	nz := weights.Config["nz"].(int)
@@ -491,47 +678,14 @@ func checkFaces(t *testing.T, ctx context.Context, dev *gpu.Device) {
 	for i := range faceGrid {
 		grid = append(grid, fmt.Sprintf("#face-grid .tile:nth-child(%d) canvas", i+1))
 	}
-	// Choosing the generator draws the grid.
-	compare := func(what string, sels []string, trigger func() error, zs [][]float32) {
+	compare := func(what string, sels []string, trigger func() error, zs [][]float32) [][]byte {
 		t.Helper()
-		start := time.Now()
-		arm, wait := captureCanvases(ctx, sels...)
-		if err := arm(); err != nil {
-			t.Fatal(err)
-		}
-		if err := trigger(); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		shown, err := wait()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		t.Logf("%s: %d faces in %v", what, len(sels), time.Since(start).Round(time.Millisecond))
-		want := nativeSample(t, dev, weights, zs)
-		const face = 4 * models.DCGANSize * models.DCGANSize
-		var all []byte
-		for i, px := range shown {
-			maxDiff, mean, far := pixelDiff(px, want[i*face:(i+1)*face])
-			if mean > 1 || far > 0.005 {
-				t.Errorf("%s: face %d differs from the native generator's: max |diff| %d, mean %.2f, %.2f%% more than 8 apart",
-					what, i+1, maxDiff, mean, 100*far)
-			}
-			if s := spread(px); s < 20 {
-				t.Errorf("%s: face %d is nearly flat (spread %.1f)", what, i+1, s)
-			}
-			all = append(all, px...)
-		}
-		saveRGBA(t, "faces-"+what+".png", all, models.DCGANSize, models.DCGANSize*len(shown))
+		return compareSamples(t, ctx, dev, weights, "faces-"+what, sels, trigger, zs)
 	}
-	click := func(sels ...string) error {
-		for _, sel := range sels {
-			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
-				return fmt.Errorf("click %s: %w", sel, err)
-			}
-		}
-		return nil
-	}
+	drawFirst(t, ctx, digitsPanel)
+	// Choosing the generator draws the grid.
 	compare("grid", grid, func() error { return setControl(ctx, "#face-model", testFaces) }, zs)
+	t.Logf("#face-stats: %s", waitText(t, ctx, "#face-stats", testFaces, "12 faces"))
 
 	// Faces 1 and 2 as the ends of the interpolation.
 	var path [][]float32
@@ -546,7 +700,7 @@ func checkFaces(t *testing.T, ctx context.Context, dev *gpu.Device) {
 	for i := range 8 {
 		steps = append(steps, fmt.Sprintf("#interp-row canvas:nth-child(%d)", i+1))
 	}
-	compare("interpolation", steps, func() error { return click(grid[0], grid[1], "#interpolate") }, path)
+	compare("interpolation", steps, func() error { return click(ctx, grid[0], grid[1], "#interpolate") }, path)
 
 	// Face 6 + mean(faces 3, 4) - face 5.
 	sum, err := models.LatentArithmetic(zs[5], [][]float32{zs[2], zs[3]}, [][]float32{zs[4]})
@@ -555,8 +709,87 @@ func checkFaces(t *testing.T, ctx context.Context, dev *gpu.Device) {
 	}
 	mode := func(m string) string { return fmt.Sprintf(`input[name="face-mode"][value=%q]`, m) }
 	compare("arithmetic", []string{"#arith-output"}, func() error {
-		return click(mode("with"), grid[2], grid[3], mode("without"), grid[4], mode("target"), grid[5], "#arithmetic")
+		return click(ctx, mode("with"), grid[2], grid[3], mode("without"), grid[4], mode("target"), grid[5], "#arithmetic")
 	}, [][]float32{sum})
+
+	// The directions served for test-faces: a ± pair each, one button per turn. Face 6
+	// (the face to change) + glasses, then + 2 × turn left on top.
+	note := waitText(t, ctx, "#attr-note", testDirections, "glasses", "turn left")
+	t.Logf("#attr-note: %s", note)
+	buttons, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#attr-buttons button")].map((b) => b.textContent)`))
+	if want := []string{"+ glasses", "− glasses", "+ smile", "− smile", "turn left", "turn right"}; err != nil || !slices.Equal(buttons, want) {
+		t.Errorf("attribute buttons %q (%v), want %q", buttons, err, want)
+	}
+	dirs, err := models.DirectionsOf(testDirectionsWeights(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	press := func(name, sign string) func() error {
+		return func() error {
+			return click(ctx, fmt.Sprintf(`#attr-buttons button[data-direction=%q][data-sign=%q]`, name, sign))
+		}
+	}
+	pair := []string{"#attr-before", "#attr-after"}
+	glasses, err := models.AddDirection(zs[5], dirs.Get("glasses"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := compare("attribute-glasses", pair, press("glasses", "1"), [][]float32{zs[5], glasses})
+	checkChanged(t, "+ glasses", shown[:1], shown[1:])
+	if err := setControl(ctx, "#attr-strength", "2"); err != nil {
+		t.Fatal(err)
+	}
+	turned, err := models.AddDirection(glasses, dirs.Get("turn_left"), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown = compare("attribute-turn", pair, press("turn_left", "1"), [][]float32{glasses, turned})
+	checkChanged(t, "turn left", shown[:1], shown[1:])
+	t.Logf("#attr-sum: %s", waitText(t, ctx, "#attr-sum", "face 6 + glasses + 2.0 × turn left"))
+}
+
+// checkDigits draws digits with the test cGAN, picks a digit, then with the test InfoGAN
+// picks a code, moves a continuous code's slider and asks for new latents: every draw must
+// match the native generator on the same inputs (gray, 32×32), change the pictures, and
+// the panel must name the generator and what it drew.
+func checkDigits(t *testing.T, ctx context.Context, dev *gpu.Device) {
+	const n, seed = 8, 1 // the page's row of samples and its first seed
+	var row []string
+	for i := range n {
+		row = append(row, fmt.Sprintf("#digit-grid canvas:nth-child(%d)", i+1))
+	}
+	classButton := func(k int) string { return fmt.Sprintf(`#digit-classes button[data-class="%d"]`, k) }
+	drawFirst(t, ctx, facesPanel)
+
+	cgan := testCGANWeights()
+	zs := models.RandomLatents(n, cgan.Config["nz"].(int), seed)
+	first := compareSamples(t, ctx, dev, cgan, "digits-cgan-0", row,
+		func() error { return setControl(ctx, "#digit-model", testCGAN) }, generatorInputs(t, cgan, zs, 0, nil))
+	three := compareSamples(t, ctx, dev, cgan, "digits-cgan-3", row,
+		func() error { return click(ctx, classButton(3)) }, generatorInputs(t, cgan, zs, 3, nil))
+	checkChanged(t, "digit 0 to 3", first, three)
+	t.Logf("#digit-stats: %s", waitText(t, ctx, "#digit-stats", testCGAN, "digit 3"))
+	if pressed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(
+		'#digit-classes button[aria-pressed="true"]')].map((b) => b.textContent)`)); err != nil || !slices.Equal(pressed, []string{"3"}) {
+		t.Errorf("pressed digit buttons %q (%v), want [3]", pressed, err)
+	}
+
+	info := testInfoGANWeights()
+	zs = models.RandomLatents(n, info.Config["nz"].(int), seed)
+	code0 := compareSamples(t, ctx, dev, info, "digits-infogan-0", row,
+		func() error { return setControl(ctx, "#digit-model", testInfoGAN) }, generatorInputs(t, info, zs, 0, []float32{0, 0}))
+	waitText(t, ctx, "#digit-class-label", "Code")
+	code2 := compareSamples(t, ctx, dev, info, "digits-infogan-2", row,
+		func() error { return click(ctx, classButton(2)) }, generatorInputs(t, info, zs, 2, []float32{0, 0}))
+	checkChanged(t, "code 0 to 2", code0, code2)
+	slid := compareSamples(t, ctx, dev, info, "digits-infogan-2-c1", row,
+		func() error { return setControl(ctx, "#digit-cont-0", "1.5") }, generatorInputs(t, info, zs, 2, []float32{1.5, 0}))
+	checkChanged(t, "c1 0 to 1.5", code2, slid)
+	t.Logf("#digit-stats: %s", waitText(t, ctx, "#digit-stats", testInfoGAN, "code 2, c1 = 1.5, c2 = 0.0"))
+	zs = models.RandomLatents(n, info.Config["nz"].(int), seed+1)
+	fresh := compareSamples(t, ctx, dev, info, "digits-infogan-new", row,
+		func() error { return click(ctx, "#digits-new") }, generatorInputs(t, info, zs, 2, []float32{1.5, 0}))
+	checkChanged(t, "new latents", slid, fresh)
 }
 
 // testBroken is served with a valid file, which corruptingProxy corrupts on the way.

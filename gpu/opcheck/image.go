@@ -66,12 +66,13 @@ var (
 
 // awayFromHalves draws x such that x·mul[c] + add[c] lies in [-40, 295) at least 0.1 from
 // any k+½, where rounding could go either way between float32 and float64: the values
-// clamp at both ends and the reference is exact. hw is the plane size, for the channel.
+// clamp at both ends and the reference is exact. hw is the plane size, for the channel; a
+// gray image ([N,1,H,W]) takes channel 0's, and its mul and add must be the same for all.
 func (in *Inputs) awayFromHalves(shape []int, mul, add [3]float64) (*gpu.Tensor, []float64) {
 	hw := shape[2] * shape[3]
 	i := 0
 	return in.random(func() float64 {
-		c := (i / hw) % 3
+		c := (i / hw) % shape[1]
 		i++
 		frac := 0.1 + 0.3*in.rng.Float64()
 		if in.rng.IntN(2) == 0 {
@@ -111,6 +112,35 @@ func imageCases() []Case {
 			run: func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64) {
 				x, xv := in.awayFromHalves(c.x, c.mul, c.add)
 				in.expectImage(b.TensorToImage(x, c.mul, c.add), ref.TensorToImage(xv, c.x[0], c.x[2]*c.x[3], c.mul, c.add))
+				return nil, nil
+			}})
+	}
+	// Gray images (R = G = B from the one channel) and rows padded to rowPixels: a
+	// generator's 32×32 digits drawn into a canvas, whose rows must be 64 pixels.
+	for _, c := range []struct {
+		x        []int
+		rw       int
+		mul, add [3]float64
+		name     string
+	}{
+		{[]int{2, 1, 13, 17}, 17, tanhMul, tanhMul, "gray"},
+		{[]int{3, 1, 32, 32}, 64, tanhMul, tanhMul, "gray_rows64"},
+		{[]int{2, 3, 5, 7}, 19, [3]float64{255, 200, 127.5}, [3]float64{0, 20, 127.5}, "rows19"},
+	} {
+		op := "TensorToImageRows"
+		if c.rw == c.x[3] {
+			op = "TensorToImage"
+		}
+		cs = append(cs, Case{Op: op, Name: fmt.Sprintf("%v_%s", c.x, c.name),
+			run: func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64) {
+				x, xv := in.awayFromHalves(c.x, c.mul, c.add)
+				var im *gpu.Image
+				if op == "TensorToImage" {
+					im = b.TensorToImage(x, c.mul, c.add)
+				} else {
+					im = b.TensorToImageRows(x, c.mul, c.add, c.rw)
+				}
+				in.expectImage(im, ref.TensorToImageRows(xv, c.x[0], c.x[1], c.x[2], c.x[3], c.rw, c.mul, c.add))
 				return nil, nil
 			}})
 	}

@@ -19,20 +19,32 @@ func ImageToTensor(rgba []byte, n, hw int, mul, add [3]float64) []float64 {
 // TensorToImage converts x [n,3,H,W] of hw pixels per image to packed RGBA8:
 // byte_c = clamp(floor(x·mul[c]+add[c]+0.5), 0, 255), NaN to 0, alpha 255.
 func TensorToImage(x []float64, n, hw int, mul, add [3]float64) []byte {
-	out := make([]byte, 4*n*hw)
+	return TensorToImageRows(x, n, 3, 1, hw, hw, mul, add)
+}
+
+// TensorToImageRows converts x [n,c,h,w] (c = 3, or 1 for gray) to packed RGBA8 images of
+// h rows of rw pixels: byte_k = clamp(floor(x_k·mul[k]+add[k]+0.5), 0, 255) for k = R, G,
+// B, where x_k is channel k, or the one channel of a gray image; NaN to 0, alpha 255;
+// columns from w on all 0.
+func TensorToImageRows(x []float64, n, c, h, w, rw int, mul, add [3]float64) []byte {
+	out := make([]byte, 4*n*h*rw)
 	for i := range n {
-		for p := range hw {
-			for c := range 3 {
-				v := math.Floor(x[(i*3+c)*hw+p]*mul[c] + add[c] + 0.5)
-				switch {
-				case math.IsNaN(v) || v < 0:
-					v = 0
-				case v > 255:
-					v = 255
+		for r := range h {
+			for col := range w {
+				p := 4 * ((i*h+r)*rw + col)
+				for k := range 3 {
+					ch := min(k, c-1)
+					v := math.Floor(x[((i*c+ch)*h+r)*w+col]*mul[k] + add[k] + 0.5)
+					switch {
+					case math.IsNaN(v) || v < 0:
+						v = 0
+					case v > 255:
+						v = 255
+					}
+					out[p+k] = byte(v)
 				}
-				out[4*(i*hw+p)+c] = byte(v)
+				out[p+3] = 255
 			}
-			out[4*(i*hw+p)+3] = 255
 		}
 	}
 	return out
