@@ -3,7 +3,6 @@
 package models
 
 import (
-	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -79,13 +78,15 @@ func LoadDataset(path string, size, nc int) (*Dataset, error) {
 	if nc != 1 && nc != 3 {
 		return nil, fmt.Errorf("data %s: %d channels, want 1 or 3", path, nc)
 	}
-	fi, err := os.Stat(path)
-	if _, _, named := splitName(path); named && errors.Is(err, os.ErrNotExist) {
+	// A bare name is a data set's, even where a file or folder of that name exists (the
+	// repository's own faces/ package, say): write ./faces for such a folder.
+	if _, _, named := splitName(path); named {
 		return loadIDXDataset(path, size, nc)
 	}
-	if path == "faces" && errors.Is(err, os.ErrNotExist) {
+	if path == "faces" {
 		return loadFaces(size, nc)
 	}
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}

@@ -130,8 +130,8 @@ func TestFacesDatasetVariety(t *testing.T) {
 	}
 }
 
-// TestFacesDatasetErrors: bad sizes are refused by name; a file or folder named faces wins
-// over the procedural set.
+// TestFacesDatasetErrors: bad sizes are refused by name; the bare name is the procedural
+// set even beside a folder named faces, which ./faces names.
 func TestFacesDatasetErrors(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
@@ -159,7 +159,14 @@ func TestFacesDatasetErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if d.N != FacesN || d.Attrs == nil {
+		t.Fatalf("faces beside a folder faces/: N %d; want the procedural set", d.N)
+	}
+	d, err = LoadDataset("./faces", 64, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if d.N != 1 || d.Data == nil || d.Attrs != nil {
-		t.Fatalf("with a folder faces/: N %d, Data %d values; want the folder's 1 image", d.N, len(d.Data))
+		t.Fatalf("./faces: N %d, Data %d values; want the folder's 1 image", d.N, len(d.Data))
 	}
 }
