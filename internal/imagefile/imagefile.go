@@ -39,7 +39,9 @@ func Read(path string) (*image.NRGBA, error) {
 // decode is Read on r, with the limits maxSide and maxPixels (a fuzzer takes smaller ones).
 func decode(r io.ReadSeeker, maxSide, maxPixels int) (*image.NRGBA, error) {
 	cfg, format, err := image.DecodeConfig(r)
-	if errors.Is(err, image.ErrFormat) {
+	// Other decoders may be registered by the binary's libraries (GIF, by the plotting
+	// one): only PNG and JPEG are read.
+	if errors.Is(err, image.ErrFormat) || err == nil && format != "png" && format != "jpeg" {
 		return nil, errors.New("unsupported format (Easel reads PNG and JPEG)")
 	}
 	if err != nil {
