@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"easel/internal/tmpfile"
 )
@@ -40,39 +39,5 @@ func WriteFileAtomic(path string, data []byte) error {
 	})
 }
 
-// writeAtomic writes a file through write into a temporary file in path's directory,
-// syncs it and renames it over path. On any error the temporary file is removed and an
-// existing file at path is left as it was. The temporary files that earlier writes to
-// path left when killed are removed first (tmpfile.Create).
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := tmpfile.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmpfile.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename durable too. Best effort: the file is complete either way, and not
-	// every platform can sync a directory.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
+// writeAtomic is tmpfile.Write: a crash or error leaves any earlier file at path intact.
+func writeAtomic(path string, write func(io.Writer) error) error { return tmpfile.Write(path, write) }

@@ -22,14 +22,9 @@ architecture, config, conventions and provenance are kept; the description recor
 conversion. The output is written atomically.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var dt models.DType
-			switch dtype {
-			case "f32":
-				dt = models.F32
-			case "f16":
-				dt = models.F16
-			default:
-				return fmt.Errorf("--dtype %q: want f32 or f16", dtype)
+			dt, err := parseDType(dtype)
+			if err != nil {
+				return err
 			}
 			if err := refuseInput(out, in); err != nil {
 				return err

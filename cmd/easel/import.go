@@ -30,14 +30,9 @@ their name and licence: --license takes an SPDX identifier and defaults to NOASS
 The output is written atomically.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var dt models.DType
-			switch dtype {
-			case "f32":
-				dt = models.F32
-			case "f16":
-				dt = models.F16
-			default:
-				return fmt.Errorf("--dtype %q: want f32 or f16", dtype)
+			dt, err := parseDType(dtype)
+			if err != nil {
+				return err
 			}
 			if name == "" {
 				name = strings.TrimSuffix(filepath.Base(out), filepath.Ext(out))
@@ -84,4 +79,15 @@ The output is written atomically.`,
 		cmd.MarkFlagRequired(req)
 	}
 	return cmd
+}
+
+// parseDType reads --dtype: f32 or f16.
+func parseDType(s string) (models.DType, error) {
+	switch s {
+	case "f32":
+		return models.F32, nil
+	case "f16":
+		return models.F16, nil
+	}
+	return 0, fmt.Errorf("--dtype %q: want f32 or f16", s)
 }

@@ -8,6 +8,7 @@ package tmpfile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,4 +98,41 @@ func Rename(f *os.File, path string) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// Write writes a file through write into a temporary file in path's directory,
+// syncs it and renames it over path. On any error the temporary file is removed and an
+// existing file at path is left as it was. The temporary files that earlier writes to
+// path left when killed are removed first (Create).
+func Write(path string, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := write(tmp); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := Rename(tmp, path); err != nil {
+		return err
+	}
+	// Make the rename durable too. Best effort: the file is complete either way, and not
+	// every platform can sync a directory.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }
