@@ -536,7 +536,10 @@ func (r *ganRun) loop(ctx context.Context) error {
 	if f.sampleEvery > 0 {
 		// The grid's latents come from their own generator: the run's draws stay the same
 		// with or without samples.
-		r.fixed = sampleGridInput(g, rand.New(rand.NewPCG(f.seed, 2)))
+		var err error
+		if r.fixed, err = sampleGridInput(g, rand.New(rand.NewPCG(f.seed, 2))); err != nil {
+			return err
+		}
 	}
 	for submitted := r.tr.Steps(); submitted < f.steps; {
 		select {
@@ -618,7 +621,7 @@ func (r *ganRun) loop(ctx context.Context) error {
 
 // sampleGridInput draws the generator inputs of a sample grid: 64 latents; for cgan and
 // infogan the rows of the 8×8 grid step through the classes or codes.
-func sampleGridInput(g models.GeneratorConfig, rng *rand.Rand) []float32 {
+func sampleGridInput(g models.GeneratorConfig, rng *rand.Rand) ([]float32, error) {
 	const n = 64
 	z := make([]float32, n*g.NZ)
 	for i := range z {
@@ -633,9 +636,9 @@ func sampleGridInput(g models.GeneratorConfig, rng *rand.Rand) []float32 {
 	cont := make([]float32, n*g.Cont)
 	in := make([]float32, n*g.InputWidth())
 	if err := g.GeneratorInput(in, z, class, cont); err != nil {
-		panic(err) // sizes made above
+		return nil, fmt.Errorf("sample grid: %w", err)
 	}
-	return in
+	return in, nil
 }
 
 // writeSamples writes RUN/samples-STEP.png: the generator (eval mode) on the fixed latents.
