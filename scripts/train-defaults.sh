@@ -28,7 +28,7 @@ train cgan cgan-mnist 2000 --data mnist --ngf 32 --ndf 32 --batch 64 --seed 1
 train infogan infogan-mnist 1500 --data mnist --ngf 32 --ndf 32 --batch 64 --seed 1
 train dcgan dcgan-faces 2500 --data faces --ngf 32 --ndf 32 --batch 32 --real-label 0.9 \
 	--instance-noise 0.15 --noise-steps 1500 --seed 1
-"$easel" train classifier --data mnist --size 32 --width 16 --batch 64 --steps 600 --seed 1 \
+"$easel" train classifier --data mnist --size 32 --width 32 --batch 64 --steps 1500 --seed 1 \
 	--out "$runs/classifier-mnist.msgpack"
 "$easel" train classifier --data faces --size 64 --width 16 --batch 64 --steps 800 --seed 1 \
 	--out "$runs/classifier-faces.msgpack"
