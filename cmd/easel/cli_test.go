@@ -458,12 +458,16 @@ func TestImportMatchesPyTorch(t *testing.T) {
 }
 
 func TestBench(t *testing.T) {
-	for _, args := range [][]string{
-		{"bench", "stylize", "--model", "transformer-net-light", "--size", "24", "--runs", "3", "--warmup", "1"},
-		{"bench", "sample", "--n", "5", "--runs", "3", "--warmup", "1"}, // TestSample's batch size
+	for _, c := range []struct {
+		args    []string
+		trained string // how the model's line says whether it is trained
+	}{
+		{[]string{"bench", "stylize", "--model", "transformer-net-light", "--size", "24", "--runs", "3", "--warmup", "1"}, "UNTRAINED"},
+		{[]string{"bench", "sample", "--n", "5", "--runs", "3", "--warmup", "1"}, "parameters, trained)"}, // TestSample's batch size
 	} {
+		args := c.args
 		stdout, _ := mustEasel(t, args...)
-		for _, want := range []string{"adapter: ", "median", "GFLOP/s", "UNTRAINED"} {
+		for _, want := range []string{"adapter: ", "median", "GFLOP/s", c.trained} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("easel %s: output lacks %q", strings.Join(args, " "), want)
 			}
