@@ -176,26 +176,7 @@ func TestGANKindsMatchPyTorch(t *testing.T) {
 				{gotD, "d_trained.pth", models.InitDiscriminator(f.D, rng)},
 			} {
 				want := stateDictInto(t, filepath.Join(dir, c.file), c.want)
-				worst, worstName := 0.0, ""
-				for _, wt := range want.Tensors {
-					gt, err := c.got.Tensor(wt.Name)
-					if err != nil {
-						t.Fatal(err)
-					}
-					scale := 0.0
-					for _, v := range wt.Data {
-						scale = max(scale, math.Abs(float64(v)))
-					}
-					for i, v := range wt.Data {
-						if e := math.Abs(float64(gt.Data[i])-float64(v)) / scale; !(e <= worst) {
-							worst, worstName = e, wt.Name
-						}
-					}
-				}
-				t.Logf("%s: worst tensor error %.2e of its max|value| (%s)", c.file, worst, worstName)
-				if !(worst <= 2e-3) {
-					t.Errorf("%s: %s differs from PyTorch's by %.2e of its largest value (tolerance 2e-3)", c.file, worstName, worst)
-				}
+				compareTrained(t, c.file, c.got, want)
 			}
 		})
 	}

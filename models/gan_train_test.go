@@ -83,26 +83,7 @@ func TestDCGANTrainingMatchesPyTorch(t *testing.T) {
 		file string
 	}{{gotG, "g_trained.pth"}, {gotD, "d_trained.pth"}} {
 		want := importTrainPth(t, c.file, c.got.Arch)
-		worst, worstName := 0.0, ""
-		for _, wt := range want.Tensors {
-			gt, err := c.got.Tensor(wt.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			scale := 0.0
-			for _, v := range wt.Data {
-				scale = max(scale, math.Abs(float64(v)))
-			}
-			for i, v := range wt.Data {
-				if e := math.Abs(float64(gt.Data[i])-float64(v)) / scale; !(e <= worst) {
-					worst, worstName = e, wt.Name
-				}
-			}
-		}
-		t.Logf("%s: worst tensor error %.2e of its max|value| (%s)", c.file, worst, worstName)
-		if !(worst <= 2e-3) {
-			t.Errorf("%s: %s differs from PyTorch's by %.2e of its largest value (tolerance 2e-3)", c.file, worstName, worst)
-		}
+		compareTrained(t, c.file, c.got, want)
 	}
 
 	// The trained generator in eval mode, as easel sample runs it.
@@ -121,5 +102,31 @@ func TestDCGANTrainingMatchesPyTorch(t *testing.T) {
 	t.Logf("trained generator, eval mode: max error %.2e of max|out|", rel)
 	if !(rel <= 2e-3) {
 		t.Errorf("trained generator output differs from PyTorch's by %.2e of max|out| (tolerance 2e-3)", rel)
+	}
+}
+
+// compareTrained checks every tensor of want (PyTorch's, from file) against got's of the
+// same name: each within 2e-3 of its tensor's largest value; it logs the worst.
+func compareTrained(t *testing.T, file string, got, want *models.Weights) {
+	t.Helper()
+	worst, worstName := 0.0, ""
+	for _, wt := range want.Tensors {
+		gt, err := got.Tensor(wt.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scale := 0.0
+		for _, v := range wt.Data {
+			scale = max(scale, math.Abs(float64(v)))
+		}
+		for i, v := range wt.Data {
+			if e := math.Abs(float64(gt.Data[i])-float64(v)) / scale; !(e <= worst) {
+				worst, worstName = e, wt.Name
+			}
+		}
+	}
+	t.Logf("%s: worst tensor error %.2e of its max|value| (%s)", file, worst, worstName)
+	if !(worst <= 2e-3) {
+		t.Errorf("%s: %s differs from PyTorch's by %.2e of its largest value (tolerance 2e-3)", file, worstName, worst)
 	}
 }
