@@ -102,7 +102,7 @@ func (t *TransformerTrainer) record() {
 	tp := autograd.New(b)
 	t.tape = tp
 	b.Fill(t.p.grads, 0)
-	y := t.forward(tp, t.p.vars(tp, true), tp.Constant(t.x))
+	y := transformerTrainForward(tp, t.Config, t.p.vars(tp, true), tp.Constant(t.x))
 	if y != nil && !slices.Equal(y.Shape(), t.outShape) {
 		tp.Batch().Fail(fmt.Errorf("TransformerNet training: output %v, want %v", y.Shape(), t.outShape))
 		return
@@ -118,9 +118,9 @@ func (t *TransformerTrainer) record() {
 	t.opt.Record(b)
 }
 
-// forward is TransformerNet.forward on the tape (see TransformerNet.forward for the
-// inference form, which fuses the norms with what follows them).
-func (t *TransformerTrainer) forward(tp *autograd.Tape, v map[string]*autograd.Var, x *autograd.Var) *autograd.Var {
+// transformerTrainForward is TransformerNet.forward on the tape (see TransformerNet.forward
+// for the inference form, which fuses the norms with what follows them).
+func transformerTrainForward(tp *autograd.Tape, c TransformerConfig, v map[string]*autograd.Var, x *autograd.Var) *autograd.Var {
 	conv := func(name string, x *autograd.Var, stride int) *autograd.Var {
 		w := v[name+".conv2d.weight"]
 		k := w.Shape()[2]
@@ -137,7 +137,7 @@ func (t *TransformerTrainer) forward(tp *autograd.Tape, v map[string]*autograd.V
 	y := tp.ReLU(norm("in1", conv("conv1", x, 1)))
 	y = tp.ReLU(norm("in2", conv("conv2", y, 2)))
 	y = tp.ReLU(norm("in3", conv("conv3", y, 2)))
-	for i := 1; i <= t.Config.Blocks; i++ {
+	for i := 1; i <= c.Blocks; i++ {
 		res := fmt.Sprintf("res%d", i)
 		h := tp.ReLU(norm(res+".in1", conv(res+".conv1", y, 1)))
 		y = tp.Add(norm(res+".in2", conv(res+".conv2", h, 1)), y)

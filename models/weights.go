@@ -302,6 +302,7 @@ var archRegistry = struct {
 	"infogan-d":             true,
 	"latent-directions":     true,
 	"vgg16":                 true,
+	"vgg19":                 true,
 	"classifier":            true,
 }}
 

@@ -33,6 +33,7 @@ func trainCmd() *cobra.Command {
 		cmd.AddCommand(trainGANCmd(kind))
 	}
 	cmd.AddCommand(trainClassifierCmd())
+	cmd.AddCommand(trainStyleCmd())
 	return cmd
 }
 
@@ -458,24 +459,29 @@ func readLatentSteps(path string, steps, batch, nz int) ([]float32, error) {
 // openLog opens the log for appending; a resumed run first drops the lines of steps after
 // its checkpoint (a run killed between checkpoints logged steps it will take again).
 func (r *ganRun) openLog(resumed bool) error {
-	path := r.f.logPath
+	var err error
+	r.log, r.logPath, err = openRunLog(r.dir, r.f.logPath, resumed, r.tr.Steps())
+	return err
+}
+
+// openRunLog opens a run's JSONL log (path, or DIR/log.jsonl) for appending: emptied for a
+// new run, cut after the checkpoint's step for a resumed one.
+func openRunLog(dir, path string, resumed bool, step int) (*os.File, string, error) {
 	if path == "" {
-		path = filepath.Join(r.dir, "log.jsonl")
+		path = filepath.Join(dir, "log.jsonl")
 	}
 	if resumed {
-		if err := truncateLog(path, r.tr.Steps()); err != nil {
-			return err
+		if err := truncateLog(path, step); err != nil {
+			return nil, "", err
 		}
 	} else if err := os.WriteFile(path, nil, 0o644); err != nil {
-		return fmt.Errorf("log: %w", err)
+		return nil, "", fmt.Errorf("log: %w", err)
 	}
-	var err error
-	r.logPath = path
-	r.log, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return fmt.Errorf("log: %w", err)
+		return nil, "", fmt.Errorf("log: %w", err)
 	}
-	return nil
+	return f, path, nil
 }
 
 // truncateLog keeps the log lines of steps 1..step.

@@ -1,0 +1,431 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"easel/autograd"
+	"easel/gpu"
+	"easel/optim"
+)
+
+// PerceptualLoss is the loss of Johnson et al.'s fast style networks and of Gatys et al.'s
+// transfer, on a loss network's features: content weight × mean squared difference of the
+// content layer's features, style weight × Σ over style layers of the mean squared
+// difference of Gram matrices (normalised by C·H·W, as fast_neural_style computes them),
+// and TV weight × total variation of the image.
+type PerceptualLoss struct {
+	ContentLayer  string   // e.g. relu2_2; "" for none (texture synthesis)
+	StyleLayers   []string // e.g. relu1_2, relu2_2, relu3_3
+	ContentWeight float64
+	StyleWeight   float64
+	TVWeight      float64
+	// NormalizeStyle divides each style layer's term by the mean square of its target Gram
+	// matrix, so that every layer counts alike whatever the scale of its features (the
+	// features of a random-weight network differ by orders of magnitude between layers).
+	NormalizeStyle bool
+}
+
+// styleLayerWeights are the weights of the style layers' terms: StyleWeight, divided by
+// the mean square of each target Gram matrix when NormalizeStyle is set.
+func (l PerceptualLoss) styleLayerWeights(ctx context.Context, grams []*gpu.Tensor) ([]float64, error) {
+	ws := make([]float64, len(grams))
+	for i, g := range grams {
+		ws[i] = l.StyleWeight
+		if !l.NormalizeStyle {
+			continue
+		}
+		v, err := g.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var ss float64
+		for _, x := range v {
+			ss += float64(x) * float64(x)
+		}
+		if ss == 0 {
+			return nil, fmt.Errorf("style image: the Gram matrix of style layer %d is all zero (a blank image?)", i+1)
+		}
+		ws[i] /= ss / float64(len(v))
+	}
+	return ws, nil
+}
+
+// layers resolves the loss's layer names on c: the content layer's index (-1 if none), the
+// style layers' and the deepest one needed.
+func (l PerceptualLoss) layers(c VGGConfig) (content int, style []int, deepest int, err error) {
+	content, deepest = -1, -1
+	if l.ContentLayer != "" {
+		if content, err = c.LayerIndex(l.ContentLayer); err != nil {
+			return
+		}
+		deepest = content
+	}
+	if len(l.StyleLayers) == 0 && content < 0 {
+		return 0, nil, 0, fmt.Errorf("perceptual loss: no content layer and no style layers")
+	}
+	for _, name := range l.StyleLayers {
+		i, e := c.LayerIndex(name)
+		if e != nil {
+			return 0, nil, 0, e
+		}
+		if slices.Contains(style, i) {
+			return 0, nil, 0, fmt.Errorf("perceptual loss: style layer %s named twice", name)
+		}
+		style = append(style, i)
+		deepest = max(deepest, i)
+	}
+	for _, w := range []float64{l.ContentWeight, l.StyleWeight, l.TVWeight} {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return 0, nil, 0, fmt.Errorf("perceptual loss: weight %v, want a finite number ≥ 0", w)
+		}
+	}
+	return content, style, deepest, nil
+}
+
+// StyleGrams computes the Gram matrices of img [1,3,H,W] (RGB 0..255) at the given layers,
+// each repeated n times ([n,C,C], the target of a batch of n), on a batch of their own.
+// The caller releases the returned tensors.
+func StyleGrams(dev *gpu.Device, vgg *VGG, img []float32, h, w int, layers []int, n int) ([]*gpu.Tensor, error) {
+	if len(img) != 3*h*w {
+		return nil, fmt.Errorf("style image: %d values, want 3×%d×%d", len(img), h, w)
+	}
+	rep := make([]float32, 0, n*len(img))
+	for range n {
+		rep = append(rep, img...)
+	}
+	x, err := dev.FromData(rep, n, 3, h, w)
+	if err != nil {
+		return nil, fmt.Errorf("style image: %w", err)
+	}
+	defer x.Release()
+	b := dev.NewBatch()
+	defer b.Release()
+	tp := autograd.New(b)
+	defer tp.Release()
+	feats := vgg.Features(tp, tp.Constant(x), slices.Max(layers), layers)
+	var grams []*gpu.Tensor
+	for _, f := range feats {
+		if f == nil {
+			break
+		}
+		g, err := dev.NewTensor(n, f.Shape()[1], f.Shape()[1])
+		if err != nil {
+			return nil, releaseAll(grams, err)
+		}
+		grams = append(grams, g)
+		b.Fill(g, 0)
+		b.AddInto(g, 1, b.Gram(f.Tensor()))
+	}
+	if err := tp.Err(); err != nil {
+		return nil, releaseAll(grams, fmt.Errorf("style image %d×%d: %w", w, h, err))
+	}
+	if err := b.Submit(); err != nil {
+		return nil, releaseAll(grams, err)
+	}
+	return grams, nil
+}
+
+func releaseAll(ts []*gpu.Tensor, err error) error {
+	for _, t := range ts {
+		t.Release()
+	}
+	return err
+}
+
+// StyleTrainConfig is the shape of a fast-style training step: batch, crop side (a multiple
+// of 4, so that TransformerNet's output has the input's size), Adam's learning rate and
+// the loss.
+type StyleTrainConfig struct {
+	Batch, Size int
+	LR          float64
+	Loss        PerceptualLoss
+}
+
+// StyleStepStats are what one step reports: the weighted loss terms before the step's
+// update, and the wall time of the step.
+type StyleStepStats struct {
+	Content, Style, TV, Total float64
+	Millis                    float64
+}
+
+// StyleTrainer trains TransformerNet with a perceptual loss (Johnson et al. 2016): the
+// network stylises a batch of content crops; the loss network reads its output and the
+// crops; content, style and TV losses; backward through the loss network into the
+// TransformerNet; one Adam step. As with TransformerTrainer the step is recorded once and
+// replayed; the crops are written before each step.
+type StyleTrainer struct {
+	Config TransformerConfig
+	TC     StyleTrainConfig
+
+	dev    *gpu.Device
+	w      *Weights
+	vgg    *VGG
+	p      *trainParams
+	opt    *optim.Optimizer
+	x      *gpu.Tensor
+	grams  []*gpu.Tensor
+	stats  *gpu.Tensor // [4]: content, style, tv, total (weighted)
+	batch  *gpu.Batch
+	tape   *autograd.Tape
+	steps  int
+	deep   int
+	cIdx   int
+	sIdx   []int
+	flops  float64
+	styleW []float64
+	output *gpu.Tensor // the last step's stylised crops
+}
+
+// NewStyleTrainer uploads net (transformer-net or transformer-net-light), computes the
+// style image's Gram targets (style [1,3,sh,sw], RGB 0..255) and records one step.
+func NewStyleTrainer(dev *gpu.Device, net *Weights, vgg *VGG, style []float32, sh, sw int, tc StyleTrainConfig) (*StyleTrainer, error) {
+	if net.Arch != ArchTransformerNet && net.Arch != ArchTransformerNetLight {
+		return nil, fmt.Errorf("style training: weights are for arch %q, want %s or %s", net.Arch, ArchTransformerNet, ArchTransformerNetLight)
+	}
+	c, err := transformerConfig(net)
+	if err != nil {
+		return nil, err
+	}
+	if tc.Batch < 1 || tc.Batch > 256 || tc.Size < 16 || tc.Size > 2048 || tc.Size%4 != 0 {
+		return nil, fmt.Errorf("style training: batch %d of %d×%d crops, want batch 1..256 and a side 16..2048 that is a multiple of 4", tc.Batch, tc.Size, tc.Size)
+	}
+	if !(tc.LR > 0) || math.IsInf(tc.LR, 0) {
+		return nil, fmt.Errorf("style training: learning rate %v, want > 0", tc.LR)
+	}
+	t := &StyleTrainer{Config: c, TC: tc, dev: dev, w: net, vgg: vgg}
+	if t.cIdx, t.sIdx, t.deep, err = tc.Loss.layers(vgg.Config); err != nil {
+		return nil, err
+	}
+	if err := t.setup(style, sh, sw); err != nil {
+		t.Release()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *StyleTrainer) setup(style []float32, sh, sw int) error {
+	var err error
+	if len(t.sIdx) > 0 {
+		if t.grams, err = StyleGrams(t.dev, t.vgg, style, sh, sw, t.sIdx, t.TC.Batch); err != nil {
+			return err
+		}
+		if t.styleW, err = t.TC.Loss.styleLayerWeights(context.Background(), t.grams); err != nil {
+			return err
+		}
+	}
+	if t.p, err = newTrainParams(t.dev, t.w, t.Config.specs()); err != nil {
+		return err
+	}
+	adam := optim.Adam{LR: t.TC.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	if t.opt, err = optim.NewAdam(t.dev, adam, t.p.whole, t.p.grads); err != nil {
+		return fmt.Errorf("style training optimizer: %w", err)
+	}
+	n, s := t.TC.Batch, t.TC.Size
+	if t.x, err = t.dev.NewTensor(n, 3, s, s); err != nil {
+		return err
+	}
+	if t.output, err = t.dev.NewTensor(n, 3, s, s); err != nil {
+		return err
+	}
+	t.batch = t.dev.NewBatch()
+	t.record()
+	if err := t.tape.Err(); err != nil {
+		return fmt.Errorf("style training: record a step on [%d,3,%d,%d]: %w", n, s, s, err)
+	}
+	net := t.Config.FLOPs(1, s, s)
+	vggOut := vggFLOPs(t.vgg.Config, t.deep, s, s)
+	t.flops = float64(n) * (3*net + 3*vggOut)
+	if t.cIdx >= 0 {
+		t.flops += float64(n) * vggFLOPs(t.vgg.Config, t.cIdx, s, s)
+	}
+	return nil
+}
+
+// record records zero_grad, forward, the loss, backward and the Adam update.
+func (t *StyleTrainer) record() {
+	b := t.batch
+	tp := autograd.New(b)
+	t.tape = tp
+	b.Fill(t.p.grads, 0)
+	x := tp.Constant(t.x)
+	y := transformerTrainForward(tp, t.Config, t.p.vars(tp, true), x)
+	if tp.Err() != nil {
+		return
+	}
+	if !slices.Equal(y.Shape(), t.x.Shape()) {
+		b.Fail(fmt.Errorf("style training: output %v, want %v", y.Shape(), t.x.Shape()))
+		return
+	}
+	b.Fill(t.output, 0)
+	b.AddInto(t.output, 1, y.Tensor())
+	var content *autograd.Var
+	if t.cIdx >= 0 {
+		content = t.vgg.Features(tp, x, t.cIdx, []int{t.cIdx})[0]
+	}
+	var total *autograd.Var
+	t.stats, total = perceptualLoss(tp, t.vgg, t.TC.Loss, y, content, t.cIdx, t.sIdx, t.deep, t.grams, t.styleW)
+	if tp.Err() != nil {
+		return
+	}
+	if tp.Backward(total) != nil {
+		return
+	}
+	t.opt.Record(b)
+}
+
+// perceptualLoss records the loss l of image y [N,3,H,W] on the tape: content against the
+// features content (cIdx's, same shape as y's; nil when cIdx < 0), style against the
+// Gram targets grams ([N,C,C] per style layer, weighted by styleWeights), TV on y. It returns the weighted terms
+// [content, style, tv, total] as a tensor of the batch (valid after it runs) and the total
+// as the variable to differentiate.
+func perceptualLoss(tp *autograd.Tape, vgg *VGG, l PerceptualLoss, y, content *autograd.Var, cIdx int, sIdx []int, deep int, grams []*gpu.Tensor, styleWeights []float64) (*gpu.Tensor, *autograd.Var) {
+	want := append([]int{}, sIdx...)
+	if cIdx >= 0 {
+		want = append(want, cIdx)
+	}
+	feats := vgg.Features(tp, y, deep, want)
+	if tp.Err() != nil {
+		return nil, nil
+	}
+	var terms [3]*autograd.Var
+	if cIdx >= 0 {
+		terms[0] = tp.Scale(tp.MSE(feats[len(feats)-1], content), l.ContentWeight, 0)
+	}
+	for i := range sIdx {
+		d := tp.MSE(tp.Gram(feats[i]), tp.Constant(grams[i]))
+		if terms[1] == nil {
+			terms[1] = tp.Scale(d, styleWeights[i], 0)
+		} else {
+			terms[1] = tp.AddScaled(terms[1], 1, d, styleWeights[i])
+		}
+	}
+	terms[2] = tp.Scale(tp.TotalVariation(y), l.TVWeight, 0)
+	var total *autograd.Var
+	for _, v := range terms {
+		switch {
+		case v == nil:
+		case total == nil:
+			total = v
+		default:
+			total = tp.Add(total, v)
+		}
+	}
+	if tp.Err() != nil {
+		return nil, nil
+	}
+	b := tp.Batch()
+	parts := make([]*gpu.Tensor, 0, 4)
+	for _, v := range terms {
+		if v == nil {
+			z := b.Scale(total.Tensor(), 0, 0)
+			parts = append(parts, z)
+			continue
+		}
+		parts = append(parts, v.Tensor())
+	}
+	return b.Concat(0, append(parts, total.Tensor())...), total
+}
+
+// Steps is the number of steps taken.
+func (t *StyleTrainer) Steps() int { return t.steps }
+
+// FLOPs is the arithmetic of one step (forward and backward of both networks).
+func (t *StyleTrainer) FLOPs() float64 { return t.flops }
+
+// Step runs one step on content crops x ([Batch,3,Size,Size] flattened, RGB 0..255; nil
+// keeps the last ones): the loss at the current weights, then their update. A non-finite
+// loss is an error.
+func (t *StyleTrainer) Step(ctx context.Context, x []float32) (StyleStepStats, error) {
+	var st StyleStepStats
+	if x != nil {
+		if err := t.x.Write(x); err != nil {
+			return st, fmt.Errorf("style training step %d: input: %w", t.steps+1, err)
+		}
+	}
+	start := time.Now()
+	if err := t.opt.BeginStep(); err != nil {
+		return st, err
+	}
+	if err := t.batch.Submit(); err != nil {
+		return st, fmt.Errorf("style training step %d: %w", t.steps+1, err)
+	}
+	v, err := t.stats.Read(ctx)
+	if err != nil {
+		return st, fmt.Errorf("style training step %d: %w", t.steps+1, err)
+	}
+	t.steps++
+	st = StyleStepStats{Content: float64(v[0]), Style: float64(v[1]), TV: float64(v[2]), Total: float64(v[3]),
+		Millis: float64(time.Since(start).Microseconds()) / 1000}
+	if math.IsNaN(st.Total) || math.IsInf(st.Total, 0) {
+		return st, fmt.Errorf("style training step %d: loss is %v: training diverged (try a lower learning rate)", t.steps, st.Total)
+	}
+	return st, nil
+}
+
+// Output reads the last step's stylised crops (before that step's update),
+// [Batch,3,Size,Size] RGB in about 0..255.
+func (t *StyleTrainer) Output(ctx context.Context) ([]float32, error) { return t.output.Read(ctx) }
+
+// Weights returns the network's weights now.
+func (t *StyleTrainer) Weights(ctx context.Context) (*Weights, error) { return t.p.read(ctx, t.w) }
+
+// Optimizer is the trainer's Adam, for checkpoints.
+func (t *StyleTrainer) Optimizer() *optim.Optimizer { return t.opt }
+
+// Release frees everything the trainer holds on the device (not the loss network).
+func (t *StyleTrainer) Release() {
+	if t.batch != nil {
+		t.batch.Release()
+	}
+	if t.tape != nil {
+		t.tape.Release()
+	}
+	if t.opt != nil {
+		t.opt.Release()
+	}
+	for _, x := range append([]*gpu.Tensor{t.x, t.output}, t.grams...) {
+		x.Release()
+	}
+	t.p.release()
+}
+
+// StyleCheckpointKind is the kind of a style-training checkpoint.
+const StyleCheckpointKind = "style"
+
+// Checkpoint captures the network, Adam's state and the step count; the caller adds its
+// own state (random generator, settings) before writing it.
+func (t *StyleTrainer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
+	w, err := t.Weights(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &Checkpoint{Kind: StyleCheckpointKind, Step: t.steps, Nets: map[string][]byte{}, Optims: map[string]optim.OptimizerState{}}
+	if c.Nets["net"], err = encodeNet(w); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if c.Optims["net"], err = t.opt.State(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Restore loads a checkpoint's optimizer state and step count into a trainer made from the
+// checkpoint's network (c.Net("net")).
+func (t *StyleTrainer) Restore(c *Checkpoint) error {
+	if c.Kind != StyleCheckpointKind {
+		return fmt.Errorf("checkpoint of a %q run, want %s", c.Kind, StyleCheckpointKind)
+	}
+	st, ok := c.Optims["net"]
+	if !ok {
+		return fmt.Errorf("checkpoint: no optimizer state %q", "net")
+	}
+	if err := t.opt.LoadState(st); err != nil {
+		return fmt.Errorf("checkpoint: optimizer: %w", err)
+	}
+	t.steps = c.Step
+	return nil
+}
