@@ -31,21 +31,25 @@ of shape [N,3,H,W] holding the network input itself (RGB in 0..255 for transform
 activations must fit the GPU's largest buffer: on Mesa's lavapipe (128 MiB) transformer-net
 takes up to about 0.5 Mpx (800×600), so scale larger photos down with --size.
 
+--in CLIP.y4m --out OUT.y4m stylizes every frame of a YUV4MPEG2 4:2:0 clip (the format of
+ffmpeg's -f yuv4mpegpipe and of Chromium's fake camera) and prints the flicker: the mean
+frame-to-frame change of the output next to the input's.
+
 --out OUT.png is the stylized image at the input's size (the network's output is up to 3
 pixels larger when a side is not a multiple of 4: that margin is cropped), clamped to
 0..255; several inputs make a grid. --out OUT.npy is the network's raw float32 NCHW output,
 before cropping or clamping.
 
 --model is an embedded model (see easel models), a weights file, or NAME for
-NAME.msgpack in $%s. The embedded defaults are untrained placeholders.`, imagefile.MaxSide, modelsDirEnv),
+NAME.msgpack in $%s.`, imagefile.MaxSide, modelsDirEnv),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return stylize(cmd, model, in, out, size)
 		},
 	}
 	cmd.Flags().StringVar(&model, "model", defaultStyleModel, "model name or weights file")
-	cmd.Flags().StringVar(&in, "in", "", "input image (PNG or JPEG) or network input (.npy)")
-	cmd.Flags().StringVar(&out, "out", "", "output: .png image or .npy raw network output")
+	cmd.Flags().StringVar(&in, "in", "", "input image (PNG or JPEG), network input (.npy) or clip (.y4m)")
+	cmd.Flags().StringVar(&out, "out", "", "output: .png image, .npy raw network output or .y4m clip")
 	cmd.Flags().IntVar(&size, "size", 0, "scale the image so that its longer side is this many pixels (0: as it is)")
 	cmd.MarkFlagRequired("in")
 	cmd.MarkFlagRequired("out")
@@ -54,12 +58,19 @@ NAME.msgpack in $%s. The embedded defaults are untrained placeholders.`, imagefi
 
 func stylize(cmd *cobra.Command, modelName, in, out string, size int) error {
 	start := time.Now()
+	video := strings.EqualFold(filepath.Ext(in), ".y4m")
+	if video != strings.EqualFold(filepath.Ext(out), ".y4m") {
+		return fmt.Errorf("--in %s --out %s: a .y4m clip is stylized into a .y4m clip, and only a clip into one", in, out)
+	}
 	if size < 0 || size > imagefile.MaxSide {
 		return fmt.Errorf("--size %d: want %d..%d, or 0 to keep the image's size", size, models.TransformerMinSide, imagefile.MaxSide)
 	}
 	if size > 0 && size < models.TransformerMinSide {
 		return fmt.Errorf("--size %d: the network needs at least %d pixels per side; want %d..%d, or 0 to keep the image's size",
 			size, models.TransformerMinSide, models.TransformerMinSide, imagefile.MaxSide)
+	}
+	if video {
+		return stylizeVideo(cmd, modelName, in, out, size)
 	}
 	if err := refuseInput(out, in); err != nil {
 		return err

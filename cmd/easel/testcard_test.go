@@ -16,7 +16,7 @@ import (
 
 // The fake camera of the browser tests plays testdata/testcard.y4m, made by writeTestCard;
 // go test -run TestTestCard -update writes it again.
-var update = flag.Bool("update", false, "rewrite testdata/testcard.y4m")
+var update = flag.Bool("update", false, "rewrite the generated clips in testdata (testcard.y4m, camera.y4m)")
 
 const (
 	testCardW, testCardH = 64, 48

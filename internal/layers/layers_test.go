@@ -19,6 +19,7 @@ var layer = map[string]int{
 	"easel/internal/npy":             0,
 	"easel/internal/tmpfile":         0,
 	"easel/internal/imagefile":       0,
+	"easel/internal/y4m":             0,
 	"easel/faces":                    0, // the procedural face data set
 	"easel/internal/browsertest":     0,
 	"easel/internal/xdisplay":        0,
