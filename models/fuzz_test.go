@@ -38,10 +38,11 @@ func checkImport(t *testing.T, sd map[string]StateTensor) {
 	}
 }
 
-// FuzzPth fuzzes whole .pth files, the zip container with its data.pkl and storages, and
-// imports what decodes as each architecture. The seeds are tiny torch.save files: one
-// tensor of a storage, with and without byteorder and version entries, a compressed
-// data.pkl, protocols 2 and 4.
+// FuzzPth fuzzes whole .pth files, the zip container with its data.pkl and storages or the
+// legacy format's pickles and storages, and imports what decodes as each architecture.
+// The seeds are tiny torch.save files: one tensor of a storage, with and without byteorder
+// and version entries, a compressed data.pkl, protocols 2 and 4; a legacy file with a
+// view, a long and a transposed tensor.
 func FuzzPth(f *testing.F) {
 	six := float32s(1, -2, 3, -4, 5, 6)
 	w := pthTensor{name: "main.0.weight", storage: "FloatStorage", key: "0", numel: 6, size: []int64{1, 2, 3}, stride: []int64{6, 3, 1}}
@@ -53,6 +54,7 @@ func FuzzPth(f *testing.F) {
 		makeZip(zipEntry{name: "b/data.pkl", data: stateDictPickle(
 			pthTensor{name: "main.1.running_var", storage: "HalfStorage", key: "k", numel: 2, size: []int64{2}, stride: []int64{1}})},
 			zipEntry{name: "b/data/k", data: []byte{0, 0x3c, 0, 0xbc}}),
+		goodLegacy().bytes(),
 	} {
 		if _, err := decodeZip(file); err != nil {
 			f.Fatalf("seed of %d bytes: %v", len(file), err)
