@@ -11,7 +11,7 @@ import (
 )
 
 // importArchs are the architectures ImportStateDict takes.
-var importArchs = []string{ArchTransformerNet, ArchDCGANGenerator, ArchDCGANDiscriminator}
+var importArchs = []string{ArchTransformerNet, ArchDCGANGenerator, ArchDCGANDiscriminator, ArchVGG16, ArchVGG19}
 
 // checkImport imports sd as every architecture: no panic, and an accepted import is valid
 // weights that survive an encode and decode unchanged.
@@ -79,11 +79,12 @@ func FuzzPth(f *testing.F) {
 // configurations of the three architectures, and the kept-out ones import drops.
 var importNames = func() []string {
 	set := map[string]bool{"main.1.num_batches_tracked": true, "in1.running_mean": true, "res1.in1.running_var": true,
-		"res9.conv1.conv2d.weight": true, "res0.in1.bias": true, "x": true}
+		"res9.conv1.conv2d.weight": true, "res0.in1.bias": true, "x": true, "classifier.0.weight": true, "features.1.running_mean": true}
 	for _, shapes := range []map[string][]int{
 		GeneratorConfig{NZ: 2, NGF: 1, NC: 1}.Shapes(),
 		DiscriminatorConfig{NDF: 1, NC: 1}.Shapes(),
 		TransformerConfig{C1: 1, C2: 1, C3: 1, Blocks: 2}.Shapes(),
+		VGGConfig{Depth: 16, Convs: 1}.Shapes(),
 	} {
 		for name := range shapes {
 			set[name] = true
@@ -160,6 +161,7 @@ func FuzzImportStateDict(f *testing.F) {
 		GeneratorConfig{NZ: 2, NGF: 1, NC: 1}.Shapes(),
 		DiscriminatorConfig{NDF: 1, NC: 1}.Shapes(),
 		TransformerConfig{C1: 1, C2: 1, C3: 1, Blocks: 1}.Shapes(),
+		VGGConfig{Depth: 16, Convs: 1}.Shapes(),
 	} {
 		seed := recipe(shapes, 0x10)
 		ok := false
