@@ -11,7 +11,7 @@ import (
 )
 
 // importArchs are the architectures ImportStateDict takes.
-var importArchs = []string{ArchTransformerNet, ArchDCGANGenerator, ArchDCGANDiscriminator}
+var importArchs = []string{ArchTransformerNet, ArchDCGANGenerator, ArchDCGANDiscriminator, ArchVGG16, ArchVGG19}
 
 // checkImport imports sd as every architecture: no panic, and an accepted import is valid
 // weights that survive an encode and decode unchanged.
@@ -38,10 +38,11 @@ func checkImport(t *testing.T, sd map[string]StateTensor) {
 	}
 }
 
-// FuzzPth fuzzes whole .pth files, the zip container with its data.pkl and storages, and
-// imports what decodes as each architecture. The seeds are tiny torch.save files: one
-// tensor of a storage, with and without byteorder and version entries, a compressed
-// data.pkl, protocols 2 and 4.
+// FuzzPth fuzzes whole .pth files, the zip container with its data.pkl and storages or the
+// legacy format's pickles and storages, and imports what decodes as each architecture.
+// The seeds are tiny torch.save files: one tensor of a storage, with and without byteorder
+// and version entries, a compressed data.pkl, protocols 2 and 4; a legacy file with a
+// view, a long and a transposed tensor.
 func FuzzPth(f *testing.F) {
 	six := float32s(1, -2, 3, -4, 5, 6)
 	w := pthTensor{name: "main.0.weight", storage: "FloatStorage", key: "0", numel: 6, size: []int64{1, 2, 3}, stride: []int64{6, 3, 1}}
@@ -53,6 +54,7 @@ func FuzzPth(f *testing.F) {
 		makeZip(zipEntry{name: "b/data.pkl", data: stateDictPickle(
 			pthTensor{name: "main.1.running_var", storage: "HalfStorage", key: "k", numel: 2, size: []int64{2}, stride: []int64{1}})},
 			zipEntry{name: "b/data/k", data: []byte{0, 0x3c, 0, 0xbc}}),
+		goodLegacy().bytes(),
 	} {
 		if _, err := decodeZip(file); err != nil {
 			f.Fatalf("seed of %d bytes: %v", len(file), err)
@@ -77,11 +79,12 @@ func FuzzPth(f *testing.F) {
 // configurations of the three architectures, and the kept-out ones import drops.
 var importNames = func() []string {
 	set := map[string]bool{"main.1.num_batches_tracked": true, "in1.running_mean": true, "res1.in1.running_var": true,
-		"res9.conv1.conv2d.weight": true, "res0.in1.bias": true, "x": true}
+		"res9.conv1.conv2d.weight": true, "res0.in1.bias": true, "x": true, "classifier.0.weight": true, "features.1.running_mean": true}
 	for _, shapes := range []map[string][]int{
 		GeneratorConfig{NZ: 2, NGF: 1, NC: 1}.Shapes(),
 		DiscriminatorConfig{NDF: 1, NC: 1}.Shapes(),
 		TransformerConfig{C1: 1, C2: 1, C3: 1, Blocks: 2}.Shapes(),
+		VGGConfig{Depth: 16, Convs: 1}.Shapes(),
 	} {
 		for name := range shapes {
 			set[name] = true
@@ -158,6 +161,7 @@ func FuzzImportStateDict(f *testing.F) {
 		GeneratorConfig{NZ: 2, NGF: 1, NC: 1}.Shapes(),
 		DiscriminatorConfig{NDF: 1, NC: 1}.Shapes(),
 		TransformerConfig{C1: 1, C2: 1, C3: 1, Blocks: 1}.Shapes(),
+		VGGConfig{Depth: 16, Convs: 1}.Shapes(),
 	} {
 		seed := recipe(shapes, 0x10)
 		ok := false

@@ -27,20 +27,25 @@ var deprecatedInstanceNormStats = regexp.MustCompile(`(^|\.)in\d+\.running_(mean
 // ImportStateDict turns a PyTorch state_dict of a pytorch/examples network (read by
 // ReadStateDict) into Weights of arch: transformer-net or transformer-net-light (either
 // name; the result is transformer-net for the standard widths and 5 residual blocks, else
-// transformer-net-light), dcgan-g or dcgan-d.
+// transformer-net-light), dcgan-g or dcgan-d; or of torchvision's VGG, vgg16 or vgg19.
 //
 // The config is inferred from the tensors' shapes. What inference does not use is dropped:
-// BatchNorm's num_batches_tracked, and the InstanceNorm running statistics
+// BatchNorm's num_batches_tracked, the InstanceNorm running statistics
 // (inN.running_mean, inN.running_var) that the published fast_neural_style checkpoints
-// carry. The rest must be exactly the architecture's tensors; the error names every
-// missing, unexpected and misshapen one. The IO spec is the reference implementation's
+// carry, and VGG's classifier (classifier.*). A VGG keeps its feature stack: the
+// convolutions features.N from the input up to the last one present, which may be any
+// (config convs), so a state_dict cut after the layers a loss needs imports as such. The
+// rest must be exactly the architecture's tensors; the error names every missing,
+// unexpected and misshapen one. The IO spec is the reference implementation's
 // convention; Meta is a placeholder (name = arch, license NOASSERTION, not trained) for
 // the caller to fill in. Tensors come out in PyTorch's state_dict order, as f32.
 func ImportStateDict(arch string, sd map[string]StateTensor) (*Weights, error) {
 	transformer := arch == ArchTransformerNet || arch == ArchTransformerNetLight
+	vgg := arch == ArchVGG16 || arch == ArchVGG19
 	kept := map[string]StateTensor{}
 	for name, t := range sd {
-		if strings.HasSuffix(name, ".num_batches_tracked") || transformer && deprecatedInstanceNormStats.MatchString(name) {
+		if strings.HasSuffix(name, ".num_batches_tracked") || transformer && deprecatedInstanceNormStats.MatchString(name) ||
+			vgg && strings.HasPrefix(name, "classifier.") {
 			continue
 		}
 		kept[name] = t
@@ -94,9 +99,26 @@ func ImportStateDict(arch string, sd map[string]StateTensor) (*Weights, error) {
 		w.Config, w.IO = c.Config(), discriminatorIO(c.NC)
 		w.Meta = importMeta(arch, "PyTorch state_dict of pytorch/examples dcgan Discriminator")
 		specs = c.specs()
+	case ArchVGG16, ArchVGG19:
+		c := VGGConfig{Depth: 16}
+		if arch == ArchVGG19 {
+			c.Depth = 19
+		}
+		// Count the convolutions present from the input on; Expect then names any tensor of
+		// a later one as unexpected, and with none present, the first one's as missing.
+		for _, l := range c.convs() {
+			if _, ok := kept[fmt.Sprintf("features.%d.weight", l.idx)]; !ok {
+				break
+			}
+			c.Convs++
+		}
+		c.Convs = max(c.Convs, 1)
+		w.Config, w.IO = c.Config(), vggIO
+		w.Meta = importMeta(arch, fmt.Sprintf("PyTorch state_dict of torchvision's %s (features through %s)", strings.ToUpper(arch), VGGLayers(c.Depth)[c.Convs-1]))
+		specs = c.specs()
 	default:
-		return nil, fmt.Errorf("import: unknown arch %q (want %s, %s, %s or %s)", arch,
-			ArchTransformerNet, ArchTransformerNetLight, ArchDCGANGenerator, ArchDCGANDiscriminator)
+		return nil, fmt.Errorf("import: unknown arch %q (want %s, %s, %s, %s, %s or %s)", arch,
+			ArchTransformerNet, ArchTransformerNetLight, ArchDCGANGenerator, ArchDCGANDiscriminator, ArchVGG16, ArchVGG19)
 	}
 
 	// Check the names and shapes as they are in the file before ordering them.
@@ -140,6 +162,12 @@ func guessArch(sd map[string]StateTensor) string {
 		return ArchDCGANGenerator
 	case has("main.11.weight") && !has("main.12.weight"):
 		return ArchDCGANDiscriminator
+	case has("features.1.running_mean"):
+		return "VGG with batch norm (vgg16_bn, vgg19_bn; not supported)"
+	case has("features.16.weight") || has("features.34.weight"): // vgg16's features.16 is a pool
+		return ArchVGG19
+	case has("features.17.weight"): // a pool in vgg19
+		return ArchVGG16
 	}
 	return ""
 }

@@ -157,7 +157,7 @@ func TestImportErrors(t *testing.T) {
 		want       []string
 		sentinel   error
 	}{
-		{"unknown arch", "vgg19", g, []string{`"vgg19"`}, nil},
+		{"unknown arch", "resnet50", g, []string{`"resnet50"`, "vgg16"}, nil},
 		{"generator as transformer", models.ArchTransformerNet, g, []string{"look like a dcgan-g", `"main.0.weight"`, `"conv1.conv2d.weight"`, `"deconv3.conv2d.bias"`}, models.ErrUnexpectedTensor},
 		{"transformer as discriminator", models.ArchDCGANDiscriminator, models.StandardTransformer.Shapes(), []string{"look like a transformer-net", `"main.11.weight"`, `"res5.in2.bias"`}, models.ErrMissingTensor},
 		{"missing running var", models.ArchDCGANGenerator, without(g, "main.7.running_var"), []string{`"main.7.running_var"`}, models.ErrMissingTensor},
@@ -209,5 +209,99 @@ func TestImportRefusesNegativeRunningVar(t *testing.T) {
 	d["main.3.running_var"].Data[2] = -1e-30
 	if _, err := models.ImportStateDict(models.ArchDCGANDiscriminator, d); err == nil || !strings.Contains(err.Error(), `"main.3.running_var"`) {
 		t.Errorf("discriminator with a negative running variance: %v", err)
+	}
+}
+
+// vggStateDict is torchvision's VGG state_dict cut after convs convolutions, with a small
+// stand-in classifier (import ignores classifier.* whatever its shapes).
+func vggStateDict(depth, convs int) map[string][]int {
+	shapes := models.VGGConfig{Depth: depth, Convs: convs}.Shapes()
+	shapes["classifier.0.weight"] = []int{16, 49}
+	shapes["classifier.6.bias"] = []int{10}
+	return shapes
+}
+
+// A VGG state_dict imports as the feature stack up to its last convolution, classifier
+// dropped, with vgg.go's IO convention.
+func TestImportVGG(t *testing.T) {
+	wantIO := models.IOSpec{Input: models.Signal{Kind: "rgb", Max: 255}, Output: models.Signal{Kind: "features"}}
+	for _, c := range []struct {
+		arch         string
+		depth, convs int
+	}{
+		{models.ArchVGG16, 16, 13}, // the whole stack, as torchvision publishes it
+		{models.ArchVGG16, 16, 7},  // cut after relu3_3
+		{models.ArchVGG16, 16, 1},
+		{models.ArchVGG19, 19, 9}, // past relu3_4, where vgg19's indices part from vgg16's
+	} {
+		sd := stateDict(vggStateDict(c.depth, c.convs))
+		sd["features.0.num_batches_tracked"] = models.StateTensor{Shape: []int{}, Data: []float32{3}, Storage: "LongStorage"}
+		w, err := models.ImportStateDict(c.arch, sd)
+		if err != nil {
+			t.Fatalf("%s cut at %d: %v", c.arch, c.convs, err)
+		}
+		want := models.VGGConfig{Depth: c.depth, Convs: c.convs}
+		if w.Arch != c.arch || !maps.Equal(w.Config, want.Config()) || !ioEqual(w.IO, wantIO) {
+			t.Errorf("%s cut at %d: arch %s config %v io %+v", c.arch, c.convs, w.Arch, w.Config, w.IO)
+		}
+		if err := w.Expect(want.Shapes()); err != nil {
+			t.Errorf("%s cut at %d: %v", c.arch, c.convs, err)
+		}
+		last := models.VGGLayers(c.depth)[c.convs-1]
+		if !strings.Contains(w.Meta.Source, last) {
+			t.Errorf("source %q does not name %s", w.Meta.Source, last)
+		}
+		if err := w.Validate(); err != nil {
+			t.Error(err)
+		}
+		if got, _ := w.Tensor("features.0.weight"); got == nil || got.Data[14] != sd["features.0.weight"].Data[14] {
+			t.Errorf("%s: features.0.weight not carried over", c.arch)
+		}
+	}
+}
+
+// VGG import errors name the offending keys.
+func TestImportVGGErrors(t *testing.T) {
+	v := vggStateDict(16, 4)
+	edit := func(m map[string][]int, del []string, add map[string][]int) map[string][]int {
+		m = maps.Clone(m)
+		for _, k := range del {
+			delete(m, k)
+		}
+		maps.Copy(m, add)
+		return m
+	}
+	bn := edit(v, nil, map[string][]int{"features.1.weight": {64}, "features.1.bias": {64},
+		"features.1.running_mean": {64}, "features.1.running_var": {64}})
+	for _, c := range []struct {
+		name, arch string
+		shapes     map[string][]int
+		want       []string
+		sentinel   error
+	}{
+		{"gap in the stack", models.ArchVGG16, edit(v, []string{"features.5.weight", "features.5.bias"}, nil),
+			[]string{`"features.7.weight"`, `"features.7.bias"`}, models.ErrUnexpectedTensor},
+		{"bias missing", models.ArchVGG16, edit(v, []string{"features.5.bias"}, nil), []string{`"features.5.bias"`}, models.ErrMissingTensor},
+		{"misshapen", models.ArchVGG16, edit(v, nil, map[string][]int{"features.2.weight": {64, 32, 3, 3}}), []string{`"features.2.weight"`}, models.ErrShapeMismatch},
+		{"unexpected key", models.ArchVGG16, edit(v, nil, map[string][]int{"avgpool.weight": {1}}), []string{`"avgpool.weight"`}, models.ErrUnexpectedTensor},
+		{"no features", models.ArchVGG19, map[string][]int{"classifier.0.weight": {4, 4}}, []string{`"features.0.weight"`}, models.ErrMissingTensor},
+		{"vgg16 as vgg19", models.ArchVGG19, vggStateDict(16, 13), []string{"look like a vgg16", `"features.17.weight"`}, models.ErrUnexpectedTensor},
+		{"vgg19 as vgg16", models.ArchVGG16, vggStateDict(19, 16), []string{"look like a vgg19", `"features.16.weight"`}, models.ErrUnexpectedTensor},
+		{"batch norm", models.ArchVGG16, bn, []string{"batch norm", `"features.1.running_mean"`}, models.ErrUnexpectedTensor},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := models.ImportStateDict(c.arch, stateDict(c.shapes))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, s := range c.want {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error does not mention %s: %v", s, err)
+				}
+			}
+			if !errors.Is(err, c.sentinel) {
+				t.Errorf("error is not %v: %v", c.sentinel, err)
+			}
+		})
 	}
 }

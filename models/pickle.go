@@ -195,31 +195,43 @@ func (u *unpickler) memoize(idx uint64) error {
 	return nil
 }
 
-// unpickle runs the pickle to its STOP and returns the value it leaves.
+// unpickle runs the pickle, which must be all of b, to its STOP and returns the value it
+// leaves.
 func unpickle(b []byte, hooks pickleHooks) (any, error) {
-	u := &unpickler{b: b, memo: map[uint64]any{}, hooks: hooks}
+	v, end, err := unpickleAt(b, 0, hooks)
+	if err != nil {
+		return nil, err
+	}
+	if end != len(b) {
+		return nil, fmt.Errorf("pickle has %d bytes after STOP", len(b)-end)
+	}
+	return v, nil
+}
+
+// unpickleAt runs the pickle that starts at b[start] to its STOP and returns the value it
+// leaves and the position after the STOP: the legacy torch.save format is several pickles
+// in a row. Errors give byte positions in b.
+func unpickleAt(b []byte, start int, hooks pickleHooks) (any, int, error) {
+	u := &unpickler{b: b, pos: start, memo: map[uint64]any{}, hooks: hooks}
 	for {
 		at := u.pos
 		op, err := u.take(1)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		done, err := u.step(op[0])
 		if err != nil {
-			return nil, fmt.Errorf("pickle opcode %q at byte %d: %w", op[0], at, err)
+			return nil, 0, fmt.Errorf("pickle opcode %q at byte %d: %w", op[0], at, err)
 		}
 		if done {
 			v, err := u.pop()
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			if len(u.stack) != 0 {
-				return nil, errors.New("pickle leaves values on the stack at STOP")
+				return nil, 0, errors.New("pickle leaves values on the stack at STOP")
 			}
-			if u.pos != len(u.b) {
-				return nil, fmt.Errorf("pickle has %d bytes after STOP", len(u.b)-u.pos)
-			}
-			return v, nil
+			return v, u.pos, nil
 		}
 	}
 }
@@ -299,9 +311,11 @@ func (u *unpickler) step(op byte) (bool, error) {
 			return false, err
 		}
 		u.push(math.Float64frombits(binary.BigEndian.Uint64(s)))
-	case 'X', 0x8c, 0x8d: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
+	case 'X', 0x8c, 0x8d, 'T', 'U': // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8, BINSTRING, SHORT_BINSTRING
+		// BINSTRING and SHORT_BINSTRING are Python 2's str, which torch.load decodes as
+		// UTF-8 text like the others.
 		width := 4
-		if op == 0x8c {
+		if op == 0x8c || op == 'U' {
 			width = 1
 		} else if op == 0x8d {
 			width = 8

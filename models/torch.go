@@ -14,8 +14,9 @@ import (
 	"strings"
 )
 
-// MaxPickleBytes caps the data.pkl of a state_dict file; it holds only names and shapes
-// (about 150 bytes a tensor), the values live in separate zip entries.
+// MaxPickleBytes caps the data.pkl of a state_dict file, and the pickles at the head of a
+// legacy one; they hold only names and shapes (about 150 bytes a tensor), the values live
+// in separate zip entries or after the pickles.
 const MaxPickleBytes = 8 << 20
 
 // StateTensor is one entry of a PyTorch state_dict, converted to float32 and laid out
@@ -72,6 +73,18 @@ type torchStorage struct {
 	kind  *storageKind // nil for a type ReadStateDict does not convert
 	key   string       // the zip entry is <prefix>/data/<key>
 	numel int64
+	// A view (legacy format, PyTorch < 0.4) is numel elements of root from element offset
+	// on; root is nil for a storage of its own.
+	root   *torchStorage
+	offset int64
+}
+
+// base is the storage whose bytes the file holds: s itself, or the root of a view.
+func (s *torchStorage) base() *torchStorage {
+	if s.root != nil {
+		return s.root
+	}
+	return s
 }
 
 type torchTensor struct {
@@ -81,23 +94,37 @@ type torchTensor struct {
 	stride  []int64
 }
 
-// torchStateDict supplies the pickle hooks for one torch.save zip file.
+// torchStateDict supplies the pickle hooks for one torch.save file.
 type torchStateDict struct {
 	storages map[string]*torchStorage
-	maxNumel int64 // no storage can hold more elements than the file has bytes
+	views    map[string]*torchStorage // legacy storage views, by their own key
+	maxNumel int64                    // no storage can hold more elements than the file has bytes
+	// legacy: the pre-1.6 format, whose persistent ids carry view metadata as a sixth item.
+	legacy bool
+}
+
+func newTorchStateDict(size int64, legacy bool) *torchStateDict {
+	return &torchStateDict{storages: map[string]*torchStorage{}, views: map[string]*torchStorage{}, maxNumel: size, legacy: legacy}
 }
 
 func (sd *torchStateDict) persistentLoad(pid any) (any, error) {
+	form, n := "('storage', type, key, location, numel)", 5
+	if sd.legacy {
+		form, n = "('storage', type, key, location, numel, view)", 6
+	}
 	t, ok := pid.(pyTuple)
-	if !ok || len(t) != 5 || t[0] != "storage" {
-		return nil, errors.New("persistent id is not ('storage', type, key, location, numel)")
+	if ok && len(t) > 0 && t[0] == "module" {
+		return nil, errors.New("the file holds a pickled nn.Module (torch.save(model)), not a state_dict: save model.state_dict() instead")
+	}
+	if !ok || len(t) != n || t[0] != "storage" {
+		return nil, fmt.Errorf("persistent id is not %s", form)
 	}
 	g, ok1 := t[1].(pyGlobal)
 	key, ok2 := t[2].(string)
 	_, ok3 := t[3].(string)
 	numel, ok4 := t[4].(int64)
 	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return nil, errors.New("persistent id is not ('storage', type, key, location, numel)")
+		return nil, fmt.Errorf("persistent id is not %s", form)
 	}
 	if g.module != "torch" || !strings.HasSuffix(g.name, "Storage") {
 		return nil, fmt.Errorf("storage %s: type %s.%s is not a torch storage", key, g.module, g.name)
@@ -107,24 +134,59 @@ func (sd *torchStateDict) persistentLoad(pid any) (any, error) {
 	if numel < 0 || numel > sd.maxNumel {
 		return nil, fmt.Errorf("storage %s: %d elements cannot be in a file of this size", key, numel)
 	}
-	if s, ok := sd.storages[key]; ok {
-		if s.typ != g.name || s.numel != numel {
-			return nil, fmt.Errorf("storage %s declared twice, differently", key)
-		}
+	s, ok := sd.storages[key]
+	switch {
+	case ok && (s.typ != g.name || s.numel != numel):
+		return nil, fmt.Errorf("storage %s declared twice, differently", key)
+	case !ok && sd.views[key] != nil:
+		return nil, fmt.Errorf("storage %s has the key of a storage view", key)
+	case !ok:
+		s = &torchStorage{typ: g.name, kind: kind, key: key, numel: numel}
+		sd.storages[key] = s
+	}
+	if !sd.legacy || t[5] == nil {
 		return s, nil
 	}
-	s := &torchStorage{typ: g.name, kind: kind, key: key, numel: numel}
-	sd.storages[key] = s
-	return s, nil
+	return sd.view(s, t[5])
+}
+
+// view returns the storage view that legacy view metadata (key, offset, numel) declares
+// on root: numel elements from element offset on.
+func (sd *torchStateDict) view(root *torchStorage, meta any) (*torchStorage, error) {
+	m, ok := meta.(pyTuple)
+	var key string
+	var offset, numel int64
+	if ok && len(m) == 3 {
+		var ok1, ok2, ok3 bool
+		key, ok1 = m[0].(string)
+		offset, ok2 = m[1].(int64)
+		numel, ok3 = m[2].(int64)
+		ok = ok1 && ok2 && ok3
+	}
+	if !ok || len(m) != 3 {
+		return nil, fmt.Errorf("storage %s: view metadata is %s, want (key, offset, numel)", root.key, pyTypeName(meta))
+	}
+	if offset < 0 || numel < 0 || offset > root.numel || numel > root.numel-offset {
+		return nil, fmt.Errorf("storage %s: view %s of %d elements at %d lies outside its %d elements", root.key, key, numel, offset, root.numel)
+	}
+	if _, clash := sd.storages[key]; clash {
+		return nil, fmt.Errorf("storage view %s has the key of a storage", key)
+	}
+	if v, ok := sd.views[key]; ok {
+		if v.root != root || v.offset != offset || v.numel != numel {
+			return nil, fmt.Errorf("storage view %s declared twice, differently", key)
+		}
+		return v, nil
+	}
+	v := &torchStorage{typ: root.typ, kind: root.kind, key: key, numel: numel, root: root, offset: offset}
+	sd.views[key] = v
+	return v, nil
 }
 
 func (sd *torchStateDict) reduce(fn pyGlobal, args pyTuple) (any, error) {
 	switch fn {
 	case pyGlobal{"collections", "OrderedDict"}:
-		if len(args) != 0 {
-			return nil, errors.New("OrderedDict with arguments")
-		}
-		return newPyDict(), nil
+		return orderedDict(args)
 	case pyGlobal{"torch._utils", "_rebuild_tensor_v2"}, pyGlobal{"torch._utils", "_rebuild_tensor"}:
 		// (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
 		if len(args) < 4 {
@@ -164,6 +226,33 @@ func (sd *torchStateDict) reduce(fn pyGlobal, args pyTuple) (any, error) {
 	return nil, fmt.Errorf("call of %s.%s: not part of a torch.save(model.state_dict()) file", fn.module, fn.name)
 }
 
+// orderedDict builds an OrderedDict from its REDUCE arguments: none (Python 3), or the list
+// of [key, value] pairs that Python 2 pickles.
+func orderedDict(args pyTuple) (*pyDict, error) {
+	d := newPyDict()
+	if len(args) == 0 {
+		return d, nil
+	}
+	items, ok := args[0].(*pyList)
+	if len(args) != 1 || !ok {
+		return nil, errors.New("OrderedDict with arguments other than a list of pairs")
+	}
+	for i, it := range items.items {
+		var kv []any
+		switch it := it.(type) {
+		case *pyList:
+			kv = it.items
+		case pyTuple:
+			kv = it
+		}
+		if len(kv) != 2 {
+			return nil, fmt.Errorf("OrderedDict item %d is not a (key, value) pair", i)
+		}
+		d.set(kv[0], kv[1])
+	}
+	return d, nil
+}
+
 func intTuple(what string, v any) ([]int64, error) {
 	t, ok := v.(pyTuple)
 	if !ok {
@@ -183,12 +272,14 @@ func intTuple(what string, v any) ([]int64, error) {
 	return out, nil
 }
 
-// ReadStateDict reads a file written by torch.save(model.state_dict(), path) (the zip
-// format, PyTorch 1.6 and later) without Python: every tensor converted to float32 and
-// made contiguous, keyed by its state_dict name. Tensors may be non-contiguous, share
-// storages or sit at an offset in one; storages may be float32, float16, bfloat16, float64,
-// or integer or bool (int64 num_batches_tracked is kept), converted exactly or refused.
-// Errors name the key.
+// ReadStateDict reads a file written by torch.save(model.state_dict(), path) without
+// Python: every tensor converted to float32 and made contiguous, keyed by its state_dict
+// name. Both formats are read: the zip format of PyTorch 1.6 and later, and the legacy one
+// before it (also written with _use_new_zipfile_serialization=False), in which
+// torchvision's pretrained weights such as vgg16-397923af.pth are published. Tensors may be
+// non-contiguous, share storages or sit at an offset in one; storages may be float32,
+// float16, bfloat16, float64, or integer or bool (int64 num_batches_tracked is kept),
+// converted exactly or refused. Errors name the key.
 func ReadStateDict(path string) (map[string]StateTensor, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -206,9 +297,32 @@ func ReadStateDict(path string) (map[string]StateTensor, error) {
 	return sd, nil
 }
 
-// legacyMagic starts the pickle of the pre-1.6 format: PROTO 2, LONG1 with torch's magic
-// number 0x1950a86a20f9469cfc6c.
-var legacyMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}
+// torchMagic is the body of the first pickle of the legacy format: LONG1 with torch's
+// magic number 0x1950a86a20f9469cfc6c, then STOP.
+var torchMagic = []byte{0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'}
+
+// legacyMagicLen is the length of the magic-number pickle that starts a legacy torch.save
+// file (PROTO 2 to 5, a FRAME from 4 on, then torchMagic), or 0 if b does not start with
+// one. The number does not fit the unpickler's int64, so its bytes are matched instead.
+func legacyMagicLen(b []byte) int {
+	if len(b) < 2 || b[0] != 0x80 || b[1] < 2 || b[1] > 5 {
+		return 0
+	}
+	i := 2
+	if len(b) >= i+9 && b[i] == 0x95 {
+		if binary.LittleEndian.Uint64(b[i+1:]) != uint64(len(torchMagic)) {
+			return 0
+		}
+		i += 9
+	}
+	if !bytes.HasPrefix(b[i:], torchMagic) {
+		return 0
+	}
+	return i + len(torchMagic)
+}
+
+// legacyProtocol is the PROTOCOL_VERSION of the legacy format, its second pickle.
+const legacyProtocol = 1001
 
 // DecodeStateDict is ReadStateDict on a file already open (size bytes of r).
 func DecodeStateDict(r io.ReaderAt, size int64) (map[string]StateTensor, error) {
@@ -216,12 +330,20 @@ func DecodeStateDict(r io.ReaderAt, size int64) (map[string]StateTensor, error) 
 	n, _ := r.ReadAt(head[:], 0)
 	switch {
 	case bytes.HasPrefix(head[:n], []byte("PK\x03\x04")):
-	case bytes.HasPrefix(head[:n], legacyMagic), n >= 262 && string(head[257:262]) == "ustar":
-		return nil, errors.New("legacy torch.save format (PyTorch < 1.6 or _use_new_zipfile_serialization=False) " +
-			"is not supported: re-save it with torch.save(torch.load(f), g) under a current PyTorch")
-	default:
-		return nil, errors.New("not a torch.save zip file")
+		return decodeTorchZip(r, size)
+	case legacyMagicLen(head[:n]) > 0:
+		return decodeTorchLegacy(r, size)
+	case n >= 262 && string(head[257:262]) == "ustar":
+		return nil, errors.New("the tar torch.save format (PyTorch 0.1) is not supported: " +
+			"re-save it with torch.save(torch.load(f), g) under a current PyTorch")
+	case n >= 2 && head[0] == 0x80:
+		return nil, errors.New("a pickle without torch's magic number: not a torch.save file")
 	}
+	return nil, errors.New("not a torch.save file (neither the zip format nor the legacy one)")
+}
+
+// decodeTorchZip reads the zip format: <name>/data.pkl, and each storage in <name>/data/<key>.
+func decodeTorchZip(r io.ReaderAt, size int64) (map[string]StateTensor, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("torch.save zip: %w", err)
@@ -243,14 +365,146 @@ func DecodeStateDict(r io.ReaderAt, size int64) (map[string]StateTensor, error) 
 			return nil, fmt.Errorf("byteorder %q: only little-endian files are supported", b)
 		}
 	}
-	hooks := &torchStateDict{storages: map[string]*torchStorage{}, maxNumel: size}
+	hooks := newTorchStateDict(size, false)
 	root, err := unpickle(pkl, hooks)
 	if err != nil {
 		return nil, fmt.Errorf("data.pkl: %w", err)
 	}
+	return stateDictTensors(root, "data.pkl", size, func(s *torchStorage) ([]byte, error) {
+		return readStorage(entries, prefix, s, size)
+	})
+}
+
+// decodeTorchLegacy reads the legacy format, a sequence of pickles and then raw data: the magic
+// number, the protocol version (1001), a sys_info dict (byte order, type sizes), the
+// state_dict itself, whose storages are persistent ids ('storage', type, key, location,
+// numel, view), and the list of storage keys; then for each key of that list in its order,
+// the storage's element count as 8 bytes little-endian and its elements. Every count and
+// position is checked against the file's size before anything is allocated from it.
+func decodeTorchLegacy(r io.ReaderAt, size int64) (map[string]StateTensor, error) {
+	b := make([]byte, min(size, MaxPickleBytes))
+	if n, err := r.ReadAt(b, 0); n < len(b) {
+		return nil, fmt.Errorf("legacy torch.save file: %w", err)
+	}
+	pos := legacyMagicLen(b)
+	hooks := newTorchStateDict(size, true)
+	next := func(what string) (any, error) {
+		v, end, err := unpickleAt(b, pos, hooks)
+		if err != nil {
+			if errors.Is(err, errPickleShort) && int64(len(b)) < size {
+				return nil, fmt.Errorf("legacy torch.save file: the %s pickle does not end within the first %d bytes", what, len(b))
+			}
+			return nil, fmt.Errorf("legacy torch.save file, %s pickle: %w", what, err)
+		}
+		pos = end
+		return v, nil
+	}
+	v, err := next("protocol version")
+	if err != nil {
+		return nil, err
+	}
+	if n, ok := v.(int64); !ok || n != legacyProtocol {
+		got := pyTypeName(v)
+		if ok {
+			got = fmt.Sprint(n)
+		}
+		return nil, fmt.Errorf("legacy torch.save file: protocol version %s, want %d", got, legacyProtocol)
+	}
+	if v, err = next("sys_info"); err != nil {
+		return nil, err
+	}
+	info, ok := v.(*pyDict)
+	var little any
+	if ok {
+		if i, ok := info.index["little_endian"]; ok {
+			little = info.values[i]
+		}
+	}
+	switch little {
+	case true:
+	case false:
+		return nil, errors.New("legacy torch.save file: big-endian; only little-endian files are supported")
+	default:
+		return nil, errors.New("legacy torch.save file: sys_info does not say little_endian True or False")
+	}
+	root, err := next("state_dict")
+	if err != nil {
+		return nil, err
+	}
+	if v, err = next("storage keys"); err != nil {
+		return nil, err
+	}
+	keys, ok := v.(*pyList)
+	if !ok {
+		return nil, fmt.Errorf("legacy torch.save file: storage keys are %s, want a list", pyTypeName(v))
+	}
+	at, err := legacyLayout(r, size, int64(pos), keys, hooks.storages)
+	if err != nil {
+		return nil, fmt.Errorf("legacy torch.save file: %w", err)
+	}
+	return stateDictTensors(root, "legacy torch.save file", size, func(s *torchStorage) ([]byte, error) {
+		off, ok := at[s]
+		if !ok {
+			return nil, fmt.Errorf("storage %s: not in the file's list of storages", s.key)
+		}
+		data := make([]byte, s.numel*int64(s.kind.size)) // checked by legacyLayout
+		if n, err := r.ReadAt(data, off); n < len(data) {
+			return nil, fmt.Errorf("storage %s: %w", s.key, err)
+		}
+		return data, nil
+	})
+}
+
+// legacyLayout finds where each storage's elements lie: the storages follow the pickles at
+// byte off, in the order of keys, each an 8-byte element count, which must be the count
+// its persistent id declared, and the elements; the last one must end the file.
+func legacyLayout(r io.ReaderAt, size, off int64, keys *pyList, storages map[string]*torchStorage) (map[*torchStorage]int64, error) {
+	at := make(map[*torchStorage]int64, len(storages))
+	for i, k := range keys.items {
+		key, ok := k.(string)
+		if !ok {
+			return nil, fmt.Errorf("storage key %d is %s, want str", i, pyTypeName(k))
+		}
+		s, ok := storages[key]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("storage %s is listed but no tensor uses it", key)
+		case at[s] != 0:
+			return nil, fmt.Errorf("storage %s is listed twice", key)
+		case s.kind == nil:
+			// Its element size is unknown, so nothing after it could be found.
+			return nil, fmt.Errorf("storage %s: type torch.%s is not supported", key, s.typ)
+		case size-off < 8:
+			return nil, fmt.Errorf("storage %s: the file ends at byte %d, before its element count", key, size)
+		}
+		var count [8]byte
+		if n, err := r.ReadAt(count[:], off); n < len(count) {
+			return nil, fmt.Errorf("storage %s: %w", key, err)
+		}
+		if c := int64(binary.LittleEndian.Uint64(count[:])); c != s.numel {
+			return nil, fmt.Errorf("storage %s: the file holds %d elements, its persistent id declares %d", key, c, s.numel)
+		}
+		off += 8
+		// numel <= size, so this does not overflow for any file below 2^60 bytes.
+		n := s.numel * int64(s.kind.size)
+		if n > size-off {
+			return nil, fmt.Errorf("storage %s: %d elements of %s at byte %d reach past the end of the file (%d bytes)", key, s.numel, s.typ, off, size)
+		}
+		at[s] = off
+		off += n
+	}
+	if off != size {
+		return nil, fmt.Errorf("%d bytes after the last storage", size-off)
+	}
+	return at, nil
+}
+
+// stateDictTensors turns the unpickled state_dict root (from what, for errors) into
+// tensors, reading each storage's bytes with read when a tensor first needs them.
+func stateDictTensors(root any, what string, size int64, read func(*torchStorage) ([]byte, error)) (map[string]StateTensor, error) {
 	dict, ok := root.(*pyDict)
 	if !ok {
-		return nil, fmt.Errorf("data.pkl holds a value of type %s, want a state_dict (a dict of tensors)", pyTypeName(root))
+		return nil, fmt.Errorf("%s holds a value of type %s, want a state_dict (a dict of tensors)", what, pyTypeName(root))
 	}
 	tensors := map[string]*torchTensor{}
 	uses := map[*torchStorage]int{}
@@ -268,7 +522,7 @@ func DecodeStateDict(r io.ReaderAt, size int64) (map[string]StateTensor, error) 
 			return nil, fmt.Errorf("key %q: %s, want a tensor%s", name, pyTypeName(dict.values[i]), hint)
 		}
 		tensors[name] = t
-		uses[t.storage]++
+		uses[t.storage.base()]++
 	}
 	names := make([]string, 0, len(tensors))
 	for n := range tensors {
@@ -283,12 +537,21 @@ func DecodeStateDict(r io.ReaderAt, size int64) (map[string]StateTensor, error) 
 	budget := min(int64(MaxFileElements), 1<<24+4*size)
 	for _, name := range names {
 		t := tensors[name]
-		b, ok := raw[t.storage]
+		base := t.storage.base()
+		b, ok := raw[base]
 		if !ok {
-			if b, err = readStorage(entries, prefix, t.storage, size); err != nil {
+			if base.kind == nil {
+				return nil, fmt.Errorf("key %q: storage %s: type torch.%s is not supported", name, base.key, base.typ)
+			}
+			var err error
+			if b, err = read(base); err != nil {
 				return nil, fmt.Errorf("key %q: %w", name, err)
 			}
-			raw[t.storage] = b
+			raw[base] = b
+		}
+		if s := t.storage; s.root != nil { // a view: checked to lie within its root
+			es := int64(s.kind.size)
+			b = b[s.offset*es : (s.offset+s.numel)*es]
 		}
 		st, err := gather(t, b, budget)
 		if err != nil {
@@ -296,8 +559,8 @@ func DecodeStateDict(r io.ReaderAt, size int64) (map[string]StateTensor, error) 
 		}
 		budget -= int64(len(st.Data))
 		out[name] = st
-		if uses[t.storage]--; uses[t.storage] == 0 {
-			delete(raw, t.storage) // let a large file's storages go as soon as they are used
+		if uses[base]--; uses[base] == 0 {
+			delete(raw, base) // let a large file's storages go as soon as they are used
 		}
 	}
 	return out, nil
@@ -352,9 +615,6 @@ func readEntry(entries map[string]*zip.File, name string, limit int64) ([]byte, 
 // and that the entry lies within the file, bounds the allocation below by the file's real
 // size whatever the headers claim; the declared element count must match it exactly.
 func readStorage(entries map[string]*zip.File, prefix string, s *torchStorage, fileSize int64) ([]byte, error) {
-	if s.kind == nil {
-		return nil, fmt.Errorf("storage %s: type torch.%s is not supported", s.key, s.typ)
-	}
 	name := prefix + "data/" + s.key
 	f, ok := entries[name]
 	if !ok {

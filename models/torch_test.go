@@ -43,7 +43,7 @@ func readExpected(t *testing.T) expectedStateDict {
 
 func TestReadStateDictFixtures(t *testing.T) {
 	want := readExpected(t)
-	for _, file := range []string{"statedict.pth", "statedict_proto4.pth"} {
+	for _, file := range []string{"statedict.pth", "statedict_proto4.pth", "legacy.pth", "legacy_proto4.pth"} {
 		t.Run(file, func(t *testing.T) {
 			sd, err := ReadStateDict(filepath.Join(pthDir, file))
 			if err != nil {
@@ -79,13 +79,6 @@ func TestReadStateDictFixtures(t *testing.T) {
 				t.Errorf("num_batches_tracked = %+v, want the 0-dim LongStorage 7", nbt)
 			}
 		})
-	}
-}
-
-func TestReadStateDictLegacyRefused(t *testing.T) {
-	_, err := ReadStateDict(filepath.Join(pthDir, "legacy.pth"))
-	if err == nil || !strings.Contains(err.Error(), "legacy torch.save format") {
-		t.Fatalf("error %v, want one naming the legacy format", err)
 	}
 }
 
@@ -131,11 +124,27 @@ type pthTensor struct {
 	name, storage, key string
 	numel, offset      int64
 	size, stride       []int64
+	// legacy writes the legacy format's persistent id, with view metadata (None for nil).
+	legacy bool
+	view   *pthView
+}
+
+// pthView is the legacy format's view metadata: numel elements of the storage from offset.
+type pthView struct {
+	key           string
+	offset, numel int64
 }
 
 func (p *pickleWriter) tensor(t pthTensor) *pickleWriter {
 	p.global("torch._utils", "_rebuild_tensor_v2").op('(')
-	p.op('(').str("storage").global("torch", t.storage).str(t.key).str("cpu").int(t.numel).op('t', 'Q')
+	p.op('(').str("storage").global("torch", t.storage).str(t.key).str("cpu").int(t.numel)
+	switch {
+	case t.view != nil:
+		p.op('(').str(t.view.key).int(t.view.offset).int(t.view.numel).op('t')
+	case t.legacy:
+		p.op('N')
+	}
+	p.op('t', 'Q')
 	p.int(t.offset).ints(t.size...).ints(t.stride...)
 	p.op(0x89).global("collections", "OrderedDict").op(')', 'R')
 	return p.op('t', 'R')
@@ -336,9 +345,10 @@ func TestStateDictRejects(t *testing.T) {
 		file []byte
 		msg  string
 	}{
-		{"empty file", nil, "not a torch.save zip"},
-		{"text file", []byte("hello, world"), "not a torch.save zip"},
-		{"legacy pickle", append(append([]byte{}, legacyMagic...), '.'), "legacy torch.save format"},
+		{"empty file", nil, "not a torch.save file"},
+		{"text file", []byte("hello, world"), "not a torch.save file"},
+		{"tar", append(make([]byte, 257), "ustar\x0000"...), "tar torch.save format"},
+		{"plain pickle", []byte{0x80, 2, 'K', 1, '.'}, "a pickle without torch's magic number"},
 		{"bad zip", []byte("PK\x03\x04garbage"), "torch.save zip"},
 		{"no data.pkl", makeZip(zipEntry{name: "a/data/0", data: data}), "without <name>/data.pkl"},
 		{"two data.pkl", makeZip(zipEntry{name: "a/data.pkl", data: good}, zipEntry{name: "b/data.pkl", data: good}), "more than one data.pkl"},

@@ -214,7 +214,7 @@ func TestCLIErrors(t *testing.T) {
 			[]string{"dcgan_g.pth", "dcgan-g"}},
 		{"import of a missing file", []string{"import", "--arch", "dcgan-g", "--from", missing, "--out", "OUT.msgpack"}, []string{missing}},
 		{"import of a non-pth", []string{"import", "--arch", "dcgan-g", "--from", png37, "--out", "OUT.msgpack"}, []string{png37}},
-		{"import of an unknown arch", []string{"import", "--arch", "vgg19", "--from", filepath.Join(golden, "dcgan_g.pth"), "--out", "OUT.msgpack"}, []string{"vgg19"}},
+		{"import of an unknown arch", []string{"import", "--arch", "resnet50", "--from", filepath.Join(golden, "dcgan_g.pth"), "--out", "OUT.msgpack"}, []string{"resnet50"}},
 		{"import into a missing directory", []string{"import", "--arch", "dcgan-g", "--from", filepath.Join(golden, "dcgan_g.pth"), "--out", strings.TrimSuffix(noDir, ".png") + ".msgpack"},
 			[]string{"no such file"}},
 		{"import f16 of bad dtype", []string{"import", "--arch", "dcgan-g", "--from", filepath.Join(golden, "dcgan_g.pth"), "--out", "OUT.msgpack", "--dtype", "bf16"}, []string{"bf16"}},

@@ -16,14 +16,18 @@ func importCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import --arch ARCH --from FILE.pth --out FILE.msgpack",
 		Short: "Convert a PyTorch state_dict into an Easel weights file",
-		Long: `Convert a torch.save(model.state_dict()) file of a pytorch/examples network into an
-Easel weights file (docs/WEIGHTS.md).
+		Long: `Convert a torch.save(model.state_dict()) file of a pytorch/examples network or of
+torchvision's VGG into an Easel weights file (docs/WEIGHTS.md). Both torch.save formats are
+read: the zip one of PyTorch 1.6 on and the legacy one before it.
 
 --arch is transformer-net (fast_neural_style; widths and residual blocks are read from the
 tensors, and non-standard ones make a transformer-net-light), dcgan-g or dcgan-d (dcgan's
-Generator and Discriminator). The tensors must be exactly the architecture's: the error
-names every missing, unexpected or misshapen one. The published fast_neural_style
-checkpoints work as they are.
+Generator and Discriminator), or vgg16 or vgg19 (torchvision's VGG, e.g. its published
+vgg16-397923af.pth, as a loss network for easel train style and easel features: the
+classifier is dropped, and the feature stack is kept up to its last convolution present, so
+a state_dict cut after the deepest layer needed makes a smaller file). The tensors must be
+exactly the architecture's: the error names every missing, unexpected or misshapen one. The
+published fast_neural_style checkpoints work as they are.
 
 Imported weights are taken to be trained (--trained=false marks an initialisation). Give
 their name and licence: --license takes an SPDX identifier and defaults to NOASSERTION.
@@ -66,8 +70,8 @@ The output is written atomically.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&arch, "arch", "", fmt.Sprintf("architecture: %s, %s, %s or %s", models.ArchTransformerNet,
-		models.ArchTransformerNetLight, models.ArchDCGANGenerator, models.ArchDCGANDiscriminator))
+	f.StringVar(&arch, "arch", "", fmt.Sprintf("architecture: %s, %s, %s, %s, %s or %s", models.ArchTransformerNet,
+		models.ArchTransformerNetLight, models.ArchDCGANGenerator, models.ArchDCGANDiscriminator, models.ArchVGG16, models.ArchVGG19))
 	f.StringVar(&from, "from", "", "PyTorch state_dict file (torch.save)")
 	f.StringVar(&out, "out", "", "weights file to write (.msgpack)")
 	f.StringVar(&name, "name", "", "model name (default: the output file's name without extension)")

@@ -6,7 +6,8 @@ Run from anywhere with Debian's python3-torch:  /usr/bin/python3 models/testdata
 Outputs (next to this script, in pth/):
   statedict.pth         torch.save(module.state_dict()), default pickle protocol 2
   statedict_proto4.pth  the same state_dict saved with pickle_protocol=4 (FRAME, MEMOIZE opcodes)
-  legacy.pth            the same state_dict in the pre-1.6 non-zip format (must be refused)
+  legacy.pth            the same state_dict in the legacy (pre-1.6, non-zip) format
+  legacy_proto4.pth     the legacy format with pickle_protocol=4
   statedict.json        expected values: key order, shape, storage type and the values of every
                         tensor in contiguous row-major order, so the Go tests need no Python
 
@@ -69,6 +70,7 @@ def main():
     torch.save(sd, os.path.join(out, "statedict.pth"))
     torch.save(sd, os.path.join(out, "statedict_proto4.pth"), pickle_protocol=4)
     torch.save(sd, os.path.join(out, "legacy.pth"), _use_new_zipfile_serialization=False)
+    torch.save(sd, os.path.join(out, "legacy_proto4.pth"), _use_new_zipfile_serialization=False, pickle_protocol=4)
 
     expected = {"torch": torch.__version__, "keys": list(sd.keys()), "tensors": {}}
     for name, t in sd.items():
@@ -82,9 +84,10 @@ def main():
         f.write("\n")
 
     # Prove the fixture loads back in PyTorch exactly as written.
-    back = torch.load(os.path.join(out, "statedict.pth"))
-    for name, t in sd.items():
-        assert torch.equal(back[name], t), name
+    for file in ("statedict.pth", "statedict_proto4.pth", "legacy.pth", "legacy_proto4.pth"):
+        back = torch.load(os.path.join(out, file))
+        for name, t in sd.items():
+            assert torch.equal(back[name], t), (file, name)
 
 
 if __name__ == "__main__":
