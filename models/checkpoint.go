@@ -141,3 +141,40 @@ func (t *GANTrainer) Restore(c *Checkpoint) error {
 	t.steps = c.Step
 	return nil
 }
+
+// StyleCheckpointKind is the kind of a style-training checkpoint.
+const StyleCheckpointKind = "style"
+
+// Checkpoint captures the network, Adam's state and the step count; the caller adds its
+// own state (random generator, settings) before writing it.
+func (t *StyleTrainer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
+	w, err := t.Weights(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &Checkpoint{Kind: StyleCheckpointKind, Step: t.steps, Nets: map[string][]byte{}, Optims: map[string]optim.OptimizerState{}}
+	if c.Nets["net"], err = encodeNet(w); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if c.Optims["net"], err = t.opt.State(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Restore loads a checkpoint's optimizer state and step count into a trainer made from the
+// checkpoint's network (c.Net("net")).
+func (t *StyleTrainer) Restore(c *Checkpoint) error {
+	if c.Kind != StyleCheckpointKind {
+		return fmt.Errorf("checkpoint of a %q run, want %s", c.Kind, StyleCheckpointKind)
+	}
+	st, ok := c.Optims["net"]
+	if !ok {
+		return fmt.Errorf("checkpoint: no optimizer state %q", "net")
+	}
+	if err := t.opt.LoadState(st); err != nil {
+		return fmt.Errorf("checkpoint: optimizer: %w", err)
+	}
+	t.steps = c.Step
+	return nil
+}

@@ -205,7 +205,7 @@ func (o *ImageOptimizer) Release() {
 	if o.opt != nil {
 		o.opt.Release()
 	}
-	for _, t := range append([]*gpu.Tensor{o.x, o.grad}, o.grams...) {
+	for _, t := range append([]*gpu.Tensor{o.x, o.grad, o.stats}, o.grams...) {
 		t.Release()
 	}
 }

@@ -118,7 +118,9 @@ func StyleGrams(dev *gpu.Device, vgg *VGG, img []float32, h, w int, layers []int
 		}
 		grams = append(grams, g)
 		b.Fill(g, 0)
-		b.AddInto(g, 1, b.Gram(f.Tensor()))
+		gram := b.Gram(f.Tensor())
+		b.AddInto(g, 1, gram)
+		b.Reuse(gram) // read: its buffer goes back with the batch
 	}
 	if err := tp.Err(); err != nil {
 		return nil, releaseAll(grams, fmt.Errorf("style image %d×%d: %w", w, h, err))
@@ -319,15 +321,21 @@ func perceptualLoss(tp *autograd.Tape, vgg *VGG, l PerceptualLoss, y, content *a
 	}
 	b := tp.Batch()
 	parts := make([]*gpu.Tensor, 0, 4)
+	var zeros []*gpu.Tensor
 	for _, v := range terms {
 		if v == nil {
 			z := b.Scale(total.Tensor(), 0, 0)
 			parts = append(parts, z)
+			zeros = append(zeros, z)
 			continue
 		}
 		parts = append(parts, v.Tensor())
 	}
-	return b.Concat(0, append(parts, total.Tensor())...), total
+	stats := b.Concat(0, append(parts, total.Tensor())...)
+	for _, z := range zeros {
+		b.Reuse(z) // read by the concat: its buffer goes back with the batch
+	}
+	return stats, total
 }
 
 // Steps is the number of steps taken.
@@ -387,45 +395,8 @@ func (t *StyleTrainer) Release() {
 	if t.opt != nil {
 		t.opt.Release()
 	}
-	for _, x := range append([]*gpu.Tensor{t.x, t.output}, t.grams...) {
+	for _, x := range append([]*gpu.Tensor{t.x, t.output, t.stats}, t.grams...) {
 		x.Release()
 	}
 	t.p.release()
-}
-
-// StyleCheckpointKind is the kind of a style-training checkpoint.
-const StyleCheckpointKind = "style"
-
-// Checkpoint captures the network, Adam's state and the step count; the caller adds its
-// own state (random generator, settings) before writing it.
-func (t *StyleTrainer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
-	w, err := t.Weights(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c := &Checkpoint{Kind: StyleCheckpointKind, Step: t.steps, Nets: map[string][]byte{}, Optims: map[string]optim.OptimizerState{}}
-	if c.Nets["net"], err = encodeNet(w); err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
-	}
-	if c.Optims["net"], err = t.opt.State(ctx); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// Restore loads a checkpoint's optimizer state and step count into a trainer made from the
-// checkpoint's network (c.Net("net")).
-func (t *StyleTrainer) Restore(c *Checkpoint) error {
-	if c.Kind != StyleCheckpointKind {
-		return fmt.Errorf("checkpoint of a %q run, want %s", c.Kind, StyleCheckpointKind)
-	}
-	st, ok := c.Optims["net"]
-	if !ok {
-		return fmt.Errorf("checkpoint: no optimizer state %q", "net")
-	}
-	if err := t.opt.LoadState(st); err != nil {
-		return fmt.Errorf("checkpoint: optimizer: %w", err)
-	}
-	t.steps = c.Step
-	return nil
 }
