@@ -27,6 +27,11 @@ type PerceptualLoss struct {
 	// matrix, so that every layer counts alike whatever the scale of its features (the
 	// features of a random-weight network differ by orders of magnitude between layers).
 	NormalizeStyle bool
+	// NormalizeContent divides the content term by the mean square of the content target's
+	// features: Mahendran & Vedaldi's ‖Φ(x)−Φ₀‖²/‖Φ₀‖², which puts the term near 1 at the
+	// start whatever the layer's scale. Image optimisation only: fast style training's
+	// target changes with every batch.
+	NormalizeContent bool
 }
 
 // styleLayerWeights are the weights of the style layers' terms: StyleWeight, divided by
@@ -107,7 +112,8 @@ func StyleGrams(dev *gpu.Device, vgg *VGG, img []float32, h, w int, layers []int
 	tp := autograd.New(b)
 	defer tp.Release()
 	feats := vgg.Features(tp, tp.Constant(x), slices.Max(layers), layers)
-	var grams []*gpu.Tensor
+	var grams, temps []*gpu.Tensor // temps: the batch's Gram outputs, copied into grams
+	defer func() { releaseAll(temps, nil) }()
 	for _, f := range feats {
 		if f == nil {
 			break
@@ -118,7 +124,9 @@ func StyleGrams(dev *gpu.Device, vgg *VGG, img []float32, h, w int, layers []int
 		}
 		grams = append(grams, g)
 		b.Fill(g, 0)
-		b.AddInto(g, 1, b.Gram(f.Tensor()))
+		t := b.Gram(f.Tensor())
+		temps = append(temps, t)
+		b.AddInto(g, 1, t)
 	}
 	if err := tp.Err(); err != nil {
 		return nil, releaseAll(grams, fmt.Errorf("style image %d×%d: %w", w, h, err))
@@ -195,6 +203,9 @@ func NewStyleTrainer(dev *gpu.Device, net *Weights, vgg *VGG, style []float32, s
 	}
 	if !(tc.LR > 0) || math.IsInf(tc.LR, 0) {
 		return nil, fmt.Errorf("style training: learning rate %v, want > 0", tc.LR)
+	}
+	if tc.Loss.NormalizeContent {
+		return nil, fmt.Errorf("style training: NormalizeContent is for image optimisation; the content target changes with every batch")
 	}
 	t := &StyleTrainer{Config: c, TC: tc, dev: dev, w: net, vgg: vgg}
 	if t.cIdx, t.sIdx, t.deep, err = tc.Loss.layers(vgg.Config); err != nil {
