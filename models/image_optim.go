@@ -73,6 +73,7 @@ func NewImageOptimizer(dev *gpu.Device, vgg *VGG, l PerceptualLoss, h, w int, co
 
 func (o *ImageOptimizer) setup(content, style []float32, sh, sw int, adam *optim.Adam) error {
 	var err error
+	loss := o.Loss // with the content weight normalised when asked
 	if len(o.sIdx) > 0 {
 		if o.grams, err = StyleGrams(o.dev, o.vgg, style, sh, sw, o.sIdx, 1); err != nil {
 			return err
@@ -104,6 +105,11 @@ func (o *ImageOptimizer) setup(content, style []float32, sh, sw int, adam *optim
 		if err := o.cb.Submit(); err != nil {
 			return err
 		}
+		if o.Loss.NormalizeContent {
+			if loss.ContentWeight, err = normalizedWeight(o.content, loss.ContentWeight); err != nil {
+				return fmt.Errorf("content image: layer %s: %w", o.Loss.ContentLayer, err)
+			}
+		}
 	}
 	if adam != nil {
 		if o.opt, err = optim.NewAdam(o.dev, *adam, o.x, o.grad); err != nil {
@@ -118,7 +124,7 @@ func (o *ImageOptimizer) setup(content, style []float32, sh, sw int, adam *optim
 	if o.content != nil {
 		c = tp.Constant(o.content)
 	}
-	stats, total := perceptualLoss(tp, o.vgg, o.Loss, tp.Param(o.x, o.grad), c, o.cIdx, o.sIdx, o.deep, o.grams, o.styleW)
+	stats, total := perceptualLoss(tp, o.vgg, loss, tp.Param(o.x, o.grad), c, o.cIdx, o.sIdx, o.deep, o.grams, o.styleW)
 	if tp.Err() == nil && tp.Backward(total) == nil && o.opt != nil {
 		o.opt.Record(o.batch)
 	}
@@ -127,6 +133,22 @@ func (o *ImageOptimizer) setup(content, style []float32, sh, sw int, adam *optim
 	}
 	o.stats = stats
 	return nil
+}
+
+// normalizedWeight is w divided by the mean square of the features f.
+func normalizedWeight(f *gpu.Tensor, w float64) (float64, error) {
+	v, err := f.Read(context.Background())
+	if err != nil {
+		return 0, err
+	}
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 {
+		return 0, fmt.Errorf("the features are all zero (a blank image?), so the content loss cannot be normalised")
+	}
+	return w / (ss / float64(len(v))), nil
 }
 
 // SetImage writes the image (RGB 0..255, [1,3,H,W] flattened): the starting point (the

@@ -27,6 +27,11 @@ type PerceptualLoss struct {
 	// matrix, so that every layer counts alike whatever the scale of its features (the
 	// features of a random-weight network differ by orders of magnitude between layers).
 	NormalizeStyle bool
+	// NormalizeContent divides the content term by the mean square of the content target's
+	// features: Mahendran & Vedaldi's ‖Φ(x)−Φ₀‖²/‖Φ₀‖², which puts the term near 1 at the
+	// start whatever the layer's scale. Image optimisation only: fast style training's
+	// target changes with every batch.
+	NormalizeContent bool
 }
 
 // styleLayerWeights are the weights of the style layers' terms: StyleWeight, divided by
@@ -197,6 +202,9 @@ func NewStyleTrainer(dev *gpu.Device, net *Weights, vgg *VGG, style []float32, s
 	}
 	if !(tc.LR > 0) || math.IsInf(tc.LR, 0) {
 		return nil, fmt.Errorf("style training: learning rate %v, want > 0", tc.LR)
+	}
+	if tc.Loss.NormalizeContent {
+		return nil, fmt.Errorf("style training: NormalizeContent is for image optimisation; the content target changes with every batch")
 	}
 	t := &StyleTrainer{Config: c, TC: tc, dev: dev, w: net, vgg: vgg}
 	if t.cIdx, t.sIdx, t.deep, err = tc.Loss.layers(vgg.Config); err != nil {
