@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Times training steps in one run: Easel's (`easel bench train dcgan` and
-# `easel bench train transformer-net`, on the Vulkan adapter: lavapipe on a machine without
-# a GPU) and PyTorch's CPU implementation of the same steps (scripts/torch_train_bench.py),
-# alternating rounds so that both see the same machine, and prints them side by side with
-# the ratio, in wall time and in CPU time (the process's, every thread: what other load on
-# the machine changes little). Each figure is the median over rounds of the per-round
+# Times training steps in one run: Easel's (`easel bench train dcgan`, `gan`,
+# `transformer-net`, `style` and `gatys`, on the Vulkan adapter: lavapipe on a machine
+# without a GPU) and PyTorch's CPU implementation of the same steps
+# (scripts/torch_train_bench.py), alternating rounds so that both see the same machine, and
+# prints them side by side with the ratio, in wall time and in CPU time (the process's,
+# every thread: what other load on the machine changes little). Each figure is the median over rounds of the per-round
 # median, next to the best step.
 #
 #   ROUNDS=1 RUNS=3 WARMUP=1 TORCH_THREADS=2 BATCH=64 NGF=64 NDF=64 SIZE=256 MODEL=standard \
-#     CASES="dcgan transformer dcgan-faces cgan infogan wgan" scripts/bench-train.sh
+#     STYLE_BATCH=4 CASES="dcgan transformer dcgan-faces cgan infogan wgan style gatys" \
+#     scripts/bench-train.sh
 #
 # Cases: dcgan is pytorch/examples dcgan at BATCH, NZ, NGF, NDF (`easel bench train dcgan`);
-# transformer is TransformerNet at SIZE, MODEL. The others are the GAN networks Easel ships,
-# at their own settings (`easel bench train gan --kind K`; PyTorch: the loops of
-# models/testdata/make_gan_kinds.py and dcgan/main.py):
+# transformer is TransformerNet at SIZE, MODEL, without a loss network. style is a
+# fast_neural_style training step (`easel bench train style`): TransformerNet (MODEL) on
+# STYLE_BATCH crops of SIZE², VGG16 to relu4_3 (random weights) on its output and on the
+# crops, content loss at relu2_2, Gram-matrix style loss at relu1_2, relu2_2, relu3_3,
+# relu4_3, backward, Adam. gatys is one Adam iteration of style transfer by optimisation on
+# a 1×3×SIZE² image (`easel bench train gatys`): VGG16 to relu4_3 forward and backward,
+# content relu4_2, style relu1_1, relu2_1, relu3_1, relu4_1, relu4_3. The others are the GAN
+# networks Easel ships, at their own settings (`easel bench train gan --kind K`; PyTorch:
+# the loops of models/testdata/make_gan_kinds.py and dcgan/main.py):
 #   dcgan-faces  dcgan, 64×64 RGB, nz 100, ngf = ndf = 32, batch 32
 #   cgan         cgan, 32×32 gray, nz 100, 10 classes, ngf = ndf = 32, batch 64
 #   infogan      infogan, 32×32 gray, nz 62, a 10-way code and 2 continuous codes
@@ -22,9 +29,10 @@
 # GAN_BATCH and GAN_WIDTH override the batch and ngf = ndf of these four (a quick check:
 # GAN_BATCH=4 GAN_WIDTH=4 RUNS=1 WARMUP=1).
 #
-# A DCGAN iteration at dcgan's sizes is about 160 GFLOP, a WGAN iteration at its about 130:
-# on lavapipe each takes tens of seconds, and the first one of a run (pipeline compilation)
-# minutes; keep RUNS small.
+# A DCGAN iteration at dcgan's sizes is about 160 GFLOP, a WGAN iteration at its about 130,
+# a style step at 256² with batch 4 (standard TransformerNet) about 730, a Gatys iteration
+# at 256² about 110: on lavapipe each takes tens of seconds, and the first one of a run
+# (pipeline compilation) minutes; keep RUNS small.
 # PyTorch comes from Debian's python3-torch (apt-get install python3-torch), run by
 # /usr/bin/python3 (PYTHON overrides); without it only Easel's figures are printed.
 set -euo pipefail
@@ -39,7 +47,8 @@ ngf=${NGF:-64}
 ndf=${NDF:-64}
 size=${SIZE:-256}
 model=${MODEL:-standard}
-cases=${CASES-dcgan transformer dcgan-faces cgan infogan wgan}
+sbatch=${STYLE_BATCH:-4}
+cases=${CASES-dcgan transformer dcgan-faces cgan infogan wgan style gatys}
 gbatch=${GAN_BATCH:-}
 gwidth=${GAN_WIDTH:-32}
 ncritic=${N_CRITIC:-5}
@@ -80,6 +89,16 @@ for r in $(seq "$rounds"); do
 			args=(transformer-net --size "$size" --model "$model")
 			targs=(--cases transformer --size "$size" "${widths[@]}")
 			;;
+		style)
+			name="train-style-$size"
+			args=(style --size "$size" --batch "$sbatch" --net "$model")
+			targs=(--cases style --size "$size" --style-batch "$sbatch" "${widths[@]}")
+			;;
+		gatys)
+			name="gatys-$size"
+			args=(gatys --size "$size")
+			targs=(--cases gatys --size "$size")
+			;;
 		dcgan-faces | cgan | infogan | wgan)
 			# kind, batch, side, channels, nz and the kind's own flags of the shipped network.
 			case "$c" in
@@ -98,7 +117,7 @@ for r in $(seq "$rounds"); do
 				targs=(--cases "$kind" --gan-size "$side" "${shape[@]}" "${extra[@]}")
 			fi
 			;;
-		*) echo "unknown case $c: want dcgan, transformer, dcgan-faces, cgan, infogan or wgan" >&2; exit 2 ;;
+		*) echo "unknown case $c: want dcgan, transformer, dcgan-faces, cgan, infogan, wgan, style or gatys" >&2; exit 2 ;;
 		esac
 		"$out/easel" bench train "${args[@]}" --runs "$runs" --warmup "$warmup" > "$out/one.txt" 2>&1 || { cat "$out/one.txt" >&2; exit 1; }
 		cat "$out/one.txt" >&2
@@ -175,8 +194,9 @@ print()
 print(f"ms: median over {len(next(iter(easel.values())))} rounds of each round's median step; best: the fastest step of all;")
 print("cpu-ms: CPU time per step, every thread (PyTorch's OpenMP threads spin while they wait, so")
 print("under load its CPU time grows too). GFLOP/s: the step's nominal work (3x the 2·multiply-adds")
-print("of the convolutions of each differentiated forward pass, 1x of WGAN's critic-step fakes)")
-print("over the best step; steps/s: 1000 / the median ms. ratio: Easel's time / PyTorch's, of the")
+print("of the convolutions of each differentiated forward pass, the fixed VGG's included; 1x of")
+print("WGAN's critic-step fakes and of the style step's VGG on the crops) over the best step;")
+print("steps/s: 1000 / the median ms. ratio: Easel's time / PyTorch's, of the")
 print("medians and of the best steps (other load only adds time: the best steps are the closest")
 print("to a quiet machine).")
 PY

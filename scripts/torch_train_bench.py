@@ -28,6 +28,30 @@ Cases:
       defaults are the standard network) on a --tbatch x3xSxS input in 0..255: zero_grad,
       forward, MSE against a fixed target of the output's shape, backward, Adam step (lr
       1e-3), loss.item(). No loss network.
+  train-style-<S>: one training step of pytorch/examples fast_neural_style (neural_style.py's
+      train loop) on a --style-batch x3xSxS batch of crops in 0..255: zero_grad; y =
+      TransformerNet(x) (--c1 --c2 --c3 --blocks); normalize_batch of y and of x; the loss
+      network on both; content_weight (1e5) x MSE of the --content-layer features;
+      style_weight (1e10) x the sum over --style-layers of the MSE of the Gram matrices
+      (C·H·W-normalised) against those of a fixed SxS style image; backward; Adam step (lr
+      1e-3); the two .item() reads. The loss network is torchvision's vgg16().features
+      (here rebuilt with the same layout and initialisation, weights random: the work does
+      not depend on them, and requires_grad False as fast_neural_style's Vgg16) cut after
+      the deepest layer named, run as fast_neural_style's Vgg16 runs its slices. One
+      difference from neural_style.py: the crops' features are computed only up to the
+      content layer, the only one the loss reads (fast_neural_style runs them through
+      relu4_3), as Easel's step does, so that both do the same work. The crops are copied
+      each step (normalize_batch divides in place), as a data loader delivers fresh ones.
+  gatys-<S>: one Adam iteration of style transfer by optimisation (Gatys et al.) on a
+      1x3xSxS image in 0..255, the only parameter: zero_grad; normalize_batch; the same
+      loss network; content MSE (weight 1) at --content-layer against a fixed content
+      image's features, Gram MSE (weight 1e6) at --style-layers against a fixed style
+      image's; backward; Adam step (lr 1); loss.item().
+  Layers are named as Easel names them (reluB_I: the ReLU after the I-th convolution of
+  block B); the defaults are Johnson et al.'s for train-style (content relu2_2; style
+  relu1_2, relu2_2, relu3_3, relu4_3) and, for gatys, Gatys et al.'s within VGG16's first
+  four blocks (content relu4_2; style relu1_1, relu2_1, relu3_1, relu4_1 and relu4_3, the
+  deepest layer of the cut, in place of relu5_1).
 The architectures are those of models/testdata/make_golden.py (copied from pytorch/examples);
 modules run in training mode. Each case is warmed up, then timed per iteration, and the
 median reported.
@@ -35,8 +59,9 @@ median reported.
 GFLOP is the nominal work of an iteration as `easel bench train` counts it: 3x the
 2·multiply-adds of the convolutions and transposed convolutions of every forward pass that
 is differentiated (forward 1x, backward 2x: input and weight gradients) and 1x those of a
-forward pass under no_grad (WGAN's critic-step fakes), whatever PyTorch skips (the input
-gradient of a first layer) or adds (D's weight gradients in the generator's backward pass,
+forward pass under no_grad (WGAN's critic-step fakes, the style step's loss network on the
+crops), whatever PyTorch skips (the input gradient of a first layer, the fixed loss
+network's weight gradients) or adds (D's weight gradients in the generator's backward pass,
 which these loops, as dcgan/main.py, compute and zero unused).
 
 --label names the case in the output line instead (scripts/bench-train.sh pairs lines
@@ -307,13 +332,155 @@ def transformer_step(batch, size, c1, c2, c3, blocks):
     return step, (net,)
 
 
+# VGG16_BLOCKS: the 3x3 convolutions of each of torchvision's VGG16 blocks, and their
+# widths; each block ends in a 2x2 max pool.
+VGG16_BLOCKS = [(2, 64), (2, 128), (3, 256), (3, 512), (3, 512)]
+
+
+def vgg16_relu_index():
+    """The index in vgg16().features of each ReLU, by Easel's name: relu1_1 -> 1, relu4_3 -> 22."""
+    names, idx = {}, 0
+    for b, (n, _) in enumerate(VGG16_BLOCKS):
+        for i in range(n):
+            names[f"relu{b + 1}_{i + 1}"] = idx + 1
+            idx += 2  # Conv2d, ReLU
+        idx += 1  # MaxPool2d
+    return names
+
+
+class VGGLoss(nn.Module):
+    """torchvision's vgg16().features (Conv2d 3x3 padding 1, ReLU(inplace=True), MaxPool2d(2,
+    2)) up to the deepest of layers, with torchvision's initialisation (kaiming_normal_
+    fan_out, relu; bias 0) and requires_grad False, run as fast_neural_style's Vgg16: slices
+    that end at the layers read, whose outputs forward returns in the order of layers.
+    Given features (another VGGLoss's, reaching at least as deep), it runs those modules
+    instead of new ones."""
+
+    def __init__(self, layers, features=None):
+        super().__init__()
+        index = vgg16_relu_index()
+        for name in layers:
+            if name not in index:
+                sys.exit(f"layer {name!r}: VGG16's layers are {', '.join(index)}")
+        ends = sorted({index[name] + 1 for name in layers})
+        if features is None:
+            mods, cin = [], 3
+            for n, width in VGG16_BLOCKS:
+                for _ in range(n):
+                    conv = nn.Conv2d(cin, width, kernel_size=3, padding=1)
+                    nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+                    nn.init.zeros_(conv.bias)
+                    mods += [conv, nn.ReLU(inplace=True)]
+                    cin = width
+                mods.append(nn.MaxPool2d(kernel_size=2, stride=2))
+            features = nn.Sequential(*mods[:ends[-1]])
+        self.features = features
+        self.slices = [features[a:b] for a, b in zip([0] + ends[:-1], ends)]
+        self.order = [ends.index(index[name] + 1) for name in layers]
+        for p in self.parameters():
+            p.requires_grad = False
+
+    def forward(self, x):
+        outs = []
+        for s in self.slices:
+            x = s(x)
+            outs.append(x)
+        return [outs[i] for i in self.order]
+
+
+def gram_matrix(y):
+    """fast_neural_style's utils.gram_matrix."""
+    (b, ch, h, w) = y.size()
+    features = y.view(b, ch, w * h)
+    features_t = features.transpose(1, 2)
+    gram = features.bmm(features_t) / (ch * h * w)
+    return gram
+
+
+def normalize_batch(batch):
+    """fast_neural_style's utils.normalize_batch: 0..255 to ImageNet's normalisation (it
+    divides batch in place)."""
+    mean = batch.new_tensor([0.485, 0.456, 0.406]).view(-1, 1, 1)
+    std = batch.new_tensor([0.229, 0.224, 0.225]).view(-1, 1, 1)
+    batch = batch.div_(255.0)
+    return (batch - mean) / std
+
+
+def style_step(batch, size, c1, c2, c3, blocks, content_layer, style_layers):
+    """One step of fast_neural_style's training loop (neural_style.py train), the crops'
+    features computed up to the content layer only."""
+    transformer = TransformerNet(c1, c2, c3, blocks)
+    transformer.train()
+    optimizer = torch.optim.Adam(transformer.parameters(), lr=1e-3)
+    mse_loss = nn.MSELoss()
+    content_weight, style_weight = 1e5, 1e10
+    vgg = VGGLoss(style_layers + [content_layer])
+    vgg_content = VGGLoss([content_layer], vgg.features)  # the same modules, cut at the content layer
+    crops = torch.rand(batch, 3, size, size) * 255
+    style = (torch.rand(1, 3, size, size) * 255).repeat(batch, 1, 1, 1)
+    with torch.no_grad():
+        gram_style = [gram_matrix(y) for y in vgg(normalize_batch(style))[:-1]]
+
+    def step():
+        n_batch = crops.size(0)
+        optimizer.zero_grad()
+        x = crops.clone()
+        y = transformer(x)
+        y = normalize_batch(y)
+        x = normalize_batch(x)
+        features_y = vgg(y)
+        with torch.no_grad():  # nothing of x's needs a gradient: autograd records none in neural_style.py either
+            features_x = vgg_content(x)
+        content_loss = content_weight * mse_loss(features_y[-1], features_x[0])
+        style_loss = 0.
+        for ft_y, gm_s in zip(features_y[:-1], gram_style):
+            gm_y = gram_matrix(ft_y)
+            style_loss += mse_loss(gm_y, gm_s[:n_batch, :, :])
+        style_loss *= style_weight
+        total_loss = content_loss + style_loss
+        total_loss.backward()
+        optimizer.step()
+        return content_loss.item(), style_loss.item()
+
+    return step, (transformer, vgg)  # vgg holds vgg_content's modules: count them once
+
+
+def gatys_step(size, content_layer, style_layers):
+    """One Adam iteration of style transfer by optimisation: the image is the parameter."""
+    vgg = VGGLoss(style_layers + [content_layer])
+    content_weight, style_weight = 1.0, 1e6
+    content = torch.rand(1, 3, size, size) * 255
+    style = torch.rand(1, 3, size, size) * 255
+    with torch.no_grad():
+        content_target = vgg(normalize_batch(content.clone()))[-1]
+        gram_style = [gram_matrix(y) for y in vgg(normalize_batch(style.clone()))[:-1]]
+    img = nn.Parameter(content.clone())
+    optimizer = torch.optim.Adam([img], lr=1.0)
+
+    def step():
+        optimizer.zero_grad()
+        feats = vgg(normalize_batch(img.clone()))  # clone: normalize_batch divides in place
+        loss = content_weight * F.mse_loss(feats[-1], content_target)
+        for ft, gm in zip(feats[:-1], gram_style):
+            loss = loss + style_weight * F.mse_loss(gram_matrix(ft), gm)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step, (vgg,)
+
+
+def layer_list(s):
+    return [name.strip() for name in s.split(",") if name.strip()]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--cases", default="dcgan,transformer",
-                    help="comma-separated: dcgan, cgan, infogan, wgan, transformer")
+                    help="comma-separated: dcgan, cgan, infogan, wgan, transformer, style, gatys")
     ap.add_argument("--label", default="", help="the case's name in the output (one case only)")
     ap.add_argument("--batch", type=int, default=64, help="GAN batch size")
     ap.add_argument("--nz", type=int, default=0, help="latent size (default: 62 for infogan, 100 otherwise)")
@@ -326,12 +493,18 @@ def main():
     ap.add_argument("--cat", type=int, default=10, help="infogan categorical code")
     ap.add_argument("--cont", type=int, default=2, help="infogan continuous codes")
     ap.add_argument("--n-critic", type=int, default=5, help="wgan critic steps per generator step")
-    ap.add_argument("--size", type=int, default=256, help="TransformerNet image side")
+    ap.add_argument("--size", type=int, default=256, help="transformer, style, gatys: image side")
     ap.add_argument("--tbatch", type=int, default=1, help="TransformerNet batch size")
     ap.add_argument("--c1", type=int, default=32)
     ap.add_argument("--c2", type=int, default=64)
     ap.add_argument("--c3", type=int, default=128)
     ap.add_argument("--blocks", type=int, default=5)
+    ap.add_argument("--style-batch", type=int, default=4, help="style: crops per step")
+    ap.add_argument("--content-layer", default="",
+                    help="style, gatys: the content loss's layer (default: relu2_2 for style, relu4_2 for gatys)")
+    ap.add_argument("--style-layers", default="",
+                    help="style, gatys: the style loss's layers, comma-separated (default: relu1_2,relu2_2,relu3_3,relu4_3 "
+                         "for style, relu1_1,relu2_1,relu3_1,relu4_1,relu4_3 for gatys)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -355,8 +528,17 @@ def main():
         elif c == "transformer":
             step, models = transformer_step(args.tbatch, args.size, args.c1, args.c2, args.c3, args.blocks)
             name = f"train-transformer-{args.size}"
+        elif c == "style":
+            step, models = style_step(args.style_batch, args.size, args.c1, args.c2, args.c3, args.blocks,
+                                      args.content_layer or "relu2_2",
+                                      layer_list(args.style_layers or "relu1_2,relu2_2,relu3_3,relu4_3"))
+            name = f"train-style-{args.size}"
+        elif c == "gatys":
+            step, models = gatys_step(args.size, args.content_layer or "relu4_2",
+                                      layer_list(args.style_layers or "relu1_1,relu2_1,relu3_1,relu4_1,relu4_3"))
+            name = f"gatys-{args.size}"
         else:
-            sys.exit(f"unknown case {c!r}: want dcgan, cgan, infogan, wgan or transformer")
+            sys.exit(f"unknown case {c!r}: want dcgan, cgan, infogan, wgan, transformer, style or gatys")
         bench(args.label or name, step, models, args.repeats, args.warmup)
 
 

@@ -23,11 +23,13 @@ dispatch), the median over timed steps of one step as the trainer runs it (input
 one submit of the recorded forward, backward and optimizer passes, the loss readback),
 the device memory the step holds, and the GFLOP/s. FLOPs per step are 3× the
 2·multiply-adds of the convolutions and transposed convolutions of every forward pass
-that is differentiated (the forward 1×, the input and weight gradients 2×), and 1× those
-of a forward pass that is not (the WGAN critic steps' fakes); norms, activations, losses
-and the optimizer are not counted.`,
+that is differentiated (the forward 1×, the input and weight gradients 2×, counted so even
+for a fixed loss network, whose weight gradients are not computed), and 1× those of a
+forward pass that is not (the WGAN critic steps' fakes, the style step's loss network on
+the crops); norms, activations, pooling, Gram matrices, losses and the optimizer are not
+counted.`,
 	}
-	cmd.AddCommand(benchTrainDCGANCmd(), benchTrainGANCmd(), benchTrainTransformerCmd())
+	cmd.AddCommand(benchTrainDCGANCmd(), benchTrainGANCmd(), benchTrainTransformerCmd(), benchTrainStyleCmd(), benchTrainGatysCmd())
 	return cmd
 }
 
@@ -40,7 +42,10 @@ type trainBench struct {
 	what    string // what the FLOPs count: "3× the 2·multiply-adds of the convolutions of …"
 	params  int    // trained parameters, for the memory breakdown
 	rmsprop bool   // the optimizer keeps one moment (RMSprop), not two (Adam)
-	release func()
+	// fixedWeights are the values of a network the step runs but does not train (a loss
+	// network), for the memory breakdown.
+	fixedWeights int
+	release      func()
 }
 
 type trainBenchFlags struct {
@@ -490,9 +495,13 @@ func benchTrain(cmd *cobra.Command, f trainBenchFlags, prepare func(dev *gpu.Dev
 	if c.rmsprop {
 		perParam, state = 3, "RMSprop averages"
 	}
-	fixed := uint64(c.params) * perParam * 4
-	fmt.Fprintf(out, "memory:  %.1f MiB of device buffers held by the recorded step (%.1f MiB weights, gradients and %s; %.1f MiB inputs, activations, values saved for backward, gradients and temporaries)\n",
-		mib(held), mib(fixed), state, mib(held-min(fixed, held)))
+	fixed := uint64(c.params)*perParam*4 + uint64(c.fixedWeights)*4
+	lossNet := ""
+	if c.fixedWeights > 0 {
+		lossNet = fmt.Sprintf(", %.1f MiB the loss network's weights", mib(uint64(c.fixedWeights)*4))
+	}
+	fmt.Fprintf(out, "memory:  %.1f MiB of device buffers held by the recorded step (%.1f MiB weights, gradients and %s%s; %.1f MiB inputs, activations, values saved for backward, gradients and temporaries)\n",
+		mib(held), mib(uint64(c.params)*perParam*4), state, lossNet, mib(held-min(fixed, held)))
 	if grown != 0 {
 		fmt.Fprintf(out, "         and %+.1f MiB after the timed steps\n", float64(grown)/(1<<20))
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"easel/gpu"
 	"easel/models"
 )
 
@@ -66,6 +68,80 @@ func TestBenchTrainGANFLOPs(t *testing.T) {
 		tc := models.GANTrainConfig{Kind: c.kind, Batch: c.batch, NCritic: c.crit}
 		if got, _ := ganBenchFLOPs(tc, g, d); got != c.torchFLOPs {
 			t.Errorf("%s: %.0f FLOPs, PyTorch's hooks count %.0f", c.name, got, c.torchFLOPs)
+		}
+	}
+}
+
+func TestBenchTrainPerceptual(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "train", "style", "--net", "light", "--size", "16", "--batch", "1", "--runs", "1", "--warmup", "0"},
+		{"bench", "train", "gatys", "--size", "16", "--runs", "2", "--warmup", "0"},
+	} {
+		stdout, _ := mustEasel(t, args...)
+		for _, want := range []string{"adapter: ", "loss network vgg16 to relu4_3 (10 convolutions)", "median", "MiB the loss network's weights", "GFLOP/s"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("easel %s: output lacks %q:\n%s", strings.Join(args, " "), want, stdout)
+			}
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "train", "style", "--size", "18"}, "--size 18"},
+		{[]string{"bench", "train", "style", "--batch", "0"}, "--batch 0"},
+		{[]string{"bench", "train", "style", "--net", "wide"}, `--net "wide"`},
+		{[]string{"bench", "train", "style", "--style-layers", "relu1_2,relu6_1"}, "relu6_1"},
+		{[]string{"bench", "train", "gatys", "--size", "8"}, "--size 8"},
+		{[]string{"bench", "train", "gatys", "--content-layer", "conv4_2"}, "conv4_2"},
+		{[]string{"bench", "train", "gatys", "--content-layer", "", "--style-layers", ""}, "no layer"},
+	} {
+		if _, _, err := runEasel(t, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("easel %s: error %v, want one naming %q", strings.Join(c.args, " "), err, c.want)
+		}
+	}
+}
+
+// TestBenchTrainPerceptualFLOPs: the work counted for a style step and a Gatys iteration
+// equals what scripts/torch_train_bench.py's forward hooks count for its train-style and
+// gatys cases on the same shapes and layers (3× the convolutions autograd records, 1× the
+// loss network on the crops under no_grad): the figures below are its counts.
+func TestBenchTrainPerceptualFLOPs(t *testing.T) {
+	dev, err := gpu.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	for _, c := range []struct {
+		name           string
+		gatys          bool
+		net            models.TransformerConfig
+		batch, size    int
+		content, style string
+		torchFLOPs     float64
+	}{
+		{"style light 16", false, models.LightTransformer, 1, 16, styleBenchContent, styleBenchStyle, 526270464},
+		{"style 8/8/16/2 batch 2, 20", false, models.TransformerConfig{C1: 8, C2: 8, C3: 16, Blocks: 2}, 2, 20, "relu1_2", "relu2_1", 362073600},
+		{"gatys 16", true, models.TransformerConfig{}, 1, 16, gatysBenchContent, gatysBenchStyle, 427327488},
+		{"gatys 24 to relu3_3", true, models.TransformerConfig{}, 1, 24, "relu3_3", "relu1_2", 642981888},
+	} {
+		lf := lossBenchFlags{contentLayer: c.content, styleLayers: c.style, seed: 1}
+		loss, lossNet, err := lf.loss(1, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var b *trainBench
+		if c.gatys {
+			b, err = prepareGatysBench(dev, lossNet, 1, loss, c.size)
+		} else {
+			b, err = prepareStyleBench(dev, c.net, lossNet, 1, loss, c.batch, c.size)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		b.release()
+		if b.flops != c.torchFLOPs {
+			t.Errorf("%s: %.0f FLOPs, PyTorch's hooks count %.0f", c.name, b.flops, c.torchFLOPs)
 		}
 	}
 }
