@@ -26,5 +26,6 @@ func rootCmd() *cobra.Command {
 	}
 	root.AddCommand(stylizeCmd(), sampleCmd(), importCmd(), convertCmd(), trainCmd(), modelsCmd(), benchCmd(), infoCmd(), serveCmd())
 	root.AddCommand(facesCmd(), directionsCmd(), evalCmd())
+	root.AddCommand(invertCmd(), textureCmd(), gatysCmd())
 	return root
 }

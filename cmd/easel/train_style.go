@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"easel/gpu"
-	"easel/internal/imagefile"
 	"easel/internal/trainview"
 	"easel/models"
 )
@@ -71,8 +70,7 @@ stylize and the page take.`,
 	fl.IntVar(&f.contentMax, "content-max", 512, "content photos are scaled down so their longer side is at most this")
 	fl.StringVar(&f.net, "net", "light", "network: light (transformer-net-light) or standard (transformer-net)")
 	fl.StringVar(&f.init, "init", "", "initial network (.msgpack); default: PyTorch's initialisation with --seed")
-	fl.StringVar(&f.lossNet, "loss-net", "random", "loss network: random (seeded VGG16) or a vgg16/vgg19 .msgpack")
-	fl.Uint64Var(&f.lossSeed, "loss-seed", 1, "seed of the random loss network")
+	lossNetFlags(fl, &f.lossNet, &f.lossSeed)
 	fl.StringVar(&f.contentLayer, "content-layer", "relu2_2", "loss network layer of the content loss")
 	fl.StringVar(&f.styleLayers, "style-layers", "relu1_2,relu2_2,relu3_1", "loss network layers of the style loss, comma-separated")
 	fl.Float64Var(&f.contentWeight, "content-weight", 1, "weight of the content loss")
@@ -143,59 +141,8 @@ func (f styleFlags) check() error {
 
 // loss is the perceptual loss the flags describe.
 func (f styleFlags) loss() models.PerceptualLoss {
-	var layers []string
-	for _, l := range strings.Split(f.styleLayers, ",") {
-		if l = strings.TrimSpace(l); l != "" {
-			layers = append(layers, l)
-		}
-	}
-	return models.PerceptualLoss{ContentLayer: f.contentLayer, StyleLayers: layers, ContentWeight: f.contentWeight,
+	return models.PerceptualLoss{ContentLayer: f.contentLayer, StyleLayers: splitLayers(f.styleLayers), ContentWeight: f.contentWeight,
 		StyleWeight: f.styleWeight, TVWeight: f.tvWeight, NormalizeStyle: f.normalize}
-}
-
-// lossNetwork returns the loss network's weights: a seeded random VGG16 cut after the
-// deepest layer the loss needs, or a vgg16/vgg19 weights file.
-func lossNetwork(name string, seed uint64, l models.PerceptualLoss) (*models.Weights, error) {
-	if name != "random" {
-		w, err := models.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("--loss-net: %w", err)
-		}
-		if w.Arch != models.ArchVGG16 && w.Arch != models.ArchVGG19 {
-			return nil, fmt.Errorf("--loss-net %s: weights of arch %q, want vgg16 or vgg19 (easel import --arch vgg16)", name, w.Arch)
-		}
-		return w, nil
-	}
-	full := models.VGGConfig{Depth: 16, Convs: 13}
-	deepest := -1
-	for _, layer := range append([]string{l.ContentLayer}, l.StyleLayers...) {
-		if layer == "" {
-			continue
-		}
-		i, err := full.LayerIndex(layer)
-		if err != nil {
-			return nil, err
-		}
-		deepest = max(deepest, i)
-	}
-	if deepest < 0 {
-		return nil, errors.New("the loss names no layer")
-	}
-	return models.InitVGG(models.VGGConfig{Depth: 16, Convs: deepest + 1}, seed)
-}
-
-// readRGB reads an image file as [3,H,W] RGB 0..255, its longer side scaled to side (0:
-// kept).
-func readRGB(path string, side int) ([]float32, int, int, error) {
-	img, err := imagefile.Read(path)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	if side > 0 {
-		img = imagefile.ResizeLonger(img, side)
-	}
-	b := img.Bounds()
-	return models.ImageCHW(img), b.Dy(), b.Dx(), nil
 }
 
 type styleRun struct {
