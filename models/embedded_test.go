@@ -56,6 +56,10 @@ func TestEmbeddedDefaultsMatchGenerator(t *testing.T) {
 			(w.Arch != models.ArchLatentDirections && m.Steps < 1) {
 			t.Errorf("%s: meta %+v: want a trained model with the easel command, date and steps that made it", name, m)
 		}
+		if style := strings.HasPrefix(m.TrainingCommand, "easel train style "); style != (w.Arch == models.ArchTransformerNetLight) ||
+			style && !strings.HasPrefix(m.Source, "easel train style: ") {
+			t.Errorf("%s: arch %s, meta %+v: want the style networks light (for webcam frames) and made by easel train style", name, w.Arch, m)
+		}
 		for i := range w.Tensors {
 			if w.Tensors[i].DType != models.F16 {
 				t.Errorf("%s: tensor %s stored as %v, want f16", name, w.Tensors[i].Name, w.Tensors[i].DType)
@@ -63,10 +67,8 @@ func TestEmbeddedDefaultsMatchGenerator(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{models.ArchTransformerNet, models.ArchTransformerNetLight} {
-		if embedded[name] == nil {
-			t.Errorf("no embedded model %s", name)
-		}
+	if embedded[models.ArchTransformerNet] == nil {
+		t.Errorf("no embedded model %s, the workload of easel bench stylize", models.ArchTransformerNet)
 	}
 	if total > 10e6 {
 		t.Errorf("embedded defaults take %d bytes, budget 10 MB", total)
@@ -75,8 +77,8 @@ func TestEmbeddedDefaultsMatchGenerator(t *testing.T) {
 }
 
 func TestLoadModel(t *testing.T) {
-	w, err := models.LoadModel(models.ArchTransformerNetLight)
-	if err != nil || w.Arch != models.ArchTransformerNetLight {
+	w, err := models.LoadModel("scream")
+	if err != nil || w.Arch != models.ArchTransformerNetLight || !w.Meta.Trained {
 		t.Fatalf("embedded model: %v", err)
 	}
 	dir := t.TempDir()
@@ -102,7 +104,7 @@ func TestLoadModel(t *testing.T) {
 		t.Errorf("embedded name: %v", err)
 	}
 	_, err = models.LoadModel("mosaic", dir)
-	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "transformer-net-light") || !strings.Contains(err.Error(), dir) {
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "starry-night") || !strings.Contains(err.Error(), dir) {
 		t.Errorf("unknown model: %v", err)
 	}
 	if _, err := models.LoadModel(""); err == nil {

@@ -2,9 +2,11 @@
 # Trains Easel's embedded default models from scratch, as they were made, and writes them
 # (f16) into models/defaults. Each step is resumable: rerunning the script continues the
 # runs in $RUNS from their last checkpoints. On a 2-core machine with lavapipe the whole
-# pipeline takes a few hours (docs/GANS.md gives each model's time); on a GPU, minutes.
+# pipeline takes a few hours (docs/GANS.md and docs/STYLES.md give each model's time); on a
+# GPU, minutes. The style networks train on the data of scripts/fetch-style-data.sh, in
+# $STYLE_DATA (default style-data, fetched there if missing).
 #
-#   RUNS=runs scripts/train-defaults.sh
+#   RUNS=runs STYLE_DATA=style-data scripts/train-defaults.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-runs}
@@ -38,3 +40,33 @@ train dcgan dcgan-faces 2500 --data faces --ngf 32 --ndf 32 --batch 32 --real-la
 for name in cgan-mnist infogan-mnist dcgan-faces dcgan-faces-directions classifier-mnist classifier-faces; do
 	"$easel" convert --model "$runs/$name.msgpack" --name "$name" --dtype f16 --out "models/defaults/$name.msgpack"
 done
+
+# ---- Style networks (docs/STYLES.md) ----
+# LEAD: replace the flags below with the exact commands of the shipped runs.
+# The paintings and photos of scripts/fetch-style-data.sh, in $STYLE_DATA (fetched there if
+# missing); one light TransformerNet per painting, run folder RUNS/FILE, converted to f16
+# under its embedded name.
+style_data=${STYLE_DATA:-style-data}
+[ -d "$style_data/content" ] || scripts/fetch-style-data.sh "$style_data"
+
+# train_style FILE NAME STYLE_SIZE: trains on styles/FILE.* (STYLE_SIZE px on the longer
+# side), continuing RUNS/FILE if it exists, and writes models/defaults/NAME.msgpack.
+train_style() {
+	local file=$1 name=$2 style_size=$3 steps=550
+	local run=$runs/$file out=$runs/$file/$file.msgpack
+	if [ ! -f "$out" ]; then
+		if [ -f "$run/checkpoint.msgpack" ]; then
+			"$easel" train style --resume "$run" --steps "$steps" --out "$out"
+		else
+			"$easel" train style --run "$run" --steps "$steps" --out "$out" \
+				--style "$(ls "$style_data"/styles/"$file".*)" --style-size "$style_size" --content "$style_data/content" \
+				--size 128 --batch 2 --lr 4e-3 --content-weight 15 --style-weight 2 \
+				--checkpoint-every 25 --sample-every 25
+		fi
+	fi
+	"$easel" convert --model "$out" --name "$name" --dtype f16 --out "models/defaults/$name.msgpack"
+}
+
+train_style starry_night starry-night 256
+train_style scream scream 256
+train_style great_wave great-wave 161

@@ -51,6 +51,9 @@
     say("The list of models failed to load: " + err.message, "error");
     return;
   }
+  // The page offers trained models only: an untrained one (such as transformer-net, the
+  // workload of easel bench) draws nothing worth showing.
+  index = index.filter((m) => m.trained);
 
   // Models: the index's entries by name, each loaded into the engine once.
   const byName = new Map(index.map((m) => [m.name, m]));
@@ -63,32 +66,24 @@
     }
     return loading.get(name);
   };
-  const label = (m) => m.trained ? m.name : `${m.name} (UNTRAINED)`;
-  // The model chosen first: the one named preferredName, else a trained one of arch
-  // preferred, else one of that arch, else the first.
+  // The model chosen first: the one named preferredName, else one of arch preferred, else
+  // the first.
   const fill = (select, models, preferred, preferredName) => {
-    for (const m of models) select.add(new Option(label(m), m.name));
-    const pick = models.find((m) => m.name === preferredName) || models.find((m) => m.trained && m.arch === preferred) ||
-      models.find((m) => m.arch === preferred) || models[0];
+    for (const m of models) select.add(new Option(m.name, m.name));
+    const pick = models.find((m) => m.name === preferredName) || models.find((m) => m.arch === preferred) || models[0];
     if (pick) select.value = pick.name;
     select.disabled = models.length === 0;
-  };
-  // Untrained models say so, in their description or here.
-  const untrainedNote = (m, what) => {
-    const desc = m.description || "";
-    if (m.trained || desc.includes("UNTRAINED")) return desc;
-    return `${m.name} is UNTRAINED: its weights are random, so ${what}. ${desc}`;
   };
 
   // ---- Webcam ----
   const style = $("style"), strength = $("strength"), resolution = $("resolution");
   const video = $("camera-video"), output = $("output"), cameraButton = $("camera");
   const styles = index.filter((m) => m.arch.startsWith("transformer-net"));
-  fill(style, styles, "transformer-net-light");
+  fill(style, styles, "transformer-net-light", "starry-night");
   const styleModel = () => byName.get(style.value);
   const showStyleNote = () => {
     const m = styleModel();
-    $("style-note").textContent = m ? untrainedNote(m, "its output is not a real style") : "No style models are served.";
+    $("style-note").textContent = m ? m.description || "" : "No trained style models are served.";
   };
   showStyleNote();
   const strengthValue = () => Number(strength.value) / 100;
@@ -126,7 +121,7 @@
     }
     const m = styleModel();
     if (!m) {
-      say("No style model is served: start easel serve with one.", "error");
+      say("No trained style model is served: start easel serve with one.", "error");
       return;
     }
     try {
@@ -415,8 +410,7 @@
       }
     }
     attrStrength.disabled = false;
-    const trained = set.trained ? "" : " (UNTRAINED: random directions)";
-    $("attr-note").textContent = `Directions of ${set.name}${trained}: ${info.directions.map((d) => words(d.name)).join(", ")}.`;
+    $("attr-note").textContent = `Directions of ${set.name}: ${info.directions.map((d) => words(d.name)).join(", ")}.`;
     attrButtons.dataset.model = set.name;
   };
   let facesShown = false;
@@ -424,11 +418,11 @@
     facesShown = true;
     const m = genModel();
     if (!m) {
-      $("face-note").textContent = "No face generator (dcgan-g) is served: start easel serve with one.";
+      $("face-note").textContent = "No trained face generator (dcgan-g) is served: start easel serve with one.";
       $("attr-note").textContent = "";
       return;
     }
-    $("face-note").textContent = untrainedNote(m, "it draws meaningless patterns, not faces");
+    $("face-note").textContent = m.description || "";
     grid.dataset.ready = "";
     try {
       const info = await load(m.name);
@@ -558,11 +552,11 @@
     digitConts.replaceChildren();
     digitInfo = null;
     if (!m) {
-      $("digit-note").textContent = "No digit generator (cgan-g or infogan-g) is served: start easel serve with one.";
+      $("digit-note").textContent = "No trained digit generator (cgan-g or infogan-g) is served: start easel serve with one.";
       $("digit-class-label").hidden = true;
       return;
     }
-    $("digit-note").textContent = untrainedNote(m, "it draws noise, not digits");
+    $("digit-note").textContent = m.description || "";
     let info;
     try {
       info = await load(m.name);

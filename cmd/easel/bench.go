@@ -48,7 +48,7 @@ type benchCase struct {
 
 func benchStylizeCmd() *cobra.Command {
 	return benchSubcommand(benchOptions{
-		short: "Time TransformerNet on a square image", defaultModel: defaultStyleModel, defaultN: 1, sizeApplies: true,
+		short: "Time TransformerNet on a square image", defaultModel: defaultStyleBenchModel, defaultN: 1, sizeApplies: true,
 		archs: []string{models.ArchTransformerNet, models.ArchTransformerNetLight},
 		prepare: func(dev *gpu.Device, w *models.Weights, o benchOptions) (*benchCase, error) {
 			m, err := models.NewTransformerNet(dev, w)

@@ -185,14 +185,14 @@ func TestCLIErrors(t *testing.T) {
 		{"GIF", []string{"stylize", "--in", gif, "--out", "OUT.png"}, []string{gif, "unsupported format", "PNG and JPEG"}},
 		{"too wide", []string{"stylize", "--in", wide, "--out", "OUT.png"}, []string{wide, "8193×10", "8192 pixels per side"}},
 		{"too many pixels", []string{"stylize", "--in", huge, "--out", "OUT.png"}, []string{huge, "5000×4000", "16 Mpx"}},
-		{"too small for the network", []string{"stylize", "--model", "transformer-net-light", "--in", tiny, "--out", "OUT.png"}, []string{"40×4", "at least 5 pixels", "larger --size"}},
+		{"too small for the network", []string{"stylize", "--model", "scream", "--in", tiny, "--out", "OUT.png"}, []string{"40×4", "at least 5 pixels", "larger --size"}},
 		{"one pixel", []string{"stylize", "--in", dot, "--out", "OUT.png"}, []string{dot, "1×1", "at least 5 pixels", "larger --size"}},
 		{"size of 3", []string{"stylize", "--in", png37, "--out", "OUT.png", "--size", "3"}, []string{"--size 3", "at least 5"}},
 		{"size making the short side 2", []string{"stylize", "--in", tiny, "--out", "OUT.png", "--size", "30"}, []string{"--size 30", "30×3", "at least 5 pixels", "larger --size"}},
 		{"npy input too small", []string{"stylize", "--in", in4, "--out", "OUT.npy"}, []string{in4, "8×4", "at least 5 pixels"}},
 		{"GAN model for stylize", []string{"stylize", "--model", "dcgan-faces", "--in", png37, "--out", "OUT.png"}, []string{"dcgan-g", "transformer-net", "easel sample"}},
 		{"style model for sample", []string{"sample", "--model", "transformer-net", "--out", "OUT.png"}, []string{"transformer-net", "dcgan-g", "easel stylize"}},
-		{"unknown model", []string{"stylize", "--model", "mosaic", "--in", png37, "--out", "OUT.png"}, []string{`"mosaic"`, "not an embedded model", "transformer-net-light"}},
+		{"unknown model", []string{"stylize", "--model", "mosaic", "--in", png37, "--out", "OUT.png"}, []string{`"mosaic"`, "not an embedded model", "starry-night"}},
 		{"corrupt weights", []string{"stylize", "--model", badWeights, "--in", png37, "--out", "OUT.png"}, []string{badWeights, "version"}},
 		{"output format", []string{"stylize", "--in", png37, "--out", "OUT.jpg"}, []string{"unsupported format", ".png or .npy"}},
 		{"output directory missing", []string{"stylize", "--in", png37, "--out", noDir}, []string{noDir, "no such file"}},
@@ -254,8 +254,8 @@ func TestModelsListsEmbeddedAndDir(t *testing.T) {
 		"--out", filepath.Join(dir, "faces.msgpack"), "--license", "MIT")
 	stdout, stderr := mustEasel(t, "models", "--dir", dir)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 10 {
-		t.Fatalf("%d lines, want a header and 9 models:\n%s", len(lines), stdout)
+	if len(lines) != 12 {
+		t.Fatalf("%d lines, want a header and 11 models:\n%s", len(lines), stdout)
 	}
 	for i, want := range [][]string{
 		{"NAME", "ARCH", "PARAMS", "SIZE", "LICENSE", "TRAINED"},
@@ -264,9 +264,11 @@ func TestModelsListsEmbeddedAndDir(t *testing.T) {
 		{"classifier-mnist", "classifier", "classes=10", "yes", "embedded"},
 		{"dcgan-faces ", "dcgan-g", "nz=100", "1.10M", "CC0-1.0", "yes", "embedded"},
 		{"dcgan-faces-directions", "latent-directions", "yes", "embedded"},
+		{"great-wave", "transformer-net-light", "c1=16", "276.7k", "CC0-1.0", "yes", "embedded"},
 		{"infogan-mnist", "infogan-g", "cat=10", "yes", "embedded"},
+		{"scream", "transformer-net-light", "c1=16", "276.7k", "yes", "embedded"},
+		{"starry-night", "transformer-net-light", "c1=16", "276.7k", "yes", "embedded"},
 		{"transformer-net ", "c3=128", "1.68M", "UNTRAINED", "embedded"},
-		{"transformer-net-light", "c1=16", "276.7k", "UNTRAINED", "embedded"},
 		{"faces", "dcgan-g", "nc=3 ngf=8 nz=16", "MIT", "yes", dir},
 	} {
 		for _, w := range want {
@@ -275,12 +277,10 @@ func TestModelsListsEmbeddedAndDir(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"transformer-net", "transformer-net-light"} {
-		if !strings.Contains(stderr, "note: model "+name+" is untrained") {
-			t.Errorf("stderr lacks the untrained note for %s:\n%s", name, stderr)
-		}
+	if !strings.Contains(stderr, "note: model transformer-net is untrained") {
+		t.Errorf("stderr lacks the untrained note for transformer-net:\n%s", stderr)
 	}
-	if strings.Contains(stderr, "faces") || strings.Contains(stderr, "mnist") {
+	if strings.Count(stderr, "untrained") != 1 {
 		t.Errorf("stderr calls a trained model untrained:\n%s", stderr)
 	}
 
@@ -294,8 +294,8 @@ func TestModelsListsEmbeddedAndDir(t *testing.T) {
 	}
 }
 
-// The default model stylizes an odd-sized, non-square PNG into a PNG of the same size, and
-// the .npy output has PyTorch's output shape.
+// The default model, a trained style, stylizes an odd-sized, non-square PNG into a PNG of
+// the same size, and the .npy output has PyTorch's output shape.
 func TestStylize(t *testing.T) {
 	dir := t.TempDir()
 	in := writePNGFile(t, filepath.Join(dir, "in.png"), 37, 53)
@@ -304,8 +304,8 @@ func TestStylize(t *testing.T) {
 	if im := readPNGFile(t, out); im.Bounds().Size() != image.Pt(37, 53) {
 		t.Errorf("output is %v, want 37×53", im.Bounds().Size())
 	}
-	if !strings.Contains(stderr, "note: model transformer-net is untrained: output is not a real stylization") {
-		t.Errorf("no untrained note on stderr: %q", stderr)
+	if strings.Contains(stderr, "untrained") {
+		t.Errorf("the trained default %s called untrained: %q", defaultStyleModel, stderr)
 	}
 	if !strings.Contains(stdout, out) {
 		t.Errorf("stdout does not name the output: %q", stdout)
@@ -313,7 +313,7 @@ func TestStylize(t *testing.T) {
 
 	// PyTorch's TransformerNet gives 4·⌈⌈H/2⌉/2⌉: 53 → 56, 37 → 40.
 	npyOut := filepath.Join(dir, "out.npy")
-	mustEasel(t, "stylize", "--model", "transformer-net-light", "--in", in, "--out", npyOut)
+	mustEasel(t, "stylize", "--model", "scream", "--in", in, "--out", npyOut)
 	shape, y := readNpyFile(t, npyOut)
 	if !slices.Equal(shape, []int{1, 3, 56, 40}) {
 		t.Errorf("npy output shape %v, want [1 3 56 40]", shape)
@@ -330,7 +330,7 @@ func TestStylize(t *testing.T) {
 		t.Fatal(err)
 	}
 	jpg := writeFile(t, filepath.Join(dir, "in.jpg"), buf.Bytes())
-	mustEasel(t, "stylize", "--model", "transformer-net-light", "--in", jpg, "--size", "53", "--out", out)
+	mustEasel(t, "stylize", "--model", "scream", "--in", jpg, "--size", "53", "--out", out)
 	if im := readPNGFile(t, out); im.Bounds().Size() != image.Pt(37, 53) {
 		t.Errorf("output of --size 53 is %v, want 37×53", im.Bounds().Size())
 	}
@@ -344,7 +344,7 @@ func TestStaleTemporaryRemoved(t *testing.T) {
 	in := writePNGFile(t, filepath.Join(dir, "in.png"), 11, 9)
 	out := filepath.Join(dir, "out.png")
 	stale := writeFile(t, filepath.Join(dir, ".out.png.tmp-2718281828"), nil)
-	mustEasel(t, "stylize", "--model", "transformer-net-light", "--in", in, "--out", out)
+	mustEasel(t, "stylize", "--model", "scream", "--in", in, "--out", out)
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Errorf("%s is still there (%v)", stale, err)
 	}
@@ -459,15 +459,16 @@ func TestImportMatchesPyTorch(t *testing.T) {
 
 func TestBench(t *testing.T) {
 	for _, c := range []struct {
-		args    []string
-		trained string // how the model's line says whether it is trained
+		args  []string
+		model []string // what the model's line says: name, widths, whether it is trained
 	}{
-		{[]string{"bench", "stylize", "--model", "transformer-net-light", "--size", "24", "--runs", "3", "--warmup", "1"}, "UNTRAINED"},
-		{[]string{"bench", "sample", "--n", "5", "--runs", "3", "--warmup", "1"}, "parameters, trained)"}, // TestSample's batch size
+		// The default workload: fast_neural_style's widths, untrained.
+		{[]string{"bench", "stylize", "--size", "24", "--runs", "3", "--warmup", "1"}, []string{"model:   transformer-net (", "c3=128", "UNTRAINED"}},
+		{[]string{"bench", "sample", "--n", "5", "--runs", "3", "--warmup", "1"}, []string{"model:   dcgan-faces (", "parameters, trained)"}}, // TestSample's batch size
 	} {
 		args := c.args
 		stdout, _ := mustEasel(t, args...)
-		for _, want := range []string{"adapter: ", "median", "GFLOP/s", c.trained} {
+		for _, want := range append([]string{"adapter: ", "median", "GFLOP/s"}, c.model...) {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("easel %s: output lacks %q", strings.Join(args, " "), want)
 			}
@@ -539,10 +540,10 @@ func TestOutputIsInputRefused(t *testing.T) {
 		file string
 		data []byte
 	}{
-		{[]string{"stylize", "--model", "transformer-net-light", "--in", in, "--out", in}, in, original},
-		{[]string{"stylize", "--model", "transformer-net-light", "--in", in, "--out", hard}, in, original},
-		{[]string{"stylize", "--model", "transformer-net-light", "--in", in, "--out", sym}, in, original},
-		{[]string{"stylize", "--model", "transformer-net-light", "--in", dir + "/./sym.png", "--out", dir + "//in.png"}, in, original},
+		{[]string{"stylize", "--model", "scream", "--in", in, "--out", in}, in, original},
+		{[]string{"stylize", "--model", "scream", "--in", in, "--out", hard}, in, original},
+		{[]string{"stylize", "--model", "scream", "--in", in, "--out", sym}, in, original},
+		{[]string{"stylize", "--model", "scream", "--in", dir + "/./sym.png", "--out", dir + "//in.png"}, in, original},
 		{[]string{"sample", "--z", z, "--out", z}, z, zBytes},
 		{[]string{"import", "--arch", "dcgan-g", "--from", pth, "--out", pth}, pth, pthBytes},
 	} {

@@ -121,6 +121,7 @@ func checkPageWithWebGPU(t *testing.T, url, camera string) {
 		t.Errorf("window.easel.stats().adapter = %#v, want %q as #status names it", stats["adapter"], adapter)
 	}
 	dev := nativeDevice(t)
+	t.Run("Pickers", func(t *testing.T) { checkPickers(t, ctx) })
 	t.Run("CorruptWeights", func(t *testing.T) { checkCorruptWeights(t, ctx) })
 	t.Run("Webcam", func(t *testing.T) { checkWebcam(t, ctx, dev) })
 	t.Run("DeviceLost", func(t *testing.T) { checkDeviceLost(t, ctx) })
@@ -439,8 +440,8 @@ func TestServeModelsDir(t *testing.T) {
 	}
 	good := t.TempDir()
 	style := testStyleWeights()
-	style.Meta.Name = models.ArchTransformerNetLight
-	for name, w := range map[string]*models.Weights{testStyle: testStyleWeights(), models.ArchTransformerNetLight: style} {
+	style.Meta.Name = "scream"
+	for name, w := range map[string]*models.Weights{testStyle: testStyleWeights(), style.Meta.Name: style} {
 		if err := models.WriteFile(filepath.Join(good, name+".msgpack"), w); err != nil {
 			t.Fatal(err)
 		}
@@ -458,7 +459,7 @@ func TestServeModelsDir(t *testing.T) {
 	var names []string
 	for _, m := range index {
 		names = append(names, m.Name)
-		if m.Name == models.ArchTransformerNetLight && m.Description != style.Meta.Description {
+		if m.Name == style.Meta.Name && m.Description != style.Meta.Description {
 			t.Errorf("%s is still the embedded model, not the one of --models", m.Name)
 		}
 	}

@@ -40,8 +40,8 @@ pixels larger when a side is not a multiple of 4: that margin is cropped), clamp
 0..255; several inputs make a grid. --out OUT.npy is the network's raw float32 NCHW output,
 before cropping or clamping.
 
---model is an embedded model (see easel models), a weights file, or NAME for
-NAME.msgpack in $%s.`, imagefile.MaxSide, modelsDirEnv),
+--model is an embedded model (see easel models: the trained styles starry-night, the
+default, scream and great-wave), a weights file, or NAME for NAME.msgpack in $%s.`, imagefile.MaxSide, modelsDirEnv),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return stylize(cmd, model, in, out, size)

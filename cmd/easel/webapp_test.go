@@ -31,17 +31,18 @@ import (
 	"easel/models"
 )
 
-// The browser tests serve two test models besides the embedded ones: the embedded
-// defaults are untrained and give nearly uniform pictures, which would match almost any
-// wrong result. These are as untrained, but scaled so that their output spans the colour
-// range and depends on every input pixel: a wrong channel order, a shifted row or a
-// skipped layer shows.
+// The browser tests serve test models besides the embedded ones, whose outputs would have
+// to be matched to tolerances that also pass many wrong results. These are random, but
+// scaled so that their output spans the colour range and depends on every input pixel: a
+// wrong channel order, a shifted row or a skipped layer shows. They are marked trained, as
+// the page offers only trained models; testUntrained, marked untrained, must not be offered.
 const (
 	testStyle      = "test-style"            // transformer-net-light, the default light widths
 	testFaces      = "test-faces"            // dcgan-g, small
 	testDirections = "test-faces-directions" // latent-directions for test-faces
 	testCGAN       = "test-cgan"             // cgan-g, 32×32 gray, 10 classes
 	testInfoGAN    = "test-infogan"          // infogan-g, 32×32 gray, cat 10, cont 2
+	testUntrained  = "test-untrained"        // dcgan-g, marked untrained
 )
 
 // Sizes the browser tests run at: SwiftShader is slow.
@@ -70,7 +71,7 @@ func testStyleWeights() *models.Weights {
 		}
 	}
 	w.Meta = models.Meta{Name: testStyle, License: "CC0-1.0", Source: "easel's browser tests",
-		Description: "Random weights scaled for testing."}
+		Description: "Random weights scaled for testing.", Trained: true}
 	return w
 }
 
@@ -123,7 +124,7 @@ func testGeneratorWeights(c models.GeneratorConfig, name string, seed uint64) *m
 		}
 	}
 	w.Meta = models.Meta{Name: name, License: "CC0-1.0", Source: "easel's browser tests",
-		Description: "Random weights scaled for testing."}
+		Description: "Random weights scaled for testing.", Trained: true}
 	return w
 }
 
@@ -136,7 +137,7 @@ func testDirectionsWeights(t *testing.T) *models.Weights {
 	t.Helper()
 	nz := testFacesWeights().Config["nz"].(int)
 	w, err := models.NewDirections(testFaces, nz, testDirectionNames, models.RandomLatents(len(testDirectionNames), nz, 99),
-		models.Meta{Name: testDirections, License: "CC0-1.0", Source: "easel's browser tests", Description: "Random directions for testing."})
+		models.Meta{Name: testDirections, License: "CC0-1.0", Source: "easel's browser tests", Description: "Random directions for testing.", Trained: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +150,10 @@ func writeTestModels(t *testing.T) string {
 	dir := t.TempDir()
 	broken := testStyleWeights()
 	broken.Meta.Name = testBroken
+	untrained := testFacesWeights()
+	untrained.Meta.Name, untrained.Meta.Trained = testUntrained, false
 	for name, w := range map[string]*models.Weights{testStyle: testStyleWeights(), testFaces: testFacesWeights(), testBroken: broken,
-		testCGAN: testCGANWeights(), testInfoGAN: testInfoGANWeights(), testDirections: testDirectionsWeights(t)} {
+		testCGAN: testCGANWeights(), testInfoGAN: testInfoGANWeights(), testDirections: testDirectionsWeights(t), testUntrained: untrained} {
 		if err := models.WriteFile(filepath.Join(dir, name+".msgpack"), w); err != nil {
 			t.Fatal(err)
 		}
@@ -396,6 +399,37 @@ func waitStatusMatching(t *testing.T, ctx context.Context, want ...string) strin
 		t.Fatalf("wait for #status to say %q: %v; it says %q", want, err, got)
 	}
 	return s
+}
+
+// checkPickers runs before any choice: the style picker offers the trained styles only
+// (not the untrained transformer-net, the workload of easel bench) and starts at
+// starry-night; no picker offers an untrained model; nothing on the page says UNTRAINED.
+func checkPickers(t *testing.T, ctx context.Context) {
+	type pickers struct {
+		Style, Face, Digit []string
+		Chosen, Text       string
+	}
+	p, err := chromedp.Run(ctx, chromedp.Evaluate[pickers](`(() => {
+		const options = (id) => Array.from(document.getElementById(id).options, (o) => o.value);
+		return {Style: options("style"), Face: options("face-model"), Digit: options("digit-model"),
+			Chosen: document.getElementById("style").value, Text: document.body.innerText};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStyles := []string{"great-wave", "scream", "starry-night", testBroken, testStyle} // the embedded ones, then --models', by name
+	if !slices.Equal(p.Style, wantStyles) || p.Chosen != "starry-night" {
+		t.Errorf("#style offers %q and starts at %q, want %q and starry-night", p.Style, p.Chosen, wantStyles)
+	}
+	if slices.Contains(p.Face, testUntrained) || !slices.Contains(p.Face, "dcgan-faces") || !slices.Contains(p.Face, testFaces) {
+		t.Errorf("#face-model offers %q, want dcgan-faces and %s, not the untrained %s", p.Face, testFaces, testUntrained)
+	}
+	if !slices.Contains(p.Digit, "cgan-mnist") || !slices.Contains(p.Digit, testInfoGAN) {
+		t.Errorf("#digit-model offers %q, want cgan-mnist and %s", p.Digit, testInfoGAN)
+	}
+	if strings.Contains(strings.ToUpper(p.Text), "UNTRAINED") {
+		t.Errorf("the page says UNTRAINED:\n%s", p.Text)
+	}
 }
 
 // checkWebcam starts the fake camera (the test card) with the test style at 64×48 and

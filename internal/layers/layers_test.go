@@ -25,6 +25,7 @@ var layer = map[string]int{
 	"easel/internal/xdisplay":        0,
 	"easel":                          0, // the embedded page
 	"easel/internal/layers":          0, // this test
+	"easel/scripts/webpcrop":         0, // a helper of scripts/fetch-style-data.sh
 	"easel/gpu":                      1,
 	"easel/internal/trainview":       1, // imports internal/tmpfile
 	"easel/internal/xdisplay/must":   1, // imports internal/xdisplay
