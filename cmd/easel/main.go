@@ -25,6 +25,6 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(stylizeCmd(), sampleCmd(), importCmd(), convertCmd(), trainCmd(), modelsCmd(), benchCmd(), infoCmd(), serveCmd())
-	root.AddCommand(facesCmd(), directionsCmd(), evalCmd())
+	root.AddCommand(facesCmd(), directionsCmd(), evalCmd(), featuresCmd())
 	return root
 }
