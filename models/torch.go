@@ -466,11 +466,13 @@ func legacyLayout(r io.ReaderAt, size, off int64, keys *pyList, storages map[str
 			return nil, fmt.Errorf("storage key %d is %s, want str", i, pyTypeName(k))
 		}
 		s, ok := storages[key]
-		switch {
-		case !ok:
+		if !ok {
 			return nil, fmt.Errorf("storage %s is listed but no tensor uses it", key)
-		case at[s] != 0:
+		}
+		if _, dup := at[s]; dup {
 			return nil, fmt.Errorf("storage %s is listed twice", key)
+		}
+		switch {
 		case s.kind == nil:
 			// Its element size is unknown, so nothing after it could be found.
 			return nil, fmt.Errorf("storage %s: type torch.%s is not supported", key, s.typ)

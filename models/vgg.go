@@ -130,6 +130,9 @@ func (c VGGConfig) specs() []tensorSpec {
 // feature maps out.
 var vggIO = IOSpec{Input: Signal{Kind: SignalRGB, Min: 0, Max: 255}, Output: Signal{Kind: SignalFeatures}}
 
+// VGGConfigOf reads and checks the config of vgg16 or vgg19 weights.
+func VGGConfigOf(w *Weights) (VGGConfig, error) { return vggConfig(w) }
+
 func vggConfig(w *Weights) (VGGConfig, error) {
 	if err := checkConfig(w.Arch, w.Config, "depth", "convs"); err != nil {
 		return VGGConfig{}, err

@@ -11,13 +11,14 @@ import (
 )
 
 func convertCmd() *cobra.Command {
-	var in, out, name, dtype string
+	var in, out, name, dtype, credit string
 	cmd := &cobra.Command{
 		Use:   "convert --model M --out FILE.msgpack [--dtype f16] [--name NAME]",
 		Short: "Rewrite a weights file: storage precision (f32/f16) and name",
 		Long: `Rewrite a weights file (an embedded model, a file, or NAME in $` + modelsDirEnv + `) with its
 tensors stored as --dtype (f16 halves the file; values are rounded to the nearest half,
-and values beyond ±65504 are an error) and, with --name, under another model name. The
+and values beyond ±65504 are an error) and, with --name, under another model name; --credit
+adds the sources and licences of the training data to the description. The
 architecture, config, conventions and provenance are kept; the description records the
 conversion. The output is written atomically.`,
 		Args: cobra.NoArgs,
@@ -35,6 +36,9 @@ conversion. The output is written atomically.`,
 			}
 			if name != "" {
 				w.Meta.Name = name
+			}
+			if credit != "" && !strings.Contains(w.Meta.Description, credit) {
+				w.Meta.Description = strings.TrimSpace(w.Meta.Description + " " + credit)
 			}
 			note := fmt.Sprintf("stored as %s by easel convert", dtype)
 			if !strings.Contains(w.Meta.Description, note) {
@@ -56,6 +60,7 @@ conversion. The output is written atomically.`,
 	f.StringVar(&out, "out", "", "weights file to write (.msgpack)")
 	f.StringVar(&dtype, "dtype", "f16", "storage of the tensors: f32 or f16")
 	f.StringVar(&name, "name", "", "model name (default: the input's)")
+	f.StringVar(&credit, "credit", "", "sources and licences of the training data, added to the description")
 	cmd.MarkFlagRequired("model")
 	cmd.MarkFlagRequired("out")
 	return cmd

@@ -25,7 +25,7 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(stylizeCmd(), sampleCmd(), importCmd(), convertCmd(), trainCmd(), modelsCmd(), benchCmd(), infoCmd(), serveCmd())
-	root.AddCommand(facesCmd(), directionsCmd(), evalCmd())
+	root.AddCommand(facesCmd(), directionsCmd(), evalCmd(), featuresCmd())
 	root.AddCommand(invertCmd(), textureCmd(), gatysCmd())
 	return root
 }

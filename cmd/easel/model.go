@@ -60,6 +60,8 @@ func noteUntrained(w io.Writer, name string, m *models.Weights) {
 		what = "output is not a real stylization"
 	case models.ArchDCGANGenerator, models.ArchCGANGenerator, models.ArchInfoGANGenerator:
 		what = "samples are meaningless, not real images"
+	case models.ArchVGG16, models.ArchVGG19:
+		what = "its features are those of random convolutions, not of a trained VGG"
 	}
 	fmt.Fprintf(w, "note: model %s is untrained: %s\n", name, what)
 }
