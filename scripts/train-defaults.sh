@@ -42,17 +42,19 @@ for name in cgan-mnist infogan-mnist dcgan-faces dcgan-faces-directions classifi
 done
 
 # ---- Style networks (docs/STYLES.md) ----
-# LEAD: replace the flags below with the exact commands of the shipped runs.
 # The paintings and photos of scripts/fetch-style-data.sh, in $STYLE_DATA (fetched there if
 # missing); one light TransformerNet per painting, run folder RUNS/FILE, converted to f16
 # under its embedded name.
 style_data=${STYLE_DATA:-style-data}
 [ -d "$style_data/content" ] || scripts/fetch-style-data.sh "$style_data"
 
-# train_style FILE NAME STYLE_SIZE: trains on styles/FILE.* (STYLE_SIZE px on the longer
-# side), continuing RUNS/FILE if it exists, and writes models/defaults/NAME.msgpack.
+content_credit="Content photos: 27 images of Debian bookworm's python3-skimage (BSD-3-Clause; CC0/public-domain images), darknet (GPL-3.0+ or MIT or WTFPL) and opencv-doc (Apache-2.0 AND BSD-3-Clause), fetched by scripts/fetch-style-data.sh (docs/STYLES.md)."
+
+# train_style FILE NAME STYLE_SIZE CREDIT: trains on styles/FILE.* (STYLE_SIZE px on the
+# longer side), continuing RUNS/FILE if it exists, and writes models/defaults/NAME.msgpack
+# with the style image's and the photos' sources and licences in its description.
 train_style() {
-	local file=$1 name=$2 style_size=$3 steps=550
+	local file=$1 name=$2 style_size=$3 credit=$4 steps=550
 	local run=$runs/$file out=$runs/$file/$file.msgpack
 	if [ ! -f "$out" ]; then
 		if [ -f "$run/checkpoint.msgpack" ]; then
@@ -64,9 +66,10 @@ train_style() {
 				--checkpoint-every 25 --sample-every 25
 		fi
 	fi
-	"$easel" convert --model "$out" --name "$name" --dtype f16 --out "models/defaults/$name.msgpack"
+	"$easel" convert --model "$out" --name "$name" --dtype f16 --out "models/defaults/$name.msgpack" \
+		--credit "Style image: $credit $content_credit"
 }
 
-train_style starry_night starry-night 256
-train_style scream scream 256
-train_style great_wave great-wave 161
+train_style starry_night starry-night 256 "The Starry Night, Vincent van Gogh, 1889, public domain; starry_night.jpg of Debian's opencv-doc 4.6.0+dfsg-12."
+train_style scream scream 256 "The Scream, Edvard Munch, 1893, public domain; scream.jpg of Debian's darknet 0.0.0+git20180914.61c9d02e-2+b4."
+train_style great_wave great-wave 161 "The Great Wave off Kanagawa, Katsushika Hokusai, c. 1831, public domain; a 161×108 crop of the puzzle piece in Debian's gcompris-qt-data 3.1-2 (paintings activity)."
