@@ -26,7 +26,7 @@ type ImageOptimizer struct {
 	content *gpu.Tensor // the content layer's features of the content image
 	grams   []*gpu.Tensor
 	styleW  []float64
-	stats   *gpu.Tensor
+	stats   *lossTerms
 	opt     *optim.Optimizer // nil for Evaluate-only use (L-BFGS)
 	batch   *gpu.Batch
 	tape    *autograd.Tape
@@ -124,14 +124,14 @@ func (o *ImageOptimizer) setup(content, style []float32, sh, sw int, adam *optim
 	if o.content != nil {
 		c = tp.Constant(o.content)
 	}
-	stats, total := perceptualLoss(tp, o.vgg, loss, tp.Param(o.x, o.grad), c, o.cIdx, o.sIdx, o.deep, o.grams, o.styleW)
+	var total *autograd.Var
+	o.stats, total = perceptualLoss(tp, o.vgg, loss, tp.Param(o.x, o.grad), c, o.cIdx, o.sIdx, o.deep, o.grams, o.styleW)
 	if tp.Err() == nil && tp.Backward(total) == nil && o.opt != nil {
 		o.opt.Record(o.batch)
 	}
 	if err := tp.Err(); err != nil {
 		return fmt.Errorf("image optimisation: record a step on %d×%d: %w", o.W, o.H, err)
 	}
-	o.stats = stats
 	return nil
 }
 
@@ -196,12 +196,12 @@ func (o *ImageOptimizer) run(ctx context.Context) (ImageLossStats, error) {
 	if err := o.batch.Submit(); err != nil {
 		return ImageLossStats{}, fmt.Errorf("image optimisation step %d: %w", o.steps+1, err)
 	}
-	v, err := o.stats.Read(ctx)
+	v, err := o.stats.read(ctx)
 	if err != nil {
 		return ImageLossStats{}, fmt.Errorf("image optimisation step %d: %w", o.steps+1, err)
 	}
 	o.steps++
-	st := ImageLossStats{Content: float64(v[0]), Style: float64(v[1]), TV: float64(v[2]), Total: float64(v[3]),
+	st := ImageLossStats{Content: v[0], Style: v[1], TV: v[2], Total: v[3],
 		Millis: float64(time.Since(start).Microseconds()) / 1000}
 	if math.IsNaN(st.Total) || math.IsInf(st.Total, 0) {
 		return st, fmt.Errorf("image optimisation step %d: loss is %v: diverged (try a lower learning rate or weights)", o.steps, st.Total)
@@ -227,7 +227,8 @@ func (o *ImageOptimizer) Release() {
 	if o.opt != nil {
 		o.opt.Release()
 	}
-	for _, t := range append([]*gpu.Tensor{o.x, o.grad, o.stats}, o.grams...) {
+	o.stats.release()
+	for _, t := range append([]*gpu.Tensor{o.x, o.grad}, o.grams...) {
 		t.Release()
 	}
 }

@@ -95,8 +95,19 @@ func (l PerceptualLoss) layers(c VGGConfig) (content int, style []int, deepest i
 // each repeated n times ([n,C,C], the target of a batch of n), on a batch of their own.
 // The caller releases the returned tensors.
 func StyleGrams(dev *gpu.Device, vgg *VGG, img []float32, h, w int, layers []int, n int) ([]*gpu.Tensor, error) {
-	if len(img) != 3*h*w {
+	if h < 1 || w < 1 || len(img) != 3*h*w {
 		return nil, fmt.Errorf("style image: %d values, want 3×%d×%d", len(img), h, w)
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("style image: %d copies, want at least 1", n)
+	}
+	if len(layers) == 0 {
+		return nil, fmt.Errorf("style image: no style layers")
+	}
+	for _, l := range layers {
+		if l < 0 || l >= vgg.Config.Convs {
+			return nil, fmt.Errorf("style image: layer %d, want 0..%d (the convolutions %s holds)", l, vgg.Config.Convs-1, vgg.Config.Arch())
+		}
 	}
 	rep := make([]float32, 0, n*len(img))
 	for range n {
@@ -117,15 +128,17 @@ func StyleGrams(dev *gpu.Device, vgg *VGG, img []float32, h, w int, layers []int
 		if f == nil {
 			break
 		}
-		g, err := dev.NewTensor(n, f.Shape()[1], f.Shape()[1])
+		gv := tp.Gram(f) // the tape's, released with it
+		if gv == nil {
+			break
+		}
+		g, err := dev.NewTensor(gv.Shape()...)
 		if err != nil {
 			return nil, releaseAll(grams, err)
 		}
 		grams = append(grams, g)
 		b.Fill(g, 0)
-		gram := b.Gram(f.Tensor())
-		b.AddInto(g, 1, gram)
-		b.Reuse(gram) // read: its buffer goes back with the batch
+		b.AddInto(g, 1, gv.Tensor())
 	}
 	if err := tp.Err(); err != nil {
 		return nil, releaseAll(grams, fmt.Errorf("style image %d×%d: %w", w, h, err))
@@ -175,7 +188,7 @@ type StyleTrainer struct {
 	opt    *optim.Optimizer
 	x      *gpu.Tensor
 	grams  []*gpu.Tensor
-	stats  *gpu.Tensor // [4]: content, style, tv, total (weighted)
+	stats  *lossTerms
 	batch  *gpu.Batch
 	tape   *autograd.Tape
 	steps  int
@@ -287,12 +300,43 @@ func (t *StyleTrainer) record() {
 	t.opt.Record(b)
 }
 
+// lossTerms holds a recorded perceptual loss's weighted terms on the device: the present
+// ones (content and style may be absent) and the total, in one tensor the caller owns.
+type lossTerms struct {
+	t   *gpu.Tensor
+	has [3]bool // content, style, tv
+}
+
+// read returns content, style, tv and total (absent terms 0) after the batch ran.
+func (l *lossTerms) read(ctx context.Context) ([4]float64, error) {
+	var out [4]float64
+	v, err := l.t.Read(ctx)
+	if err != nil {
+		return out, err
+	}
+	k := 0
+	for i, ok := range l.has {
+		if ok {
+			out[i] = float64(v[k])
+			k++
+		}
+	}
+	out[3] = float64(v[k])
+	return out, nil
+}
+
+func (l *lossTerms) release() {
+	if l != nil {
+		l.t.Release()
+	}
+}
+
 // perceptualLoss records the loss l of image y [N,3,H,W] on the tape: content against the
 // features content (cIdx's, same shape as y's; nil when cIdx < 0), style against the
-// Gram targets grams ([N,C,C] per style layer, weighted by styleWeights), TV on y. It returns the weighted terms
-// [content, style, tv, total] as a tensor of the batch (valid after it runs) and the total
-// as the variable to differentiate.
-func perceptualLoss(tp *autograd.Tape, vgg *VGG, l PerceptualLoss, y, content *autograd.Var, cIdx int, sIdx []int, deep int, grams []*gpu.Tensor, styleWeights []float64) (*gpu.Tensor, *autograd.Var) {
+// Gram targets grams ([N,C,C] per style layer, weighted by styleWeights), TV on y. It
+// returns the weighted terms (valid after the batch runs; the caller releases them) and the
+// total as the variable to differentiate.
+func perceptualLoss(tp *autograd.Tape, vgg *VGG, l PerceptualLoss, y, content *autograd.Var, cIdx int, sIdx []int, deep int, grams []*gpu.Tensor, styleWeights []float64) (*lossTerms, *autograd.Var) {
 	want := append([]int{}, sIdx...)
 	if cIdx >= 0 {
 		want = append(want, cIdx)
@@ -315,35 +359,29 @@ func perceptualLoss(tp *autograd.Tape, vgg *VGG, l PerceptualLoss, y, content *a
 	}
 	terms[2] = tp.Scale(tp.TotalVariation(y), l.TVWeight, 0)
 	var total *autograd.Var
-	for _, v := range terms {
+	lt := &lossTerms{}
+	parts := make([]*gpu.Tensor, 0, 4)
+	for i, v := range terms {
 		switch {
 		case v == nil:
+			continue
 		case total == nil:
 			total = v
 		default:
 			total = tp.Add(total, v)
 		}
+		lt.has[i] = true
+		parts = append(parts, v.Tensor())
 	}
 	if tp.Err() != nil {
 		return nil, nil
 	}
-	b := tp.Batch()
-	parts := make([]*gpu.Tensor, 0, 4)
-	var zeros []*gpu.Tensor
-	for _, v := range terms {
-		if v == nil {
-			z := b.Scale(total.Tensor(), 0, 0)
-			parts = append(parts, z)
-			zeros = append(zeros, z)
-			continue
-		}
-		parts = append(parts, v.Tensor())
+	// The batch's own op: its output is not the tape's, so the tape never hands its buffer
+	// to a later op.
+	if lt.t = tp.Batch().Concat(0, append(parts, total.Tensor())...); lt.t == nil {
+		return nil, nil
 	}
-	stats := b.Concat(0, append(parts, total.Tensor())...)
-	for _, z := range zeros {
-		b.Reuse(z) // read by the concat: its buffer goes back with the batch
-	}
-	return stats, total
+	return lt, total
 }
 
 // Steps is the number of steps taken.
@@ -369,12 +407,12 @@ func (t *StyleTrainer) Step(ctx context.Context, x []float32) (StyleStepStats, e
 	if err := t.batch.Submit(); err != nil {
 		return st, fmt.Errorf("style training step %d: %w", t.steps+1, err)
 	}
-	v, err := t.stats.Read(ctx)
+	v, err := t.stats.read(ctx)
 	if err != nil {
 		return st, fmt.Errorf("style training step %d: %w", t.steps+1, err)
 	}
 	t.steps++
-	st = StyleStepStats{Content: float64(v[0]), Style: float64(v[1]), TV: float64(v[2]), Total: float64(v[3]),
+	st = StyleStepStats{Content: v[0], Style: v[1], TV: v[2], Total: v[3],
 		Millis: float64(time.Since(start).Microseconds()) / 1000}
 	if math.IsNaN(st.Total) || math.IsInf(st.Total, 0) {
 		return st, fmt.Errorf("style training step %d: loss is %v: training diverged (try a lower learning rate)", t.steps, st.Total)
@@ -403,7 +441,8 @@ func (t *StyleTrainer) Release() {
 	if t.opt != nil {
 		t.opt.Release()
 	}
-	for _, x := range append([]*gpu.Tensor{t.x, t.output, t.stats}, t.grams...) {
+	t.stats.release()
+	for _, x := range append([]*gpu.Tensor{t.x, t.output}, t.grams...) {
 		x.Release()
 	}
 	t.p.release()

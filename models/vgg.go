@@ -218,12 +218,19 @@ func NewVGG(dev *gpu.Device, w *Weights) (*VGG, error) {
 }
 
 // Features records the stack on x [N,3,H,W] (RGB in 0..255) through the convolution at
-// index deepest (LayerIndex) and returns the ReLU outputs at the given indices, in their
-// order. Pooling is torchvision's MaxPool2d(2, 2), which floors odd sides.
+// index deepest (LayerIndex) and returns the ReLU outputs at the given indices (each
+// 0..deepest), in their order. Pooling is torchvision's MaxPool2d(2, 2), which floors odd
+// sides.
 func (v *VGG) Features(tp *autograd.Tape, x *autograd.Var, deepest int, want []int) []*autograd.Var {
 	if deepest < 0 || deepest >= v.Config.Convs {
 		tp.Batch().Fail(fmt.Errorf("%s: layer %d past the %d convolutions held", v.Config.Arch(), deepest, v.Config.Convs))
 		return nil
+	}
+	for _, k := range want {
+		if k < 0 || k > deepest {
+			tp.Batch().Fail(fmt.Errorf("%s: feature of layer %d asked of a stack run through layer %d", v.Config.Arch(), k, deepest))
+			return nil
+		}
 	}
 	out := make([]*autograd.Var, len(want))
 	y := tp.Conv2D(x, tp.Constant(v.normW), tp.Constant(v.normB), gpu.Conv2DParams{Stride: 1})
