@@ -28,6 +28,7 @@ fail=0
 get() { curl -fsS -o "$2" "$url$1" || { echo "check-build: GET $1 failed"; fail=1; }; }
 get "" index.html
 get web/easel.js easel.js
+get web/styles/starry_night.jpg starry_night.jpg
 get easel.wasm easel.wasm
 get wasm_exec.js wasm_exec.js
 get models/index.json index.json

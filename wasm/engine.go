@@ -33,8 +33,15 @@ type engine struct {
 	canvases []*canvasSlot
 	styles   []*stylePipe
 
-	mu    sync.Mutex // guards what stats reads from JS callbacks
-	stats frameStats
+	// The texture and Gatys runs (synth.go): the loss network, uploaded for the first run,
+	// the run holding the GPU, and a slot that lets one run hold it at a time.
+	vgg       *models.VGG
+	synth     *synthRun
+	synthSlot chan struct{}
+
+	mu          sync.Mutex // guards what stats reads from JS callbacks, and synthLatest
+	stats       frameStats
+	synthLatest *synthRun // the run stopSynthesis stops
 }
 
 // request is one call of the JS API, run on the engine's goroutine.
@@ -45,7 +52,7 @@ type request struct {
 }
 
 func newEngine(ctx context.Context) *engine {
-	return &engine{ctx: ctx, reqs: make(chan request, 16), models: map[int]*model{}}
+	return &engine{ctx: ctx, reqs: make(chan request, 16), models: map[int]*model{}, synthSlot: make(chan struct{}, 1)}
 }
 
 // async queues run and returns a promise of its result. It is safe in a JS callback:
@@ -100,6 +107,7 @@ func safeRun(run func() (any, error)) (v any, err error) {
 func (e *engine) recoverDevice(cause error) error {
 	setStatus(fmt.Sprintf("%v. Recreating the GPU device…", cause), "error")
 	e.dropPipelines()
+	e.dropSynthesis()
 	for _, m := range e.models {
 		m.releaseGPU()
 	}

@@ -3,7 +3,8 @@
 // Command wasm is Easel's browser entry point. It opens the page's WebGPU device through
 // package gpu, reports it in #status and exposes window.easel: the JS API that web/easel.js
 // drives (load a model, stylize a video frame or picture onto a canvas, sample faces and
-// digits onto canvases, latent arithmetic, release) and the statistics for automation. It also runs
+// digits onto canvases, latent arithmetic, synthesize a texture or a Gatys transfer step
+// by step, release) and the statistics for automation. It also runs
 // the engine self-test on request.
 package main
 
@@ -86,6 +87,15 @@ func main() {
 	api.Set("release", apiFunc(func(args []js.Value) any {
 		id := argInt(args, 0)
 		return e.async(func() (any, error) { return nil, e.releaseModel(id) })
+	}))
+	// synthesize({mode, style, content, width, height, steps, every, alpha, beta, seed,
+	// onProgress}) → {steps, stopped, loss}: a texture or Gatys transfer by optimisation
+	// (synth.go), reporting steps and images to onProgress.
+	api.Set("synthesize", apiFunc(func(args []js.Value) any { return e.startSynthesis(arg(args, 0)) }))
+	// stopSynthesis() stops the run going on after its current step.
+	api.Set("stopSynthesis", apiFunc(func([]js.Value) any {
+		e.stopSynthesis()
+		return nil
 	}))
 	latentAPI(api)
 	js.Global().Set("easel", api)

@@ -195,14 +195,16 @@
     c.width = shot.width;
     c.height = shot.height;
     c.getContext("2d").putImageData(new ImageData(shot.data, shot.width, shot.height), 0, 0);
-    c.toBlob((blob) => {
-      const a = document.createElement("a");
-      a.href = URL.createObjectURL(blob);
-      a.download = name;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-    }, "image/png");
+    savePNG(c, name);
   };
+  // savePNG saves a 2D canvas as a PNG file called name.
+  const savePNG = (c, name) => c.toBlob((blob) => {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }, "image/png");
   const stamp = () => new Date().toISOString().replace(/[:.]/g, "-");
   $("snapshot").addEventListener("click", () => download(output, `easel-${style.value}-${stamp()}.png`));
 
@@ -610,6 +612,172 @@
   });
   digitModel.addEventListener("change", showDigits);
   onFirstView($("digits"), () => { if (!digitsShown) showDigits(); });
+
+  // ---- Texture & Gatys ----
+  // An image optimised step by step against a style image's Gram matrices (a texture), and
+  // a content image's features (Gatys et al.'s transfer), on a random VGG16 the engine
+  // makes: no model of the index is needed. The engine reports every step; the picture
+  // comes every few steps and is drawn on a 2D canvas.
+  const synthMode = $("synth-mode"), synthStyle = $("synth-style"), synthContent = $("synth-content");
+  const synthAlpha = $("synth-alpha"), synthBeta = $("synth-beta"), synthOut = $("synth-output");
+  const synthStats = $("synth-stats"), synthStart = $("synth-start"), synthStop = $("synth-stop");
+  const synthFiles = { style: null, content: null }; // the pictures picked, as ImageBitmaps
+  let synthSeed = 0, synthRunning = false, synthStopAsked = false;
+  const optionText = (select) => select.options[select.selectedIndex].textContent;
+  const showSynthMode = () => {
+    const gatys = synthMode.value === "gatys";
+    for (const el of [synthContent, $("synth-content-file"), synthAlpha, synthBeta]) el.disabled = !gatys;
+    $("synth-note").textContent = gatys ?
+      "Starts from the content image and moves it towards the style: α keeps the content, β brings the style; " +
+      "only their ratio matters." :
+      "Starts from gray noise and gives it the style image's textures, everywhere alike. The weights matter only " +
+      "for style transfer.";
+  };
+  showSynthMode();
+  synthMode.addEventListener("change", showSynthMode);
+  for (const [input, out] of [[synthAlpha, "synth-alpha-value"], [synthBeta, "synth-beta-value"]]) {
+    input.addEventListener("input", () => { $(out).value = Number(input.value).toFixed(1); });
+  }
+  // A picked file becomes the choice "Your image" of its select.
+  const pickSynthFile = async (which, select, file) => {
+    if (!file) return;
+    if (!file.type.startsWith("image/")) {
+      say(`${file.name} is not an image.`, "error");
+      return;
+    }
+    try {
+      synthFiles[which] = await createImageBitmap(file);
+    } catch (err) {
+      say(`The image ${file.name} could not be read: ${err.message}`, "error");
+      return;
+    }
+    const opt = select.querySelector('option[value="file"]');
+    opt.disabled = false;
+    opt.textContent = `Your image: ${file.name}`;
+    select.value = "file";
+  };
+  $("synth-style-file").addEventListener("change", (ev) => pickSynthFile("style", synthStyle, ev.target.files[0]));
+  $("synth-content-file").addEventListener("change", (ev) => pickSynthFile("content", synthContent, ev.target.files[0]));
+  // synthPicture is the picture a select chooses: a painting served with the page, the
+  // picked file or the camera's current frame.
+  const synthPicture = async (which, select) => {
+    const v = select.value;
+    if (v === "file") return synthFiles[which];
+    if (v === "camera") {
+      if (!stream || video.readyState < 2) {
+        throw new Error("The camera is off: start it in the Webcam section above, or choose another content image.");
+      }
+      return video;
+    }
+    const resp = await fetch(v);
+    if (!resp.ok) throw new Error(`${optionText(select)} failed to load: HTTP ${resp.status} ${resp.statusText}`);
+    return createImageBitmap(await resp.blob());
+  };
+  // pixels draws a picture at w×h (on white, for transparent pictures) and returns its RGBA.
+  const pixels = (src, w, h) => {
+    const c = document.createElement("canvas");
+    c.width = w;
+    c.height = h;
+    const g = c.getContext("2d", { willReadFrequently: true });
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, w, h);
+    g.drawImage(src, 0, 0, w, h);
+    return g.getImageData(0, 0, w, h);
+  };
+  // fit is a picture's size with its longer side size, aspect kept.
+  const fit = (src, size) => {
+    const sw = src.videoWidth || src.width, sh = src.videoHeight || src.height;
+    const short = (a, b) => Math.max(8, Math.round(size * a / b));
+    return sw >= sh ? [size, short(sh, sw)] : [short(sw, sh), size];
+  };
+  const showSynthRunning = (on) => {
+    synthRunning = on;
+    synthStart.disabled = on;
+    synthStop.disabled = !on;
+  };
+  const num = (x) => x.toPrecision(3);
+  const startSynth = async () => {
+    const mode = synthMode.value, size = Number($("synth-size").value);
+    const what = mode === "gatys" ? "Style transfer" : "Texture";
+    let style, content = null, w = size, h = size;
+    showSynthRunning(true);
+    synthStopAsked = false;
+    synthStats.dataset.state = "loading";
+    for (const k of ["step", "firstLoss", "loss"]) delete synthStats.dataset[k];
+    try {
+      const s = await synthPicture("style", synthStyle);
+      style = pixels(s, ...fit(s, size));
+      if (mode === "gatys") {
+        const c = await synthPicture("content", synthContent);
+        [w, h] = fit(c, size);
+        content = pixels(c, w, h);
+      }
+    } catch (err) {
+      synthFailed(err);
+      return;
+    }
+    if (synthStopAsked) { // Stop while the pictures loaded
+      showSynthRunning(false);
+      synthStats.dataset.state = "stopped";
+      return;
+    }
+    const g = synthOut.getContext("2d");
+    let first = null, last = null;
+    const started = performance.now();
+    synthStats.dataset.state = "running";
+    synthStats.textContent = `${what}, ${w}×${h}: preparing the loss network. The first run compiles its GPU kernels, ` +
+      "which can take a while.";
+    const onProgress = (p) => {
+      if (p.image) {
+        if (synthOut.width !== p.image.width || synthOut.height !== p.image.height) {
+          synthOut.width = p.image.width; // the last run's picture stays until now
+          synthOut.height = p.image.height;
+        }
+        g.putImageData(new ImageData(p.image.data, p.image.width, p.image.height), 0, 0);
+        synthOut.dataset.step = String(p.step);
+        $("synth-save").disabled = false;
+      }
+      synthStats.dataset.step = String(p.step);
+      if (!p.loss) {
+        synthStats.textContent = `${what}, ${w}×${h}: step 0 of ${p.steps}, the ${mode === "gatys" ? "content image" : "noise"} it starts from.`;
+        return;
+      }
+      last = p.loss.total;
+      if (first === null) first = last;
+      synthStats.dataset.firstLoss = String(first);
+      synthStats.dataset.loss = String(last);
+      const terms = mode === "gatys" ? ` (content ${num(p.loss.content)}, style ${num(p.loss.style)})` : "";
+      synthStats.textContent = `${what}, ${w}×${h}: step ${p.step} of ${p.steps} · loss ${num(last)}${terms} · ${p.ms.toFixed(0)} ms per step`;
+    };
+    try {
+      const r = await easel.synthesize({
+        mode, style, content, width: w, height: h, steps: Number($("synth-steps").value), every: Number($("synth-every").value),
+        alpha: Number(synthAlpha.value), beta: Number(synthBeta.value), seed: ++synthSeed, onProgress,
+      });
+      const secs = ((performance.now() - started) / 1000).toFixed(1);
+      synthStats.dataset.state = r.stopped ? "stopped" : "done";
+      say(`${what} with ${optionText(synthStyle)}: ${r.stopped ? "stopped after" : "done in"} ${r.steps} steps at ${w}×${h}, ${secs} s` +
+        (r.steps > 0 ? `; loss ${num(first)} → ${num(r.loss)}.` : "."));
+    } catch (err) {
+      synthFailed(err);
+      return;
+    }
+    showSynthRunning(false);
+  };
+  // synthFailed says why a run could not start or go on, in #status and under the picture.
+  const synthFailed = (err) => {
+    showSynthRunning(false);
+    synthStats.dataset.state = "error";
+    synthStats.textContent = err.message;
+    say(err.message, "error");
+  };
+  synthStart.addEventListener("click", () => { if (!synthRunning) startSynth(); });
+  synthStop.addEventListener("click", () => {
+    synthStopAsked = true;
+    easel.stopSynthesis();
+  });
+  $("synth-save").addEventListener("click", () => savePNG(synthOut, `easel-${synthMode.value}-${stamp()}.png`));
+  synthStart.disabled = false;
 
   cameraButton.disabled = false;
 })();
