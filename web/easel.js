@@ -168,7 +168,7 @@
         const key = `${m.name} ${r.width}×${r.height}`;
         // Said once per model and size, so that a note of the engine's (a recovered
         // device) stays until the user changes something.
-        if (announced !== key) say(`Camera on: stylizing with ${label(m)} at ${r.width}×${r.height}.`);
+        if (announced !== key) say(`Camera on: stylizing with ${m.name} at ${r.width}×${r.height}.`);
         announced = key;
       } catch (err) {
         if (stream !== s) return;
@@ -219,7 +219,7 @@
       const r = await easel.stylize(info.id, picture, pictureCanvas, { width: Number($("image-size").value), strength: strengthValue() });
       pictureCanvas.hidden = false;
       $("image-save").disabled = false;
-      say(`Stylized ${pictureName} with ${label(m)} at ${r.width}×${r.height} in ${r.ms.toFixed(0)} ms.`);
+      say(`Stylized ${pictureName} with ${m.name} at ${r.width}×${r.height} in ${r.ms.toFixed(0)} ms.`);
     } catch (err) {
       say(err.message, "error");
     }
@@ -437,7 +437,7 @@
       showMarks();
       resetAttributes();
       const r = await sample(zs, tiles.map((t) => t.canvas));
-      $("face-stats").textContent = `${label(m)}: ${FACES} faces of ${info.side}×${info.side} in ${r.ms.toFixed(0)} ms.`;
+      $("face-stats").textContent = `${m.name}: ${FACES} faces of ${info.side}×${info.side} in ${r.ms.toFixed(0)} ms.`;
       grid.dataset.seed = String(seed);
       grid.dataset.model = m.name;
       grid.dataset.ready = "true";
@@ -513,7 +513,7 @@
       const r = await easel.sample(info.id, concat(digitLatents), digitCanvases, codes);
       const what = info.classes > 0 ? `digit ${digitClass}` :
         [info.cat > 0 ? `code ${digitClass}` : "", ...cont.map((v, j) => `c${j + 1} = ${v.toFixed(1)}`)].filter(Boolean).join(", ");
-      $("digit-stats").textContent = `${label(m)}: ${what}; ${DIGITS} samples of ${info.side}×${info.side} in ${r.ms.toFixed(0)} ms.`;
+      $("digit-stats").textContent = `${m.name}: ${what}; ${DIGITS} samples of ${info.side}×${info.side} in ${r.ms.toFixed(0)} ms.`;
       digitGrid.dataset.model = m.name;
       digitGrid.dataset.draws = String(Number(digitGrid.dataset.draws || 0) + 1);
     } catch (err) {
