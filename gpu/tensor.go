@@ -183,6 +183,11 @@ func (d *Device) readBuffer(ctx context.Context, src *wgpu.Buffer, offset, size 
 	}
 	if err := st.Map(ctx, wgpu.MapModeRead, 0, size); err != nil {
 		_ = st.Unmap() // a cancelled map must not go back to the pool still pending
+		// In the browser a device lost meanwhile fails the map ("unmapped before mapping
+		// was resolved"); the error then says so, as every operation on a lost device does.
+		if derr := d.settledDeviceError(); derr != nil {
+			return nil, fmt.Errorf("gpu: readback map: %v: %w", err, derr)
+		}
 		return nil, fmt.Errorf("gpu: readback map: %w", err)
 	}
 	rng, err := st.MappedRange(0, size)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"easel/gpu"
@@ -30,7 +31,8 @@ const (
 // texture and a tiny Gatys transfer must report every step in order, the picture every
 // few, a falling loss that matches the native run on the same pixels, and a canvas that
 // is not blank; Stop must stop a long run; every run must free its GPU buffers; bad
-// settings must be said in #status.
+// settings must be said in #status; a lost device must end the run with an error, and
+// the next run must work.
 func TestServeSynthesis(t *testing.T) {
 	start := time.Now()
 	dir := t.TempDir()
@@ -42,7 +44,12 @@ func TestServeSynthesis(t *testing.T) {
 
 	ctx, cancel := browsertest.Context(t, browsertest.Start(t, true))
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(url)); err != nil {
+	addScript := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+			page.AddScriptToEvaluateOnNewDocumentParams{Source: testHooks})
+		return err
+	})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), addScript, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
 	t.Logf("#status: %s", waitStatusMatching(t, ctx, "GPU ready"))
@@ -84,6 +91,11 @@ func TestServeSynthesis(t *testing.T) {
 	synthScreenshot(t, ctx, "synth-desktop.png")
 	checkSynthStop(t, ctx, before)
 	checkSynthErrors(t, ctx)
+	checkSynthDeviceLost(t, ctx)
+	// Everything above ran under the server's Content-Security-Policy.
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.testCSPViolations`)); err != nil || len(v) > 0 {
+		t.Errorf("the Content-Security-Policy blocked %q (%v)", v, err)
+	}
 	if err := chromedp.Do(ctx, emulatePhone); err != nil {
 		t.Fatal(err)
 	}
@@ -281,15 +293,7 @@ func liveBuffers(t *testing.T, ctx context.Context) int {
 // run must end stopped, say so, and leave liveBefore GPU buffers in use.
 func checkSynthStop(t *testing.T, ctx context.Context, liveBefore int) {
 	t.Helper()
-	if err := setControl(ctx, "#synth-mode", models.SynthTexture); err != nil {
-		t.Fatal(err)
-	}
-	if err := setControl(ctx, "#synth-steps", "1000"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("synth-start").click(), true`)); err != nil {
-		t.Fatal(err)
-	}
+	startSynth(t, ctx, models.SynthTexture, 1000)
 	if _, err := browsertest.Wait[bool](ctx, `() => Number(document.getElementById("synth-stats").dataset.step) >= 2`,
 		synthProgressJS, 100*time.Millisecond); err != nil {
 		t.Fatalf("wait for step 2: %v", err)
@@ -313,6 +317,54 @@ func checkSynthStop(t *testing.T, ctx context.Context, liveBefore int) {
 		if v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q).disabled`, c.sel))); err != nil || fmt.Sprint(v) != c.disabled {
 			t.Errorf("%s.disabled is %v (%v) after the run, want %s", c.sel, v, err, c.disabled)
 		}
+	}
+}
+
+// startSynth presses Start with the panel's mode and steps set so.
+func startSynth(t *testing.T, ctx context.Context, mode string, steps int) {
+	t.Helper()
+	if err := setControl(ctx, "#synth-mode", mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := setControl(ctx, "#synth-steps", fmt.Sprint(steps)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("synth-start").click(), true`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkSynthDeviceLost destroys the page's GPUDevice during a run: the run must end with
+// an error saying that the device was lost, and the next run must work on the device the
+// engine made anew.
+func checkSynthDeviceLost(t *testing.T, ctx context.Context) {
+	t.Helper()
+	startSynth(t, ctx, models.SynthTexture, 1000)
+	if _, err := browsertest.Wait[bool](ctx, `() => Number(document.getElementById("synth-stats").dataset.step) >= 2`,
+		synthProgressJS, 100*time.Millisecond); err != nil {
+		t.Fatalf("wait for step 2: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.testDevices.at(-1).destroy(); window.testDevices.length`)); err != nil {
+		t.Fatalf("destroy the device: %v", err)
+	}
+	state, err := synthState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, class, _ := statusText(ctx)
+	t.Logf("device lost: %s; #status: %s", state, status)
+	if state != "error" || class != "error" || !strings.Contains(status, "GPU device was lost during the run") {
+		t.Errorf("after the loss the run is %q and #status (%s) says %q, want an error saying the device was lost", state, class, status)
+	}
+	start := time.Now()
+	startSynth(t, ctx, models.SynthTexture, 2)
+	if state, err := synthState(ctx); err != nil || state != "done" {
+		status, _, _ := statusText(ctx)
+		t.Fatalf("the run after the loss ended %q (%v); #status says %q", state, err, status)
+	}
+	t.Logf("a run on the new device in %v", time.Since(start).Round(time.Millisecond))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.testDevices.length`)); err != nil || n != 2 {
+		t.Errorf("the page has made %d devices (%v), want 2", n, err)
 	}
 }
 
