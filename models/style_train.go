@@ -328,17 +328,20 @@ func perceptualLoss(tp *autograd.Tape, vgg *VGG, l PerceptualLoss, y, content *a
 	if tp.Err() != nil {
 		return nil, nil
 	}
-	b := tp.Batch()
-	parts := make([]*gpu.Tensor, 0, 4)
+	// The stats are ops of the tape, which releases them with the rest; Backward does not
+	// reach them, so their values are never reused.
+	parts := make([]*autograd.Var, 0, 4)
 	for _, v := range terms {
 		if v == nil {
-			z := b.Scale(total.Tensor(), 0, 0)
-			parts = append(parts, z)
-			continue
+			v = tp.Scale(total, 0, 0)
 		}
-		parts = append(parts, v.Tensor())
+		parts = append(parts, v)
 	}
-	return b.Concat(0, append(parts, total.Tensor())...), total
+	stats := tp.Concat(0, append(parts, total)...)
+	if tp.Err() != nil {
+		return nil, nil
+	}
+	return stats.Tensor(), total
 }
 
 // Steps is the number of steps taken.

@@ -156,7 +156,7 @@ the image itself: starting from the content image (--init content) or noise (--i
 --content-layer features from the content image's, divided by their mean square; the style
 loss sums over --style-layers the mean squared difference of the Gram matrices (normalised
 by C·H·W) from the style image's, each divided by the mean square of the style's, so that
-both start near 1 whatever the loss network; TV is the sum of squared differences of
+the terms have one scale whatever the loss network; TV is the sum of squared differences of
 adjacent pixels per value. A larger β/α paints more, a smaller one keeps more of the photo.
 --size scales the content image so that its longer side is that many pixels (0: as it is);
 the output has its size. --style-size does the same for the style image.

@@ -130,7 +130,7 @@ func TestInvertCommand(t *testing.T) {
 	n := float64(3 * 24 * 20)
 	t.Logf("RMS distance to the image: %.1f from the noise, %.1f from the reconstruction", math.Sqrt(dStart/n), math.Sqrt(dRec/n))
 	if !(dRec < 0.9*dStart) {
-		t.Errorf("RMS distance to the image: %.1f from the reconstruction, %.1f from the noise: want it 10%% nearer", math.Sqrt(dRec/n), math.Sqrt(dStart/n))
+		t.Errorf("RMS distance to the image: %.1f from the reconstruction, %.1f from the noise: want its square 10%% smaller", math.Sqrt(dRec/n), math.Sqrt(dStart/n))
 	}
 }
 
