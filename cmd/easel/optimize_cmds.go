@@ -74,7 +74,7 @@ the prior fills in smoothly. --size scales --in so that its longer side is that 
 		},
 	}
 	fl := cmd.Flags()
-	addOptFlags(fl, &f, optFlags{steps: 200, optimizer: "lbfgs", lr: 10, tvWeight: 0.01})
+	addOptFlags(fl, &f, optFlags{steps: 200, optimizer: "lbfgs", lr: 10, tvWeight: 1e-4})
 	fl.StringVar(&in, "in", "", "image to reconstruct (PNG or JPEG)")
 	fl.StringVar(&layer, "layer", "relu3_3", "loss network layer whose features are matched")
 	fl.IntVar(&size, "size", 128, "scale --in so that its longer side is this many pixels (0: as it is)")
@@ -156,7 +156,7 @@ the image itself: starting from the content image (--init content) or noise (--i
 --content-layer features from the content image's, divided by their mean square; the style
 loss sums over --style-layers the mean squared difference of the Gram matrices (normalised
 by C·H·W) from the style image's, each divided by the mean square of the style's, so that
-both start near 1 whatever the loss network; TV is the sum of squared differences of
+the terms have one scale whatever the loss network; TV is the sum of squared differences of
 adjacent pixels per value. A larger β/α paints more, a smaller one keeps more of the photo.
 --size scales the content image so that its longer side is that many pixels (0: as it is);
 the output has its size. --style-size does the same for the style image.
@@ -210,7 +210,7 @@ the output has its size. --style-size does the same for the style image.
 		},
 	}
 	fl := cmd.Flags()
-	addOptFlags(fl, &f, optFlags{steps: 200, optimizer: "lbfgs", lr: 10})
+	addOptFlags(fl, &f, optFlags{steps: 100, optimizer: "lbfgs", lr: 10})
 	fl.StringVar(&content, "content", "", "content image (PNG or JPEG)")
 	fl.StringVar(&style, "style", "", "style image (PNG or JPEG)")
 	fl.Float64Var(&alpha, "alpha", 1, "α, the weight of the content loss")

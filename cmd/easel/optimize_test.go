@@ -97,14 +97,14 @@ func TestTextureCommand(t *testing.T) {
 	}
 }
 
-// Inversion of relu1_2 from noise by L-BFGS (the default): the content loss falls, and the reconstruction is
-// nearer the image than the noise it started from.
+// Inversion of relu1_2 from noise by L-BFGS (the default): the loss falls, and the
+// reconstruction is much nearer the image than the noise it started from.
 func TestInvertCommand(t *testing.T) {
 	dir := t.TempDir()
 	in := writePNGFile(t, filepath.Join(dir, "in.png"), 24, 20)
 	out, logPath := filepath.Join(dir, "rec.png"), filepath.Join(dir, "rec.jsonl")
 	mustEasel(t, "invert", "--in", in, "--out", out, "--size", "0", "--layer", "relu1_2", "--steps", "6",
-		"--tv-weight", "0.01", "--seed", "3", "--log", logPath)
+		"--seed", "3", "--log", logPath)
 	lines := readOptLog(t, logPath, 0, 7)
 	for _, l := range lines {
 		if l.Content <= 0 || l.Style != 0 || l.TV <= 0 {
@@ -129,8 +129,8 @@ func TestInvertCommand(t *testing.T) {
 	}
 	n := float64(3 * 24 * 20)
 	t.Logf("RMS distance to the image: %.1f from the noise, %.1f from the reconstruction", math.Sqrt(dStart/n), math.Sqrt(dRec/n))
-	if !(dRec < 0.9*dStart) {
-		t.Errorf("RMS distance to the image: %.1f from the reconstruction, %.1f from the noise: want it 10%% nearer", math.Sqrt(dRec/n), math.Sqrt(dStart/n))
+	if !(dRec < 0.25*dStart) { // measured: 21.6 against 78.3
+		t.Errorf("RMS distance to the image: %.1f from the reconstruction, %.1f from the noise: want at most half", math.Sqrt(dRec/n), math.Sqrt(dStart/n))
 	}
 }
 
