@@ -17,6 +17,7 @@ var layer = map[string]int{
 	"easel/shaders":                  0,
 	"easel/gpu/ref":                  0,
 	"easel/internal/npy":             0,
+	"easel/internal/tfjs":            0,
 	"easel/internal/tmpfile":         0,
 	"easel/internal/imagefile":       0,
 	"easel/internal/y4m":             0,
