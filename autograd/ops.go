@@ -186,6 +186,20 @@ func (tp *Tape) Sigmoid(x *Var) *Var {
 	return y
 }
 
+// Softmax is softmax over all the elements of each sample of x [N, ...] together
+// (F.softmax(x.reshape(N, -1), dim=1).reshape(x.shape)), as activation smoothing applies
+// it to a feature map; its backward reads the output.
+func (tp *Tape) Softmax(x *Var) *Var {
+	if !tp.live("Softmax", x) {
+		return nil
+	}
+	b := tp.b
+	var y *Var
+	y = tp.record("Softmax", b.Softmax(x.t), []*Var{x}, []*Var{savedOutput},
+		func(dy *gpu.Tensor) []*gpu.Tensor { return []*gpu.Tensor{b.SoftmaxBackward(dy, y.t)} })
+	return y
+}
+
 // Add is x + y.
 func (tp *Tape) Add(x, y *Var) *Var {
 	if !tp.live("Add", x, y) {

@@ -7,7 +7,7 @@ import (
 )
 
 // activationBackward records dx = dy·f'(x) (or f' from the output) for tensors of one shape.
-func (b *Batch) activationBackward(op, entry string, dy, x *Tensor, alpha float64) *Tensor {
+func (b *Batch) activationBackward(op, entry string, dy, x *Tensor, alpha, beta float64) *Tensor {
 	if !b.ok(op, dy, x) {
 		return nil
 	}
@@ -19,30 +19,41 @@ func (b *Batch) activationBackward(op, entry string, dy, x *Tensor, alpha float6
 	if dx == nil {
 		return nil
 	}
-	b.launch1D("activation_backward.wgsl", entry, x.Len(), []constant{cf("ALPHA", alpha)}, in(dy), in(x), out(dx))
+	b.launch1D("activation_backward.wgsl", entry, x.Len(), []constant{cf("ALPHA", alpha), cf("BETA", beta)}, in(dy), in(x), out(dx))
 	return dx
 }
 
 // ReLUBackward is the gradient of ReLU: dy where x > 0, else 0 (PyTorch's
 // threshold_backward: the gradient at 0 is 0).
 func (b *Batch) ReLUBackward(dy, x *Tensor) *Tensor {
-	return b.activationBackward("ReLUBackward", "relu_backward", dy, x, 0)
+	return b.activationBackward("ReLUBackward", "relu_backward", dy, x, 0, 0)
 }
 
 // LeakyReLUBackward is the gradient of LeakyReLU: dy where x > 0, else dy·slope (PyTorch's
 // leaky_relu_backward, so x = 0 takes the slope).
 func (b *Batch) LeakyReLUBackward(dy, x *Tensor, slope float64) *Tensor {
-	return b.activationBackward("LeakyReLUBackward", "leaky_relu_backward", dy, x, slope)
+	return b.activationBackward("LeakyReLUBackward", "leaky_relu_backward", dy, x, slope, 0)
+}
+
+// HardtanhBackward is the gradient of Hardtanh(x, lo, hi): dy where lo < x < hi, else 0
+// (PyTorch's hardtanh_backward: the gradient at either bound is 0).
+func (b *Batch) HardtanhBackward(dy, x *Tensor, lo, hi float64) *Tensor {
+	const op = "HardtanhBackward"
+	if err := checkClampBounds(op, lo, hi); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	return b.activationBackward(op, "hardtanh_backward", dy, x, lo, hi)
 }
 
 // TanhBackward is the gradient of Tanh from its output y: dy·(1-y²).
 func (b *Batch) TanhBackward(dy, y *Tensor) *Tensor {
-	return b.activationBackward("TanhBackward", "tanh_backward", dy, y, 0)
+	return b.activationBackward("TanhBackward", "tanh_backward", dy, y, 0, 0)
 }
 
 // SigmoidBackward is the gradient of Sigmoid from its output y: dy·y·(1-y).
 func (b *Batch) SigmoidBackward(dy, y *Tensor) *Tensor {
-	return b.activationBackward("SigmoidBackward", "sigmoid_backward", dy, y, 0)
+	return b.activationBackward("SigmoidBackward", "sigmoid_backward", dy, y, 0, 0)
 }
 
 // scalarInput checks that s holds one element (a loss, a scalar gradient or weight).

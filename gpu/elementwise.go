@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -20,6 +21,31 @@ func (b *Batch) ReLU(x *Tensor) *Tensor { return b.unary("ReLU", "relu", x, 0, 0
 // LeakyReLU is x for x ≥ 0 and slope·x below.
 func (b *Batch) LeakyReLU(x *Tensor, slope float64) *Tensor {
 	return b.unary("LeakyReLU", "leaky_relu", x, slope, 0)
+}
+
+// Hardtanh is min(max(x, lo), hi) for lo ≤ hi, into a new tensor: PyTorch's
+// Hardtanh(lo, hi), and ReLU6 for lo = 0, hi = 6. The bounds are rounded to float32.
+// (Clamp is the in-place form, without a gradient.)
+func (b *Batch) Hardtanh(x *Tensor, lo, hi float64) *Tensor {
+	const op = "Hardtanh"
+	if err := checkClampBounds(op, lo, hi); err != nil {
+		b.Fail(err)
+		return nil
+	}
+	return b.unary(op, "hardtanh", x, lo, hi)
+}
+
+// checkClampBounds refuses bounds that are NaN, infinite or out of order.
+func checkClampBounds(op string, lo, hi float64) error {
+	for _, v := range []float64{lo, hi} {
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > math.MaxFloat32 {
+			return fmt.Errorf("%s: bound %v is not a finite float32", op, v)
+		}
+	}
+	if lo > hi {
+		return fmt.Errorf("%s: lower bound %v is above upper bound %v", op, lo, hi)
+	}
+	return nil
 }
 
 // Tanh is the hyperbolic tangent.

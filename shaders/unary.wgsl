@@ -19,6 +19,14 @@ fn leaky_relu(@builtin(global_invocation_id) gid: vec3<u32>) {
     y[i] = select(v * ALPHA, v, v >= 0.0);
 }
 
+// ALPHA ≤ BETA are the bounds: PyTorch's Hardtanh, ReLU6 for [0, 6].
+@compute @workgroup_size(64)
+fn hardtanh(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat_id(gid);
+    if (i >= N) { return; }
+    y[i] = min(max(x[i], ALPHA), BETA);
+}
+
 @compute @workgroup_size(64)
 fn tanh_(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);

@@ -68,6 +68,7 @@ func Cases() []Case {
 		sliceCases(),
 		slotCases(),
 		inplaceCases(),
+		softmaxCases(),
 	} {
 		cs = append(cs, family...)
 	}

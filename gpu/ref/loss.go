@@ -27,6 +27,17 @@ func LeakyReLUBackward(dy, x []float64, slope float64) []float64 {
 	})
 }
 
+// HardtanhBackward is dy where lo < x < hi and 0 elsewhere, PyTorch's hardtanh_backward (the
+// gradient at x = lo and x = hi is 0).
+func HardtanhBackward(dy, x []float64, lo, hi float64) []float64 {
+	return Binary(dy, x, func(g, v float64) float64 {
+		if v > lo && v < hi {
+			return g
+		}
+		return 0
+	})
+}
+
 // TanhBackward is dy·(1-y²) from the output y = tanh(x).
 func TanhBackward(dy, y []float64) []float64 {
 	return Binary(dy, y, func(g, v float64) float64 { return g * (1 - v*v) })

@@ -24,6 +24,11 @@ func LeakyReLU(slope float64) func(float64) float64 {
 	}
 }
 
+// Hardtanh is min(max(v, lo), hi): PyTorch's Hardtanh(lo, hi), ReLU6 for [0, 6].
+func Hardtanh(lo, hi float64) func(float64) float64 {
+	return func(v float64) float64 { return math.Min(math.Max(v, lo), hi) }
+}
+
 func Tanh(v float64) float64 { return math.Tanh(v) }
 
 func Sigmoid(v float64) float64 { return 1 / (1 + math.Exp(-v)) }

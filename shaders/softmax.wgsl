@@ -1,0 +1,126 @@
+// Softmax over each sample's elements, and its backward. x holds N samples of M elements
+// each; every kernel runs on a grid of P × N workgroups, workgroup (w, n) owning the strided
+// share w·WG + lid + k·P·WG of sample n, so that a sample of a million elements keeps
+// many workgroups busy. part holds the per-workgroup partials [N, 2, P]: maxima (or dot
+// products) in the first P, sums of exponentials in the second, so that no kernel reads
+// the half it writes. Constants: M, P, GRID_X (= P·WG, unused but for common.wgsl).
+//
+// Forward: softmax_max, softmax_exp, softmax_scale. Backward: softmax_dot,
+// softmax_backward.
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;         // the input; y for the backward
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;   // the output
+@group(0) @binding(2) var<storage, read_write> part: array<f32>; // partials [N, 2, P]
+@group(0) @binding(3) var<storage, read> g: array<f32>;         // the upstream gradient dy
+
+const WG = 64u;
+const LOWEST = -3.4028234e38f; // rounds to -FLT_MAX
+var<workgroup> shared_max: array<f32, 64>;
+var<workgroup> shared_sum: array<f32, 64>;
+
+// Maximum of v over the workgroup, the same in every invocation. Call from uniform control
+// flow only. One barrier, then every invocation reads all 64 values itself: lavapipe
+// compiles each barrier slowly (as in reduce.wgsl).
+fn workgroup_max(lid: u32, v: f32) -> f32 {
+    shared_max[lid] = v;
+    workgroupBarrier();
+    var m = LOWEST;
+    for (var k = 0u; k < WG; k = k + 1u) {
+        m = max(m, shared_max[k]);
+    }
+    return m;
+}
+
+// Sum of v over the workgroup, likewise, always added in the same order: every workgroup
+// of a sample that sums the same partials gets the same total.
+fn workgroup_sum(lid: u32, v: f32) -> f32 {
+    shared_sum[lid] = v;
+    workgroupBarrier();
+    var s = 0.0;
+    for (var k = 0u; k < WG; k = k + 1u) {
+        s = s + shared_sum[k];
+    }
+    return s;
+}
+
+// part[n, 0, w] = the maximum of workgroup w's share of sample n.
+@compute @workgroup_size(64)
+fn softmax_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let base = wid.y * M;
+    var m = LOWEST;
+    for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
+        m = max(m, x[base + i]);
+    }
+    let total = workgroup_max(lid, m);
+    if (lid == 0u) {
+        part[wid.y * 2u * P + wid.x] = total;
+    }
+}
+
+// The sample's maximum mx from part[n, 0, :]; y = exp(x - mx) over the share, and
+// part[n, 1, w] = the share's sum of y.
+@compute @workgroup_size(64)
+fn softmax_exp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let base = wid.y * M;
+    let row = wid.y * 2u * P;
+    var m = LOWEST;
+    for (var k = lid; k < P; k = k + WG) {
+        m = max(m, part[row + k]);
+    }
+    let mx = workgroup_max(lid, m);
+    var s = 0.0;
+    for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
+        let e = exp(x[base + i] - mx);
+        y[base + i] = e;
+        s = s + e;
+    }
+    let total = workgroup_sum(lid, s);
+    if (lid == 0u) {
+        part[row + P + wid.x] = total;
+    }
+}
+
+// y = y / Σ over the share, the sum read from part[n, 1, :].
+@compute @workgroup_size(64)
+fn softmax_scale(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let base = wid.y * M;
+    let row = wid.y * 2u * P + P;
+    var s = 0.0;
+    for (var k = lid; k < P; k = k + WG) {
+        s = s + part[row + k];
+    }
+    let inv = 1.0 / workgroup_sum(lid, s);
+    for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
+        y[base + i] = y[base + i] * inv;
+    }
+}
+
+// part[n, 0, w] = Σ dy·y over workgroup w's share of sample n (x holds y).
+@compute @workgroup_size(64)
+fn softmax_dot(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let base = wid.y * M;
+    var s = 0.0;
+    for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
+        s = fma(g[base + i], x[base + i], s);
+    }
+    let total = workgroup_sum(lid, s);
+    if (lid == 0u) {
+        part[wid.y * 2u * P + wid.x] = total;
+    }
+}
+
+// dx = y·(dy - Σ dy·y) over the share, the sum read from part[n, 0, :]; x holds y and the
+// output y receives dx.
+@compute @workgroup_size(64)
+fn softmax_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let base = wid.y * M;
+    let row = wid.y * 2u * P;
+    var s = 0.0;
+    for (var k = lid; k < P; k = k + WG) {
+        s = s + part[row + k];
+    }
+    let d = workgroup_sum(lid, s);
+    for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
+        y[base + i] = x[base + i] * (g[base + i] - d);
+    }
+}
