@@ -68,7 +68,7 @@ fn depthwise_conv2d(@builtin(global_invocation_id) gid: vec3<u32>) {
     let k = load_taps(c);
     let iy0 = i32(s.row) * STRIDE - PAD_Y;
     let ix0 = i32(s.col) * STRIDE - PAD_X;
-    var acc: array<f32, TX>;
+    var acc = array<f32, TX>();
     for (var ky = 0u; ky < KH; ky++) {
         let iy = iy0 + i32(ky);
         if (iy < 0 || iy >= i32(SH)) { continue; }
@@ -103,7 +103,7 @@ fn depthwise_conv2d_backward_input(@builtin(global_invocation_id) gid: vec3<u32>
     let s = strip_of(i);
     let k = load_taps(s.plane % C);
     let q0 = i32(s.col) / STRIDE;
-    var acc: array<f32, TX>;
+    var acc = array<f32, TX>();
     for (var ky = 0u; ky < KH; ky++) {
         let ry = i32(s.row) + PAD_Y - i32(ky);
         if (ry < 0 || ry % STRIDE != 0 || ry / STRIDE >= i32(SH)) { continue; }

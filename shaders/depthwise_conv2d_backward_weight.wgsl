@@ -19,7 +19,7 @@ var<workgroup> partial: array<f32, 64 * KCH>;
 fn depthwise_conv2d_backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let c = wid.x + wid.y * GROUPS_X;
     let cc = min(c, C - 1u);
-    var acc: array<f32, KH * KW>;
+    var acc = array<f32, KH * KW>();
     for (var item = lid; item < BATCH * OH * SX; item += 64u) {
         let sx = item % SX;
         let oy = (item / SX) % OH;

@@ -33,6 +33,19 @@ func elementwiseCases() []Case {
 			}})
 		}
 	}
+	for _, s := range elementShapes {
+		cs = append(cs, Case{Op: "Hardtanh", Name: fmt.Sprint(s, " relu6"), run: func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64) {
+			// Both bounds and the inside each take about a third of the values.
+			x, xv := in.Uniform(-6, 12, s...)
+			return b.Hardtanh(x, 0, 6), ref.Unary(xv, ref.Hardtanh(0, 6))
+		}})
+	}
+	cs = append(cs, Case{Op: "Hardtanh", Name: "[2 5 7 11] [-0.3, 1.7]", run: func(b *gpu.Batch, in *Inputs) (*gpu.Tensor, []float64) {
+		x, xv := in.Randn(2, 5, 7, 11)
+		// The bounds as the kernel sees them, rounded to float32.
+		lo, hi := float64(float32(-0.3)), float64(float32(1.7))
+		return b.Hardtanh(x, -0.3, 1.7), ref.Unary(xv, ref.Hardtanh(lo, hi))
+	}})
 	binary := []struct {
 		op  string
 		gpu func(b *gpu.Batch, x, y *gpu.Tensor) *gpu.Tensor

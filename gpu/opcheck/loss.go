@@ -29,6 +29,8 @@ func backwardCases() []Case {
 		{"ReLUBackward", (*gpu.Batch).ReLUBackward, ref.ReLUBackward, withZeros},
 		{"LeakyReLUBackward", func(b *gpu.Batch, dy, x *gpu.Tensor) *gpu.Tensor { return b.LeakyReLUBackward(dy, x, 0.2) },
 			func(dy, x []float64) []float64 { return ref.LeakyReLUBackward(dy, x, 0.2) }, withZeros},
+		{"HardtanhBackward", func(b *gpu.Batch, dy, x *gpu.Tensor) *gpu.Tensor { return b.HardtanhBackward(dy, x, 0, 6) },
+			func(dy, x []float64) []float64 { return ref.HardtanhBackward(dy, x, 0, 6) }, atBounds(0, 6)},
 		{"TanhBackward", (*gpu.Batch).TanhBackward, ref.TanhBackward, outputOf(ref.Tanh)},
 		{"SigmoidBackward", (*gpu.Batch).SigmoidBackward, ref.SigmoidBackward, outputOf(ref.Sigmoid)},
 	}
@@ -72,6 +74,22 @@ func withZeros(in *Inputs, shape []int) (*gpu.Tensor, []float64) {
 		}
 		return in.rng.NormFloat64()
 	}, shape)
+}
+
+// atBounds draws values on both sides of [lo, hi] with every fifth exactly lo and every
+// fifth exactly hi, where Hardtanh's gradient is 0, as in PyTorch.
+func atBounds(lo, hi float64) func(in *Inputs, shape []int) (*gpu.Tensor, []float64) {
+	return func(in *Inputs, shape []int) (*gpu.Tensor, []float64) {
+		return in.random(func() float64 {
+			switch in.rng.IntN(5) {
+			case 0:
+				return lo
+			case 1:
+				return hi
+			}
+			return lo - (hi-lo)/2 + 2*(hi-lo)*in.rng.Float64()
+		}, shape)
+	}
 }
 
 // outputOf draws f(4·normal), rounded to float32: an activation's output, saturated in part.

@@ -52,6 +52,7 @@ func Cases() []Case {
 		elementwiseCases(),
 		convCases(),
 		convBackwardCases(),
+		depthwiseOpCases(),
 		normCases(),
 		linearCases(),
 		reduceCases(),
