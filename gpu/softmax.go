@@ -40,8 +40,9 @@ func softmaxParts(m int) int {
 
 // Softmax is softmax over all the elements of each sample of x [N, ...] together:
 // F.softmax(x.reshape(N, -1), dim=1).reshape(x.shape), computed stably (each sample's
-// maximum is subtracted before exp). Three launches, each spreading a sample over many
-// workgroups: the partial maxima, exp(x - max) with partial sums, the division by the sum.
+// maximum is subtracted before exp). Two launches, each spreading a sample over many
+// workgroups: partial maxima and sums of exp(x - max) in one read of x (online softmax),
+// then exp(x - max)/sum.
 func (b *Batch) Softmax(x *Tensor) *Tensor {
 	const op = "Softmax"
 	if !b.okArgs(op, arg{"input", x}) {
@@ -62,9 +63,8 @@ func (b *Batch) Softmax(x *Tensor) *Tensor {
 		return nil
 	}
 	args := []binding{in(x), out(y), out(part)}
-	b.softmaxLaunch("softmax_max", n, m, p, args...)
-	b.softmaxLaunch("softmax_exp", n, m, p, args...)
-	b.softmaxLaunch("softmax_scale", n, m, p, args...)
+	b.softmaxLaunch("softmax_stats", n, m, p, args...)
+	b.softmaxLaunch("softmax_apply", n, m, p, args...)
 	return y
 }
 

@@ -2,11 +2,10 @@
 // each; every kernel runs on a grid of P × N workgroups, workgroup (w, n) owning the strided
 // share w·WG + lid + k·P·WG of sample n, so that a sample of a million elements keeps
 // many workgroups busy. part holds the per-workgroup partials [N, 2, P]: maxima (or dot
-// products) in the first P, sums of exponentials in the second, so that no kernel reads
-// the half it writes. Constants: M, P, GRID_X (= P·WG, unused but for common.wgsl).
+// products) in the first P, sums of exponentials in the second. Constants: M, P, GRID_X
+// (= P·WG, unused but by common.wgsl).
 //
-// Forward: softmax_max, softmax_exp, softmax_scale. Backward: softmax_dot,
-// softmax_backward.
+// Forward: softmax_stats, softmax_apply. Backward: softmax_dot, softmax_backward.
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;         // the input; y for the backward
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;   // the output
@@ -43,24 +42,33 @@ fn workgroup_sum(lid: u32, v: f32) -> f32 {
     return s;
 }
 
-// part[n, 0, w] = the maximum of workgroup w's share of sample n.
+// part[n, 0, w] = the maximum mw of workgroup w's share of sample n, and part[n, 1, w] =
+// Σ exp(x - mw) over the share: each invocation keeps a running maximum and rescales its
+// sum when the maximum grows (online softmax), so that x is read once.
 @compute @workgroup_size(64)
-fn softmax_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn softmax_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let base = wid.y * M;
     var m = LOWEST;
+    var s = 0.0;
     for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
-        m = max(m, x[base + i]);
+        let v = x[base + i];
+        let mn = max(m, v);
+        s = fma(s, exp(m - mn), exp(v - mn));
+        m = mn;
     }
-    let total = workgroup_max(lid, m);
+    let mw = workgroup_max(lid, m);
+    let sw = workgroup_sum(lid, s * exp(m - mw));
     if (lid == 0u) {
-        part[wid.y * 2u * P + wid.x] = total;
+        part[wid.y * 2u * P + wid.x] = mw;
+        part[wid.y * 2u * P + P + wid.x] = sw;
     }
 }
 
-// The sample's maximum mx from part[n, 0, :]; y = exp(x - mx) over the share, and
-// part[n, 1, w] = the share's sum of y.
+// y = exp(x - mx) / sum over the share, the sample's maximum mx and sum of exp(x - mx)
+// combined from the P partials of part[n, :, :] (every workgroup of the sample combines
+// them alike and gets the same values).
 @compute @workgroup_size(64)
-fn softmax_exp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn softmax_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let base = wid.y * M;
     let row = wid.y * 2u * P;
     var m = LOWEST;
@@ -69,29 +77,12 @@ fn softmax_exp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     }
     let mx = workgroup_max(lid, m);
     var s = 0.0;
-    for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
-        let e = exp(x[base + i] - mx);
-        y[base + i] = e;
-        s = s + e;
-    }
-    let total = workgroup_sum(lid, s);
-    if (lid == 0u) {
-        part[row + P + wid.x] = total;
-    }
-}
-
-// y = y / Σ over the share, the sum read from part[n, 1, :].
-@compute @workgroup_size(64)
-fn softmax_scale(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let base = wid.y * M;
-    let row = wid.y * 2u * P + P;
-    var s = 0.0;
     for (var k = lid; k < P; k = k + WG) {
-        s = s + part[row + k];
+        s = fma(part[row + P + k], exp(part[row + k] - mx), s);
     }
     let inv = 1.0 / workgroup_sum(lid, s);
     for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
-        y[base + i] = y[base + i] * inv;
+        y[base + i] = exp(x[base + i] - mx) * inv;
     }
 }
 
