@@ -256,6 +256,13 @@ func (tp *Tape) Backward(loss *Var) error {
 		if tp.Err() != nil {
 			return tp.Err()
 		}
+		// Every input's gradient is settled before any is accumulated: an accumulate may
+		// free dy's buffer, which a later input that also gets dy (Add) must copy first.
+		type pending struct {
+			in     *Var
+			g, buf *gpu.Tensor
+		}
+		var ps []pending
 		keepDy := false
 		for j, in := range n.inputs {
 			if j >= len(grads) || grads[j] == nil {
@@ -280,7 +287,10 @@ func (tp *Tape) Backward(loss *Var) error {
 			default:
 				keepDy, buf = true, n.out.gradBuf
 			}
-			tp.accumulate(in, g, buf)
+			ps = append(ps, pending{in, g, buf})
+		}
+		for _, p := range ps {
+			tp.accumulate(p.in, p.g, p.buf)
 		}
 		if !keepDy {
 			tp.freeGrad(n.out)

@@ -148,6 +148,36 @@ func TestGradientsAccumulate(t *testing.T) {
 	}
 }
 
+// TestAddInputUsedLater: an Add whose first input also feeds an op recorded after it (a
+// feature that is both a residual's input and a loss term) gets its gradient right; the
+// Add's backward once freed dy's buffer into that input's gradient before copying dy for
+// its second input.
+func TestAddInputUsedLater(t *testing.T) {
+	w := upload(t, []float32{1, -2, 3}, 3)
+	g := upload(t, make([]float32, 3), 3)
+	b := testDev.NewBatch()
+	defer b.Release()
+	tp := New(b)
+	defer tp.Release()
+	b.Fill(g, 0)
+	p := tp.Param(w, g)
+	a := tp.Scale(p, 2, 0)
+	y := tp.Add(a, tp.Scale(p, 3, 0))
+	l := tp.Add(tp.Sum(y), tp.Sum(tp.Mul(a, a))) // d/dw = 2 + 3 + 2·(2w)·2
+	if err := tp.Backward(l); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	got := read(t, g)
+	for i, x := range []float64{1, -2, 3} {
+		if want := 5 + 8*x; math.Abs(float64(got[i])-want) > 1e-5 {
+			t.Errorf("gradient[%d] = %v, want %v", i, got[i], want)
+		}
+	}
+}
+
 // TestDetachAndErrors: gradients stop at Detach; a second Backward through the same ops,
 // a use of a freed value and a loss with no parameter are errors that name the problem.
 func TestDetachAndErrors(t *testing.T) {
