@@ -21,7 +21,7 @@ type ImageOptimizer struct {
 	Loss PerceptualLoss
 
 	dev     *gpu.Device
-	vgg     *VGG
+	lnet    LossNet
 	x, grad *gpu.Tensor // the image [1,3,H,W] in 0..255 and its gradient
 	content *gpu.Tensor // the content layer's features of the content image
 	grams   []*gpu.Tensor
@@ -49,13 +49,13 @@ type ImageLossStats struct {
 // no content layer); style [1,3,sh,sw] the image whose Gram matrices the style layers must
 // match (nil when it has none). With adam nil the optimizer only evaluates the loss and
 // its gradient (Evaluate), for a caller's L-BFGS.
-func NewImageOptimizer(dev *gpu.Device, vgg *VGG, l PerceptualLoss, h, w int, content []float32, style []float32, sh, sw int, adam *optim.Adam) (*ImageOptimizer, error) {
+func NewImageOptimizer(dev *gpu.Device, lnet LossNet, l PerceptualLoss, h, w int, content []float32, style []float32, sh, sw int, adam *optim.Adam) (*ImageOptimizer, error) {
 	if h < 8 || w < 8 || h > 4096 || w > 4096 {
 		return nil, fmt.Errorf("image optimisation: %d×%d image, want sides 8..4096", w, h)
 	}
-	o := &ImageOptimizer{H: h, W: w, Loss: l, dev: dev, vgg: vgg}
+	o := &ImageOptimizer{H: h, W: w, Loss: l, dev: dev, lnet: lnet}
 	var err error
-	if o.cIdx, o.sIdx, o.deep, err = l.layers(vgg.Config); err != nil {
+	if o.cIdx, o.sIdx, o.deep, err = l.layers(lnet); err != nil {
 		return nil, err
 	}
 	if (o.cIdx >= 0) != (content != nil) {
@@ -75,7 +75,7 @@ func (o *ImageOptimizer) setup(content, style []float32, sh, sw int, adam *optim
 	var err error
 	loss := o.Loss // with the content weight normalised when asked
 	if len(o.sIdx) > 0 {
-		if o.grams, err = StyleGrams(o.dev, o.vgg, style, sh, sw, o.sIdx, 1); err != nil {
+		if o.grams, err = StyleGrams(o.dev, o.lnet, o.Loss.Smooth, style, sh, sw, o.sIdx, 1); err != nil {
 			return err
 		}
 		if o.styleW, err = o.Loss.styleLayerWeights(context.Background(), o.grams); err != nil {
@@ -97,7 +97,7 @@ func (o *ImageOptimizer) setup(content, style []float32, sh, sw int, adam *optim
 		}
 		o.cb = o.dev.NewBatch()
 		o.ct = autograd.New(o.cb)
-		f := o.vgg.Features(o.ct, o.ct.Constant(o.x), o.cIdx, []int{o.cIdx})
+		f := lossFeatures(o.ct, o.lnet, o.Loss.Smooth, o.ct.Constant(o.x), o.cIdx, []int{o.cIdx})
 		if err := o.ct.Err(); err != nil {
 			return fmt.Errorf("content image: %w", err)
 		}
@@ -125,7 +125,7 @@ func (o *ImageOptimizer) setup(content, style []float32, sh, sw int, adam *optim
 		c = tp.Constant(o.content)
 	}
 	var total *autograd.Var
-	o.stats, total = perceptualLoss(tp, o.vgg, loss, tp.Param(o.x, o.grad), c, o.cIdx, o.sIdx, o.deep, o.grams, o.styleW)
+	o.stats, total = perceptualLoss(tp, o.lnet, loss, tp.Param(o.x, o.grad), c, o.cIdx, o.sIdx, o.deep, o.grams, o.styleW)
 	if tp.Err() == nil && tp.Backward(total) == nil && o.opt != nil {
 		o.opt.Record(o.batch)
 	}
@@ -210,7 +210,7 @@ func (o *ImageOptimizer) run(ctx context.Context) (ImageLossStats, error) {
 }
 
 // FLOPs is the arithmetic of one step: the loss network forward and backward on the image.
-func (o *ImageOptimizer) FLOPs() float64 { return 3 * vggFLOPs(o.vgg.Config, o.deep, o.H, o.W) }
+func (o *ImageOptimizer) FLOPs() float64 { return 3 * o.lnet.FLOPs(o.deep, o.H, o.W) }
 
 // Release frees what the optimizer holds on the device (not the loss network).
 func (o *ImageOptimizer) Release() {

@@ -382,15 +382,15 @@ func TestPerceptualLossRefusals(t *testing.T) {
 			{"negative layer", []int{0, -1}, 1, "layer -1"},
 			{"layer past the weights", []int{3}, 1, "layer 3, want 0..2"},
 		} {
-			g, err := models.StyleGrams(dev, vgg, style, 12, 10, c.layers, c.n)
+			g, err := models.StyleGrams(dev, vgg, false, style, 12, 10, c.layers, c.n)
 			for _, x := range g {
 				x.Release()
 			}
 			wantErr(t, c.name, err, c.says)
 		}
-		_, err := models.StyleGrams(dev, vgg, nil, 0, 0, []int{0}, 1)
+		_, err := models.StyleGrams(dev, vgg, false, nil, 0, 0, []int{0}, 1)
 		wantErr(t, "a 0×0 image", err, "0 values")
-		g, err := models.StyleGrams(dev, vgg, style, 12, 10, []int{2, 0}, 3)
+		g, err := models.StyleGrams(dev, vgg, false, style, 12, 10, []int{2, 0}, 3)
 		if err != nil {
 			t.Fatal(err)
 		}

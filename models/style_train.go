@@ -32,6 +32,11 @@ type PerceptualLoss struct {
 	// start whatever the layer's scale. Image optimisation only: fast style training's
 	// target changes with every batch.
 	NormalizeContent bool
+	// Smooth passes every loss feature map through a softmax over each image's whole map
+	// before the Gram matrices and the content term: activation smoothing (Wang et al., CVPR
+	// 2021), which makes networks with residual connections such as MobileNetV2 usable for
+	// style, as VGG is without it.
+	Smooth bool
 }
 
 // styleLayerWeights are the weights of the style layers' terms: StyleWeight, divided by
@@ -61,7 +66,7 @@ func (l PerceptualLoss) styleLayerWeights(ctx context.Context, grams []*gpu.Tens
 
 // layers resolves the loss's layer names on c: the content layer's index (-1 if none), the
 // style layers' and the deepest one needed.
-func (l PerceptualLoss) layers(c VGGConfig) (content int, style []int, deepest int, err error) {
+func (l PerceptualLoss) layers(c LossNet) (content int, style []int, deepest int, err error) {
 	content, deepest = -1, -1
 	if l.ContentLayer != "" {
 		if content, err = c.LayerIndex(l.ContentLayer); err != nil {
@@ -94,7 +99,7 @@ func (l PerceptualLoss) layers(c VGGConfig) (content int, style []int, deepest i
 // StyleGrams computes the Gram matrices of img [1,3,H,W] (RGB 0..255) at the given layers,
 // each repeated n times ([n,C,C], the target of a batch of n), on a batch of their own.
 // The caller releases the returned tensors.
-func StyleGrams(dev *gpu.Device, vgg *VGG, img []float32, h, w int, layers []int, n int) ([]*gpu.Tensor, error) {
+func StyleGrams(dev *gpu.Device, lnet LossNet, smooth bool, img []float32, h, w int, layers []int, n int) ([]*gpu.Tensor, error) {
 	if h < 1 || w < 1 || len(img) != 3*h*w {
 		return nil, fmt.Errorf("style image: %d values, want 3×%d×%d", len(img), h, w)
 	}
@@ -105,8 +110,8 @@ func StyleGrams(dev *gpu.Device, vgg *VGG, img []float32, h, w int, layers []int
 		return nil, fmt.Errorf("style image: no style layers")
 	}
 	for _, l := range layers {
-		if l < 0 || l >= vgg.Config.Convs {
-			return nil, fmt.Errorf("style image: layer %d, want 0..%d (the convolutions %s holds)", l, vgg.Config.Convs-1, vgg.Config.Arch())
+		if l < 0 || l >= lnet.Layers() {
+			return nil, fmt.Errorf("style image: layer %d, want 0..%d (the layers %s holds)", l, lnet.Layers()-1, lnet.Arch())
 		}
 	}
 	rep := make([]float32, 0, n*len(img))
@@ -122,7 +127,7 @@ func StyleGrams(dev *gpu.Device, vgg *VGG, img []float32, h, w int, layers []int
 	defer b.Release()
 	tp := autograd.New(b)
 	defer tp.Release()
-	feats := vgg.Features(tp, tp.Constant(x), slices.Max(layers), layers)
+	feats := lossFeatures(tp, lnet, smooth, tp.Constant(x), slices.Max(layers), layers)
 	var grams []*gpu.Tensor
 	for _, f := range feats {
 		if f == nil {
@@ -183,7 +188,7 @@ type StyleTrainer struct {
 
 	dev    *gpu.Device
 	w      *Weights
-	vgg    *VGG
+	lnet   LossNet
 	p      *trainParams
 	opt    *optim.Optimizer
 	x      *gpu.Tensor
@@ -202,7 +207,7 @@ type StyleTrainer struct {
 
 // NewStyleTrainer uploads net (transformer-net or transformer-net-light), computes the
 // style image's Gram targets (style [1,3,sh,sw], RGB 0..255) and records one step.
-func NewStyleTrainer(dev *gpu.Device, net *Weights, vgg *VGG, style []float32, sh, sw int, tc StyleTrainConfig) (*StyleTrainer, error) {
+func NewStyleTrainer(dev *gpu.Device, net *Weights, lnet LossNet, style []float32, sh, sw int, tc StyleTrainConfig) (*StyleTrainer, error) {
 	if net.Arch != ArchTransformerNet && net.Arch != ArchTransformerNetLight {
 		return nil, fmt.Errorf("style training: weights are for arch %q, want %s or %s", net.Arch, ArchTransformerNet, ArchTransformerNetLight)
 	}
@@ -219,8 +224,8 @@ func NewStyleTrainer(dev *gpu.Device, net *Weights, vgg *VGG, style []float32, s
 	if tc.Loss.NormalizeContent {
 		return nil, fmt.Errorf("style training: NormalizeContent is for image optimisation; the content target changes with every batch")
 	}
-	t := &StyleTrainer{Config: c, TC: tc, dev: dev, w: net, vgg: vgg}
-	if t.cIdx, t.sIdx, t.deep, err = tc.Loss.layers(vgg.Config); err != nil {
+	t := &StyleTrainer{Config: c, TC: tc, dev: dev, w: net, lnet: lnet}
+	if t.cIdx, t.sIdx, t.deep, err = tc.Loss.layers(lnet); err != nil {
 		return nil, err
 	}
 	if err := t.setup(style, sh, sw); err != nil {
@@ -233,7 +238,7 @@ func NewStyleTrainer(dev *gpu.Device, net *Weights, vgg *VGG, style []float32, s
 func (t *StyleTrainer) setup(style []float32, sh, sw int) error {
 	var err error
 	if len(t.sIdx) > 0 {
-		if t.grams, err = StyleGrams(t.dev, t.vgg, style, sh, sw, t.sIdx, t.TC.Batch); err != nil {
+		if t.grams, err = StyleGrams(t.dev, t.lnet, t.TC.Loss.Smooth, style, sh, sw, t.sIdx, t.TC.Batch); err != nil {
 			return err
 		}
 		if t.styleW, err = t.TC.Loss.styleLayerWeights(context.Background(), t.grams); err != nil {
@@ -260,10 +265,10 @@ func (t *StyleTrainer) setup(style []float32, sh, sw int) error {
 		return fmt.Errorf("style training: record a step on [%d,3,%d,%d]: %w", n, s, s, err)
 	}
 	net := t.Config.FLOPs(1, s, s)
-	vggOut := vggFLOPs(t.vgg.Config, t.deep, s, s)
+	vggOut := t.lnet.FLOPs(t.deep, s, s)
 	t.flops = float64(n) * (3*net + 3*vggOut)
 	if t.cIdx >= 0 {
-		t.flops += float64(n) * vggFLOPs(t.vgg.Config, t.cIdx, s, s)
+		t.flops += float64(n) * t.lnet.FLOPs(t.cIdx, s, s)
 	}
 	return nil
 }
@@ -287,10 +292,10 @@ func (t *StyleTrainer) record() {
 	b.AddInto(t.output, 1, y.Tensor())
 	var content *autograd.Var
 	if t.cIdx >= 0 {
-		content = t.vgg.Features(tp, x, t.cIdx, []int{t.cIdx})[0]
+		content = lossFeatures(tp, t.lnet, t.TC.Loss.Smooth, x, t.cIdx, []int{t.cIdx})[0]
 	}
 	var total *autograd.Var
-	t.stats, total = perceptualLoss(tp, t.vgg, t.TC.Loss, y, content, t.cIdx, t.sIdx, t.deep, t.grams, t.styleW)
+	t.stats, total = perceptualLoss(tp, t.lnet, t.TC.Loss, y, content, t.cIdx, t.sIdx, t.deep, t.grams, t.styleW)
 	if tp.Err() != nil {
 		return
 	}
@@ -336,12 +341,12 @@ func (l *lossTerms) release() {
 // Gram targets grams ([N,C,C] per style layer, weighted by styleWeights), TV on y. It
 // returns the weighted terms (valid after the batch runs; the caller releases them) and the
 // total as the variable to differentiate.
-func perceptualLoss(tp *autograd.Tape, vgg *VGG, l PerceptualLoss, y, content *autograd.Var, cIdx int, sIdx []int, deep int, grams []*gpu.Tensor, styleWeights []float64) (*lossTerms, *autograd.Var) {
+func perceptualLoss(tp *autograd.Tape, lnet LossNet, l PerceptualLoss, y, content *autograd.Var, cIdx int, sIdx []int, deep int, grams []*gpu.Tensor, styleWeights []float64) (*lossTerms, *autograd.Var) {
 	want := append([]int{}, sIdx...)
 	if cIdx >= 0 {
 		want = append(want, cIdx)
 	}
-	feats := vgg.Features(tp, y, deep, want)
+	feats := lossFeatures(tp, lnet, l.Smooth, y, deep, want)
 	if tp.Err() != nil {
 		return nil, nil
 	}

@@ -99,11 +99,11 @@ type Synthesis struct {
 	opt    *ImageOptimizer
 }
 
-// NewSynthesis prepares a run on the loss network vgg (which the caller keeps and
+// NewSynthesis prepares a run on the loss network lnet (which the caller keeps and
 // releases): style is the style image (any size, sides 8..SynthMaxSide), content the
 // content image of c.W×c.H for Gatys (nil for a texture). A texture starts from noise of
 // c.Seed, Gatys from the content image.
-func NewSynthesis(dev *gpu.Device, vgg *VGG, c SynthesisConfig, style, content *image.NRGBA) (*Synthesis, error) {
+func NewSynthesis(dev *gpu.Device, lnet LossNet, c SynthesisConfig, style, content *image.NRGBA) (*Synthesis, error) {
 	l, err := c.Loss()
 	if err != nil {
 		return nil, err
@@ -135,7 +135,7 @@ func NewSynthesis(dev *gpu.Device, vgg *VGG, c SynthesisConfig, style, content *
 	}
 	adam := optim.DefaultAdam()
 	adam.LR = c.LR
-	o, err := NewImageOptimizer(dev, vgg, l, c.H, c.W, cx, ImageCHW(style), sb.Dy(), sb.Dx(), &adam)
+	o, err := NewImageOptimizer(dev, lnet, l, c.H, c.W, cx, ImageCHW(style), sb.Dy(), sb.Dx(), &adam)
 	if err != nil {
 		return nil, err
 	}

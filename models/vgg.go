@@ -271,47 +271,7 @@ func (c VGGConfig) MinSide(deepest int) int {
 // FeatureMaps runs one h×w image img ([1,3,H,W] flattened, RGB 0..255) through the stack
 // and reads back the ReLU outputs at the layer indices want (LayerIndex), in their order.
 func (v *VGG) FeatureMaps(ctx context.Context, img []float32, h, w int, want []int) ([]FeatureMap, error) {
-	arch := v.Config.Arch()
-	if len(want) == 0 {
-		return nil, fmt.Errorf("%s: no layer asked for", arch)
-	}
-	if len(img) != 3*h*w {
-		return nil, fmt.Errorf("%s: image of %d values, want 3×%d×%d", arch, len(img), h, w)
-	}
-	names := VGGLayers(v.Config.Depth)
-	deepest := slices.Max(want)
-	if slices.Min(want) < 0 || deepest >= v.Config.Convs {
-		return nil, fmt.Errorf("%s: layer index outside 0..%d", arch, v.Config.Convs-1)
-	}
-	if m := v.Config.MinSide(deepest); h < m || w < m {
-		return nil, fmt.Errorf("%s: a %d×%d image is too small for %s: the max pools before it need at least %d pixels per side",
-			arch, w, h, names[deepest], m)
-	}
-	x, err := v.dev.FromData(img, 1, 3, h, w)
-	if err != nil {
-		return nil, fmt.Errorf("%s: upload the %d×%d image: %w", arch, w, h, err)
-	}
-	defer x.Release()
-	b := v.dev.NewBatch()
-	defer b.Release()
-	tp := autograd.New(b)
-	defer tp.Release()
-	feats := v.Features(tp, tp.Constant(x), deepest, want)
-	if err := tp.Err(); err != nil {
-		return nil, fmt.Errorf("%s on a %d×%d image: %w", arch, w, h, err)
-	}
-	if err := b.Submit(); err != nil {
-		return nil, fmt.Errorf("%s on a %d×%d image: %w", arch, w, h, err)
-	}
-	out := make([]FeatureMap, len(feats))
-	for i, f := range feats {
-		data, err := f.Tensor().Read(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: read %s: %w", arch, names[want[i]], err)
-		}
-		out[i] = FeatureMap{Shape: slices.Clone(f.Shape()), Data: data}
-	}
-	return out, nil
+	return FeatureMaps(ctx, v.dev, v, img, h, w, want)
 }
 
 // Release frees the weights on the device.

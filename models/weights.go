@@ -303,6 +303,7 @@ var archRegistry = struct {
 	"latent-directions":     true,
 	"vgg16":                 true,
 	"vgg19":                 true,
+	"mobilenetv2":           true,
 	"classifier":            true,
 }}
 

@@ -134,7 +134,7 @@ the crops.`,
 // PyTorch's initialisation, on lossNet, with fixed random crops and style image.
 func prepareStyleBench(dev *gpu.Device, tc models.TransformerConfig, lossNet *models.Weights, seed uint64, loss models.PerceptualLoss, batch, size int) (*trainBench, error) {
 	net := models.InitTransformerNet(tc, rand.New(rand.NewPCG(1, 2)))
-	vgg, err := models.NewVGG(dev, lossNet)
+	vgg, err := models.NewLossNet(dev, lossNet)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ PyTorch).`,
 // prepareGatysBench records one ImageOptimizer Adam step on a size×size image against
 // lossNet, with fixed random content and style images.
 func prepareGatysBench(dev *gpu.Device, lossNet *models.Weights, seed uint64, loss models.PerceptualLoss, size int) (*trainBench, error) {
-	vgg, err := models.NewVGG(dev, lossNet)
+	vgg, err := models.NewLossNet(dev, lossNet)
 	if err != nil {
 		return nil, err
 	}

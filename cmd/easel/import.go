@@ -7,12 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"easel/internal/tfjs"
 	"easel/models"
 )
 
 func importCmd() *cobra.Command {
 	var arch, from, out, name, license, description, dtype string
 	var trained bool
+	var blocks int
 	cmd := &cobra.Command{
 		Use:   "import --arch ARCH --from FILE.pth --out FILE.msgpack",
 		Short: "Convert a PyTorch state_dict into an Easel weights file",
@@ -25,7 +27,11 @@ tensors, and non-standard ones make a transformer-net-light), dcgan-g or dcgan-d
 Generator and Discriminator), or vgg16 or vgg19 (torchvision's VGG, e.g. its published
 vgg16-397923af.pth, as a loss network for easel train style and easel features: the
 classifier is dropped, and the feature stack is kept up to its last convolution present, so
-a state_dict cut after the deepest layer needed makes a smaller file). The tensors must be
+a state_dict cut after the deepest layer needed makes a smaller file), or mobilenetv2 (a
+TF.js Keras MobileNetV2 such as the one in the npm package nsfwjs: --from is its folder,
+e.g. nsfwjs/dist/models/mobilenet_v2, or its model.json; bundled .min.js models are read
+too; batch norms are folded into the convolutions, and --blocks keeps the stem and the
+first N inverted residual blocks). The tensors must be
 exactly the architecture's: the error names every missing, unexpected or misshapen one. The
 published fast_neural_style checkpoints work as they are.
 
@@ -44,13 +50,9 @@ The output is written atomically.`,
 			if err := refuseInput(out, from); err != nil {
 				return err
 			}
-			sd, err := models.ReadStateDict(from)
+			w, err := importWeights(arch, from, blocks)
 			if err != nil {
 				return err
-			}
-			w, err := models.ImportStateDict(arch, sd)
-			if err != nil {
-				return fmt.Errorf("%s: %w", from, err)
 			}
 			w.Meta.Name = name
 			w.Meta.Description = description
@@ -71,8 +73,9 @@ The output is written atomically.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&arch, "arch", "", fmt.Sprintf("architecture: %s, %s, %s, %s, %s or %s", models.ArchTransformerNet,
-		models.ArchTransformerNetLight, models.ArchDCGANGenerator, models.ArchDCGANDiscriminator, models.ArchVGG16, models.ArchVGG19))
-	f.StringVar(&from, "from", "", "PyTorch state_dict file (torch.save)")
+		models.ArchTransformerNetLight, models.ArchDCGANGenerator, models.ArchDCGANDiscriminator, models.ArchVGG16, models.ArchVGG19)+" or "+models.ArchMobileNetV2)
+	f.StringVar(&from, "from", "", "PyTorch state_dict file (torch.save), or a TF.js model (folder or model.json) for mobilenetv2")
+	f.IntVar(&blocks, "blocks", 17, "mobilenetv2: inverted residual blocks to keep, 1..17")
 	f.StringVar(&out, "out", "", "weights file to write (.msgpack)")
 	f.StringVar(&name, "name", "", "model name (default: the output file's name without extension)")
 	f.StringVar(&license, "license", "NOASSERTION", "licence of the weights, an SPDX identifier")
@@ -94,4 +97,29 @@ func parseDType(s string) (models.DType, error) {
 		return models.F16, nil
 	}
 	return 0, fmt.Errorf("--dtype %q: want f32 or f16", s)
+}
+
+// importWeights reads a PyTorch state_dict, or for mobilenetv2 a TF.js model, as weights of
+// arch.
+func importWeights(arch, from string, blocks int) (*models.Weights, error) {
+	if arch == models.ArchMobileNetV2 {
+		m, err := tfjs.Read(from)
+		if err != nil {
+			return nil, err
+		}
+		w, err := models.ImportTFJS(m, blocks)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", from, err)
+		}
+		return w, nil
+	}
+	sd, err := models.ReadStateDict(from)
+	if err != nil {
+		return nil, err
+	}
+	w, err := models.ImportStateDict(arch, sd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", from, err)
+	}
+	return w, nil
 }

@@ -14,10 +14,20 @@ import (
 // The loss networks of the perceptual-loss commands (easel train style, invert, texture,
 // gatys) and the images they read.
 
-// lossNetFlags adds --loss-net and --loss-seed.
-func lossNetFlags(fl *pflag.FlagSet, name *string, seed *uint64) {
-	fl.StringVar(name, "loss-net", "random", "loss network: random (seeded VGG16) or a vgg16/vgg19 .msgpack")
+// lossNetFlags adds --loss-net, --loss-seed and --smooth.
+func lossNetFlags(fl *pflag.FlagSet, name *string, seed *uint64, smooth *bool) {
+	fl.StringVar(name, "loss-net", "random", "loss network: random (seeded VGG16), or a vgg16, vgg19 or mobilenetv2 .msgpack (easel import)")
 	fl.Uint64Var(seed, "loss-seed", 1, "seed of the random loss network")
+	fl.BoolVar(smooth, "smooth", false, "activation smoothing: a softmax over each feature map before the losses (default: on for mobilenetv2, off for VGG)")
+}
+
+// smoothing is --smooth as given, or its default for the loss network's arch: on for
+// mobilenetv2, whose residual features need it, off for VGG.
+func smoothing(fl *pflag.FlagSet, smooth bool, arch string) bool {
+	if fl.Changed("smooth") {
+		return smooth
+	}
+	return arch == models.ArchMobileNetV2
 }
 
 // modelAlias makes --model another name of --loss-net, for the commands that have no other
@@ -50,8 +60,8 @@ func lossNetwork(name string, seed uint64, l models.PerceptualLoss) (*models.Wei
 		if err != nil {
 			return nil, fmt.Errorf("--loss-net: %w", err)
 		}
-		if w.Arch != models.ArchVGG16 && w.Arch != models.ArchVGG19 {
-			return nil, fmt.Errorf("--loss-net %s: weights of arch %q, want vgg16 or vgg19 (easel import --arch vgg16)", name, w.Arch)
+		if !models.IsLossNet(w.Arch) {
+			return nil, fmt.Errorf("--loss-net %s: weights of arch %q, want vgg16, vgg19 or mobilenetv2 (easel import)", name, w.Arch)
 		}
 		return w, nil
 	}

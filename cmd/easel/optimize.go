@@ -42,11 +42,12 @@ type optFlags struct {
 	steps, sampleEvery               int
 	lr, tvWeight                     float64
 	seed, lossSeed                   uint64
+	smooth                           bool
 }
 
 // addOptFlags adds the shared flags, with the command's defaults in d.
 func addOptFlags(fl *pflag.FlagSet, f *optFlags, d optFlags) {
-	lossNetFlags(fl, &f.lossNet, &f.lossSeed)
+	lossNetFlags(fl, &f.lossNet, &f.lossSeed, &f.smooth)
 	modelAlias(fl)
 	fl.StringVar(&f.out, "out", "", "output image (.png)")
 	fl.IntVar(&f.steps, "steps", d.steps, "steps: Adam updates or L-BFGS iterations")
@@ -143,7 +144,8 @@ func optimizeImage(cmd *cobra.Command, f optFlags, job optJob, o *outputFile) er
 		return err
 	}
 	defer dev.Close()
-	vgg, err := models.NewVGG(dev, lossNet)
+	l.Smooth = smoothing(cmd.Flags(), f.smooth, lossNet.Arch)
+	vgg, err := models.NewLossNet(dev, lossNet)
 	if err != nil {
 		return fmt.Errorf("--loss-net %s: %w", f.lossNet, err)
 	}

@@ -28,7 +28,7 @@ type styleFlags struct {
 	size, styleSize, batch, steps, every, sampleEvery, contentMax int
 	lr, contentWeight, styleWeight, tvWeight                      float64
 	seed, lossSeed                                                uint64
-	normalize, view                                               bool
+	normalize, view, smooth                                       bool
 }
 
 func trainStyleCmd() *cobra.Command {
@@ -70,7 +70,7 @@ stylize and the page take.`,
 	fl.IntVar(&f.contentMax, "content-max", 512, "content photos are scaled down so their longer side is at most this")
 	fl.StringVar(&f.net, "net", "light", "network: light (transformer-net-light) or standard (transformer-net)")
 	fl.StringVar(&f.init, "init", "", "initial network (.msgpack); default: PyTorch's initialisation with --seed")
-	lossNetFlags(fl, &f.lossNet, &f.lossSeed)
+	lossNetFlags(fl, &f.lossNet, &f.lossSeed, &f.smooth)
 	fl.StringVar(&f.contentLayer, "content-layer", "relu2_2", "loss network layer of the content loss")
 	fl.StringVar(&f.styleLayers, "style-layers", "relu1_2,relu2_2,relu3_1", "loss network layers of the style loss, comma-separated")
 	fl.Float64Var(&f.contentWeight, "content-weight", 1, "weight of the content loss")
@@ -103,7 +103,8 @@ func (f styleFlags) settings() map[string]string {
 		"net": f.net, "init": f.init, "loss-net": f.lossNet, "loss-seed": strconv.FormatUint(f.lossSeed, 10),
 		"content-layer": f.contentLayer, "style-layers": f.styleLayers, "content-weight": num(f.contentWeight),
 		"style-weight": num(f.styleWeight), "tv-weight": num(f.tvWeight), "normalize-style": strconv.FormatBool(f.normalize),
-		"size": strconv.Itoa(f.size), "style-size": strconv.Itoa(f.styleSize), "batch": strconv.Itoa(f.batch),
+		"smooth": strconv.FormatBool(f.smooth),
+		"size":   strconv.Itoa(f.size), "style-size": strconv.Itoa(f.styleSize), "batch": strconv.Itoa(f.batch),
 		"lr": num(f.lr), "seed": strconv.FormatUint(f.seed, 10), "sample-every": strconv.Itoa(f.sampleEvery),
 	}
 }
@@ -142,7 +143,7 @@ func (f styleFlags) check() error {
 // loss is the perceptual loss the flags describe.
 func (f styleFlags) loss() models.PerceptualLoss {
 	return models.PerceptualLoss{ContentLayer: f.contentLayer, StyleLayers: splitLayers(f.styleLayers), ContentWeight: f.contentWeight,
-		StyleWeight: f.styleWeight, TVWeight: f.tvWeight, NormalizeStyle: f.normalize}
+		StyleWeight: f.styleWeight, TVWeight: f.tvWeight, NormalizeStyle: f.normalize, Smooth: f.smooth}
 }
 
 type styleRun struct {
@@ -194,11 +195,13 @@ func trainStyle(cmd *cobra.Command, fp *styleFlags) error {
 	if f.run == "" {
 		return errors.New("no run folder: give --run DIR (or --resume DIR)")
 	}
-	loss := f.loss()
 	var err error
-	if r.lossNet, err = lossNetwork(f.lossNet, f.lossSeed, loss); err != nil {
+	if r.lossNet, err = lossNetwork(f.lossNet, f.lossSeed, f.loss()); err != nil {
 		return err
 	}
+	f.smooth = smoothing(cmd.Flags(), f.smooth, r.lossNet.Arch)
+	r.f = f
+	loss := f.loss()
 	style, sh, sw, err := readRGB(f.style, f.styleSize)
 	if err != nil {
 		return fmt.Errorf("--style: %w", err)
@@ -232,13 +235,13 @@ func trainStyle(cmd *cobra.Command, fp *styleFlags) error {
 	}
 	defer r.dev.Close()
 	fmt.Fprintf(os.Stderr, "easel: training on %s\n", r.dev.Adapter())
-	vgg, err := models.NewVGG(r.dev, r.lossNet)
+	lnet, err := models.NewLossNet(r.dev, r.lossNet)
 	if err != nil {
 		return err
 	}
-	defer vgg.Release()
+	defer lnet.Release()
 	tc := models.StyleTrainConfig{Batch: f.batch, Size: f.size, LR: f.lr, Loss: loss}
-	if r.tr, err = models.NewStyleTrainer(r.dev, net, vgg, style, sh, sw, tc); err != nil {
+	if r.tr, err = models.NewStyleTrainer(r.dev, net, lnet, style, sh, sw, tc); err != nil {
 		return err
 	}
 	defer r.tr.Release()
