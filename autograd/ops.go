@@ -48,6 +48,32 @@ func (tp *Tape) Conv2D(x, w, bias *Var, p gpu.Conv2DParams) *Var {
 		})
 }
 
+// DepthwiseConv2D is gpu.Batch.DepthwiseConv2D (PyTorch Conv2d with groups = channels,
+// w [C, 1, kH, kW]); bias may be nil.
+func (tp *Tape) DepthwiseConv2D(x, w, bias *Var, p gpu.Conv2DParams) *Var {
+	const op = "DepthwiseConv2D"
+	if !tp.live(op, x, w) || bias != nil && !tp.live(op, bias) {
+		return nil
+	}
+	b := tp.b
+	xs, ws := x.t.Shape(), w.t.Shape()
+	y := b.DepthwiseConv2D(x.t, w.t, tensor(bias), p)
+	return tp.record(op, y, []*Var{x, w, bias}, []*Var{if1(needs(w), x), if1(needs(x), w)},
+		func(dy *gpu.Tensor) []*gpu.Tensor {
+			var dx, dw, db *gpu.Tensor
+			if needs(x) {
+				dx = b.DepthwiseConv2DBackwardInput(dy, w.t, xs, p)
+			}
+			if needs(w) {
+				dw = b.DepthwiseConv2DBackwardWeight(x.t, dy, ws, p)
+			}
+			if needs(bias) {
+				db = b.BiasBackward(dy)
+			}
+			return []*gpu.Tensor{dx, dw, db}
+		})
+}
+
 // ConvTranspose2D is gpu.Batch.ConvTranspose2D; bias may be nil.
 func (tp *Tape) ConvTranspose2D(x, w, bias *Var, p gpu.ConvTranspose2DParams) *Var {
 	if !tp.live("ConvTranspose2D", x, w) || bias != nil && !tp.live("ConvTranspose2D", bias) {
@@ -160,6 +186,18 @@ func (tp *Tape) LeakyReLU(x *Var, slope float64) *Var {
 	b := tp.b
 	return tp.record("LeakyReLU", b.LeakyReLU(x.t, slope), []*Var{x}, []*Var{x},
 		func(dy *gpu.Tensor) []*gpu.Tensor { return []*gpu.Tensor{b.LeakyReLUBackward(dy, x.t, slope)} })
+}
+
+// Clamp is min(max(x, lo), hi) (gpu.Batch.Hardtanh): PyTorch's Hardtanh(lo, hi), ReLU6
+// for [0, 6]. Its gradient passes where lo < x < hi and is 0 elsewhere, at the bounds
+// too, as PyTorch's hardtanh_backward (torch.clamp's own gradient passes at the bounds).
+func (tp *Tape) Clamp(x *Var, lo, hi float64) *Var {
+	if !tp.live("Clamp", x) {
+		return nil
+	}
+	b := tp.b
+	return tp.record("Clamp", b.Hardtanh(x.t, lo, hi), []*Var{x}, []*Var{x},
+		func(dy *gpu.Tensor) []*gpu.Tensor { return []*gpu.Tensor{b.HardtanhBackward(dy, x.t, lo, hi)} })
 }
 
 // Tanh is the hyperbolic tangent; its backward reads the output.

@@ -33,6 +33,14 @@ type opBench struct {
 
 func conv3x3(n, ci, co, h, w int) float64 { return 2 * float64(n*co*h*w*ci*9) }
 
+// depthwise3x3 is the flops of a 3×3 depthwise convolution with an output of n×c×h×w.
+func depthwise3x3(n, c, h, w int) float64 { return 2 * float64(n*c*h*w*9) }
+
+var (
+	depthwise1 = gpu.Conv2DParams{Stride: 1, Padding: 1}
+	depthwise2 = gpu.Conv2DParams{Stride: 2, Padding: 1}
+)
+
 var opBenches = []opBench{
 	{"InstanceNormReLU/1x32x256x256", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 		return b.InstanceNormReLU(in(1, 32, 256, 256), in(32), in(32), 1e-5)
@@ -77,6 +85,27 @@ var opBenches = []opBench{
 	{"Conv2D/9x9_3-32_256x256", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 		return b.Conv2D(in(1, 3, 256, 256), in(32, 3, 9, 9), in(32), gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect})
 	}, 2 * float64(32*256*256*3*81)},
+	// MobileNetV2's depthwise layers (Keras, 224×224 input): expansion 144 at 56×56,
+	// stride 1 and stride 2, batch 2. flops counts the forward's multiply-adds, which each
+	// gradient repeats.
+	{"DepthwiseConv2D/3x3_144_56x56_batch2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.DepthwiseConv2D(in(2, 144, 56, 56), in(144, 1, 3, 3), in(144), depthwise1)
+	}, depthwise3x3(2, 144, 56, 56)},
+	{"DepthwiseConv2DBackwardInput/3x3_144_56x56_batch2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.DepthwiseConv2DBackwardInput(in(2, 144, 56, 56), in(144, 1, 3, 3), []int{2, 144, 56, 56}, depthwise1)
+	}, depthwise3x3(2, 144, 56, 56)},
+	{"DepthwiseConv2DBackwardWeight/3x3_144_56x56_batch2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.DepthwiseConv2DBackwardWeight(in(2, 144, 56, 56), in(2, 144, 56, 56), []int{144, 1, 3, 3}, depthwise1)
+	}, depthwise3x3(2, 144, 56, 56)},
+	{"DepthwiseConv2D/3x3s2_144_56x56_batch2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.DepthwiseConv2D(in(2, 144, 56, 56), in(144, 1, 3, 3), in(144), depthwise2)
+	}, depthwise3x3(2, 144, 28, 28)},
+	{"DepthwiseConv2DBackwardInput/3x3s2_144_56x56_batch2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.DepthwiseConv2DBackwardInput(in(2, 144, 28, 28), in(144, 1, 3, 3), []int{2, 144, 56, 56}, depthwise2)
+	}, depthwise3x3(2, 144, 28, 28)},
+	{"DepthwiseConv2DBackwardWeight/3x3s2_144_56x56_batch2", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+		return b.DepthwiseConv2DBackwardWeight(in(2, 144, 56, 56), in(2, 144, 28, 28), []int{144, 1, 3, 3}, depthwise2)
+	}, depthwise3x3(2, 144, 28, 28)},
 	{"Conv2D/9x9_32-3_256x256", func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
 		return b.Conv2D(in(1, 32, 256, 256), in(3, 32, 9, 9), in(3), gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect})
 	}, 2 * float64(3*256*256*32*81)},
