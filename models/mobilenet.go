@@ -260,12 +260,17 @@ func zeroPadBottomRight(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 		b.Fail(fmt.Errorf("%s: pad of a rank-%d tensor", ArchMobileNetV2, len(s)))
 		return nil
 	}
+	// The zeros go back to the batch's pool once concatenated: Concat's backward only
+	// slices the gradient.
 	row := b.NewTensor(s[0], s[1], 1, s[3])
 	b.Fill(row, 0)
 	y := tp.Concat(2, x, tp.Constant(row))
+	b.Reuse(row)
 	col := b.NewTensor(s[0], s[1], s[2]+1, 1)
 	b.Fill(col, 0)
-	return tp.Concat(3, y, tp.Constant(col))
+	y = tp.Concat(3, y, tp.Constant(col))
+	b.Reuse(col)
+	return y
 }
 
 // sides returns the feature map side after each op for an input side n (0 once a side

@@ -124,3 +124,31 @@ func TestFeaturesErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestImportMobileNet imports the TF.js MobileNetV2 fixture and uses it as the loss network
+// of a short texture run (smoothing on by default), and refuses more blocks than it holds.
+func TestImportMobileNet(t *testing.T) {
+	dir := t.TempDir()
+	mn := filepath.Join(dir, "mn.msgpack")
+	stdout, _ := mustEasel(t, "import", "--arch", "mobilenetv2", "--from", "../../models/testdata/mobilenet", "--blocks", "4",
+		"--dtype", "f16", "--license", "MIT", "--out", mn)
+	if !strings.Contains(stdout, "mobilenetv2 (blocks=4)") {
+		t.Errorf("import printed %q", stdout)
+	}
+	if _, stderr, err := runEasel(t, "import", "--arch", "mobilenetv2", "--from", "../../models/testdata/mobilenet", "--blocks", "5",
+		"--out", filepath.Join(dir, "x.msgpack")); err == nil || !strings.Contains(err.Error()+stderr, "no layer block_4_expand") {
+		t.Errorf("--blocks 5 of a model cut after 4: %v, %q", err, stderr)
+	}
+	style := filepath.Join(dir, "style.png")
+	writePNGFile(t, style, 24, 20)
+	out := filepath.Join(dir, "t.png")
+	_, stderr := mustEasel(t, "texture", "--style", style, "--loss-net", mn, "--layers", "Conv1_relu,block_1_expand_relu",
+		"--size", "24", "--steps", "3", "--out", out)
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("no texture: %v (%s)", err, stderr)
+	}
+	if _, stderr, err := runEasel(t, "texture", "--style", style, "--loss-net", mn, "--size", "24", "--steps", "1",
+		"--out", filepath.Join(dir, "u.png")); err == nil || !strings.Contains(err.Error()+stderr, "mobilenetv2 has no layer \"relu1_1\"") {
+		t.Errorf("VGG layer names on a MobileNetV2: %v, %q", err, stderr)
+	}
+}
