@@ -48,8 +48,9 @@ matrices (C·H·W-normalised) at each of --style-layers against the style image'
 --stability W adds W × the mean squared difference between the network's output on the
 crops and on the crops plus Gaussian pixel noise of standard deviation --stability-noise (in
 0..255 steps, as a webcam's sensor adds to every frame); the clean output is held fixed in
-that term, so it teaches the network to ignore the noise rather than to blur its style. A
-network trained so flickers less on video (easel stylize --in CLIP.y4m prints the flicker);
+that term, which pulls the noisy output towards it rather than the clean output towards an
+average over noise. A network trained so flickers less on video (easel stylize --in
+CLIP.y4m prints the flicker), at some cost in the style's contrast (docs/PERCEPTUAL.md);
 each step then runs the network twice. 0 turns the term off.
 
 --init starts from existing weights (a .msgpack or an embedded style such as starry-night)
