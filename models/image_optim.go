@@ -125,7 +125,7 @@ func (o *ImageOptimizer) setup(content, style []float32, sh, sw int, adam *optim
 		c = tp.Constant(o.content)
 	}
 	var total *autograd.Var
-	o.stats, total = perceptualLoss(tp, o.lnet, loss, tp.Param(o.x, o.grad), c, o.cIdx, o.sIdx, o.deep, o.grams, o.styleW)
+	o.stats, total = perceptualLoss(tp, o.lnet, loss, tp.Param(o.x, o.grad), c, o.cIdx, o.sIdx, o.deep, o.grams, o.styleW, nil)
 	if tp.Err() == nil && tp.Backward(total) == nil && o.opt != nil {
 		o.opt.Record(o.batch)
 	}
@@ -201,7 +201,7 @@ func (o *ImageOptimizer) run(ctx context.Context) (ImageLossStats, error) {
 		return ImageLossStats{}, fmt.Errorf("image optimisation step %d: %w", o.steps+1, err)
 	}
 	o.steps++
-	st := ImageLossStats{Content: v[0], Style: v[1], TV: v[2], Total: v[3],
+	st := ImageLossStats{Content: v[0], Style: v[1], TV: v[2], Total: v[4],
 		Millis: float64(time.Since(start).Microseconds()) / 1000}
 	if math.IsNaN(st.Total) || math.IsInf(st.Total, 0) {
 		return st, fmt.Errorf("image optimisation step %d: loss is %v: diverged (try a lower learning rate or weights)", o.steps, st.Total)

@@ -168,13 +168,21 @@ type StyleTrainConfig struct {
 	Batch, Size int
 	LR          float64
 	Loss        PerceptualLoss
+	// Stability is the weight of the stability term (Gupta et al. 2017): Stability ×
+	// mean((f(x+n) − f(x))²), where f is the network, x the step's crops and n the noise
+	// the caller writes with SetNoise (pixel noise, as a webcam's sensor adds to every
+	// frame). f(x) is held constant in the term (a stop-gradient): the term pulls the
+	// noisy output towards the clean one, which the perceptual loss alone shapes, rather
+	// than the clean output towards an average over noise. 0 leaves the term out: the
+	// step is then exactly the one without it.
+	Stability float64
 }
 
 // StyleStepStats are what one step reports: the weighted loss terms before the step's
-// update, and the wall time of the step.
+// update (Stability is 0 when the term is off), and the wall time of the step.
 type StyleStepStats struct {
-	Content, Style, TV, Total float64
-	Millis                    float64
+	Content, Style, TV, Stability, Total float64
+	Millis                               float64
 }
 
 // StyleTrainer trains TransformerNet with a perceptual loss (Johnson et al. 2016): the
@@ -192,6 +200,7 @@ type StyleTrainer struct {
 	p      *trainParams
 	opt    *optim.Optimizer
 	x      *gpu.Tensor
+	noise  *gpu.Tensor // the stability term's pixel noise; nil when the term is off
 	grams  []*gpu.Tensor
 	stats  *lossTerms
 	batch  *gpu.Batch
@@ -220,6 +229,9 @@ func NewStyleTrainer(dev *gpu.Device, net *Weights, lnet LossNet, style []float3
 	}
 	if !(tc.LR > 0) || math.IsInf(tc.LR, 0) {
 		return nil, fmt.Errorf("style training: learning rate %v, want > 0", tc.LR)
+	}
+	if !(tc.Stability >= 0) || math.IsInf(tc.Stability, 0) {
+		return nil, fmt.Errorf("style training: stability weight %v, want a finite number ≥ 0", tc.Stability)
 	}
 	if tc.Loss.NormalizeContent {
 		return nil, fmt.Errorf("style training: NormalizeContent is for image optimisation; the content target changes with every batch")
@@ -259,6 +271,14 @@ func (t *StyleTrainer) setup(style []float32, sh, sw int) error {
 	if t.output, err = t.dev.NewTensor(n, 3, s, s); err != nil {
 		return err
 	}
+	if t.TC.Stability > 0 {
+		if t.noise, err = t.dev.NewTensor(n, 3, s, s); err != nil {
+			return err
+		}
+		if err := t.noise.Write(make([]float32, n*3*s*s)); err != nil {
+			return err
+		}
+	}
 	t.batch = t.dev.NewBatch()
 	t.record()
 	if err := t.tape.Err(); err != nil {
@@ -270,6 +290,9 @@ func (t *StyleTrainer) setup(style []float32, sh, sw int) error {
 	if t.cIdx >= 0 {
 		t.flops += float64(n) * t.lnet.FLOPs(t.cIdx, s, s)
 	}
+	if t.noise != nil {
+		t.flops += float64(n) * 3 * net // the network on the noisy crops, forward and backward
+	}
 	return nil
 }
 
@@ -280,7 +303,8 @@ func (t *StyleTrainer) record() {
 	t.tape = tp
 	b.Fill(t.p.grads, 0)
 	x := tp.Constant(t.x)
-	y := transformerTrainForward(tp, t.Config, t.p.vars(tp, true), x)
+	params := t.p.vars(tp, true)
+	y := transformerTrainForward(tp, t.Config, params, x)
 	if tp.Err() != nil {
 		return
 	}
@@ -294,8 +318,14 @@ func (t *StyleTrainer) record() {
 	if t.cIdx >= 0 {
 		content = lossFeatures(tp, t.lnet, t.TC.Loss.Smooth, x, t.cIdx, []int{t.cIdx})[0]
 	}
+	var stability *autograd.Var
+	if t.noise != nil {
+		// The same parameters on the noisy crops; the clean output is a constant here.
+		yn := transformerTrainForward(tp, t.Config, params, tp.Add(x, tp.Constant(t.noise)))
+		stability = tp.Scale(tp.MSE(yn, tp.Detach(y)), t.TC.Stability, 0)
+	}
 	var total *autograd.Var
-	t.stats, total = perceptualLoss(tp, t.lnet, t.TC.Loss, y, content, t.cIdx, t.sIdx, t.deep, t.grams, t.styleW)
+	t.stats, total = perceptualLoss(tp, t.lnet, t.TC.Loss, y, content, t.cIdx, t.sIdx, t.deep, t.grams, t.styleW, stability)
 	if tp.Err() != nil {
 		return
 	}
@@ -306,15 +336,17 @@ func (t *StyleTrainer) record() {
 }
 
 // lossTerms holds a recorded perceptual loss's weighted terms on the device: the present
-// ones (content and style may be absent) and the total, in one tensor the caller owns.
+// ones (content, style and stability may be absent) and the total, in one tensor the
+// caller owns.
 type lossTerms struct {
 	t   *gpu.Tensor
-	has [3]bool // content, style, tv
+	has [4]bool // content, style, tv, stability
 }
 
-// read returns content, style, tv and total (absent terms 0) after the batch ran.
-func (l *lossTerms) read(ctx context.Context) ([4]float64, error) {
-	var out [4]float64
+// read returns content, style, tv, stability and total (absent terms 0) after the batch
+// ran.
+func (l *lossTerms) read(ctx context.Context) ([5]float64, error) {
+	var out [5]float64
 	v, err := l.t.Read(ctx)
 	if err != nil {
 		return out, err
@@ -326,7 +358,7 @@ func (l *lossTerms) read(ctx context.Context) ([4]float64, error) {
 			k++
 		}
 	}
-	out[3] = float64(v[k])
+	out[4] = float64(v[k])
 	return out, nil
 }
 
@@ -338,10 +370,11 @@ func (l *lossTerms) release() {
 
 // perceptualLoss records the loss l of image y [N,3,H,W] on the tape: content against the
 // features content (cIdx's, same shape as y's; nil when cIdx < 0), style against the
-// Gram targets grams ([N,C,C] per style layer, weighted by styleWeights), TV on y. It
-// returns the weighted terms (valid after the batch runs; the caller releases them) and the
-// total as the variable to differentiate.
-func perceptualLoss(tp *autograd.Tape, lnet LossNet, l PerceptualLoss, y, content *autograd.Var, cIdx int, sIdx []int, deep int, grams []*gpu.Tensor, styleWeights []float64) (*lossTerms, *autograd.Var) {
+// Gram targets grams ([N,C,C] per style layer, weighted by styleWeights), TV on y, and
+// the already weighted stability term when it is not nil. It returns the weighted terms
+// (valid after the batch runs; the caller releases them) and the total as the variable to
+// differentiate.
+func perceptualLoss(tp *autograd.Tape, lnet LossNet, l PerceptualLoss, y, content *autograd.Var, cIdx int, sIdx []int, deep int, grams []*gpu.Tensor, styleWeights []float64, stability *autograd.Var) (*lossTerms, *autograd.Var) {
 	want := append([]int{}, sIdx...)
 	if cIdx >= 0 {
 		want = append(want, cIdx)
@@ -350,7 +383,7 @@ func perceptualLoss(tp *autograd.Tape, lnet LossNet, l PerceptualLoss, y, conten
 	if tp.Err() != nil {
 		return nil, nil
 	}
-	var terms [3]*autograd.Var
+	var terms [4]*autograd.Var
 	if cIdx >= 0 {
 		terms[0] = tp.Scale(tp.MSE(feats[len(feats)-1], content), l.ContentWeight, 0)
 	}
@@ -363,9 +396,10 @@ func perceptualLoss(tp *autograd.Tape, lnet LossNet, l PerceptualLoss, y, conten
 		}
 	}
 	terms[2] = tp.Scale(tp.TotalVariation(y), l.TVWeight, 0)
+	terms[3] = stability
 	var total *autograd.Var
 	lt := &lossTerms{}
-	parts := make([]*gpu.Tensor, 0, 4)
+	parts := make([]*gpu.Tensor, 0, 5)
 	for i, v := range terms {
 		switch {
 		case v == nil:
@@ -417,12 +451,32 @@ func (t *StyleTrainer) Step(ctx context.Context, x []float32) (StyleStepStats, e
 		return st, fmt.Errorf("style training step %d: %w", t.steps+1, err)
 	}
 	t.steps++
-	st = StyleStepStats{Content: v[0], Style: v[1], TV: v[2], Total: v[3],
+	st = StyleStepStats{Content: v[0], Style: v[1], TV: v[2], Stability: v[3], Total: v[4],
 		Millis: float64(time.Since(start).Microseconds()) / 1000}
 	if math.IsNaN(st.Total) || math.IsInf(st.Total, 0) {
 		return st, fmt.Errorf("style training step %d: loss is %v: training diverged (try a lower learning rate)", t.steps, st.Total)
 	}
 	return st, nil
+}
+
+// SetNoise writes the pixel noise of the stability term ([Batch,3,Size,Size] flattened, in
+// the crops' 0..255 units) that later steps add to their crops; it starts at zero. An error
+// when the term is off (Stability 0).
+func (t *StyleTrainer) SetNoise(noise []float32) error {
+	if t.noise == nil {
+		return fmt.Errorf("style training: noise for the stability term, but its weight is 0")
+	}
+	if err := t.noise.Write(noise); err != nil {
+		return fmt.Errorf("style training: stability noise: %w", err)
+	}
+	return nil
+}
+
+// Gradients returns the gradients of the last step's loss with respect to every parameter
+// (at the weights before that step's update), as weights of the network's names and
+// shapes.
+func (t *StyleTrainer) Gradients(ctx context.Context) (*Weights, error) {
+	return t.p.readGrads(ctx, t.w)
 }
 
 // Output reads the last step's stylised crops (before that step's update),
@@ -447,7 +501,7 @@ func (t *StyleTrainer) Release() {
 		t.opt.Release()
 	}
 	t.stats.release()
-	for _, x := range append([]*gpu.Tensor{t.x, t.output}, t.grams...) {
+	for _, x := range append([]*gpu.Tensor{t.x, t.output, t.noise}, t.grams...) {
 		x.Release()
 	}
 	t.p.release()

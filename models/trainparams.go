@@ -88,6 +88,20 @@ func (p *trainParams) vars(tp *autograd.Tape, trained bool) map[string]*autograd
 	return m
 }
 
+// readGrads copies every parameter's gradient back, as weights of w's arch, config, IO and
+// meta.
+func (p *trainParams) readGrads(ctx context.Context, w *Weights) (*Weights, error) {
+	out := &Weights{Arch: w.Arch, Config: w.Config, IO: w.IO, Meta: w.Meta}
+	for _, s := range p.order {
+		data, err := p.gparts[s.name].Read(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: read the gradient of %q: %w", w.Arch, s.name, err)
+		}
+		out.Tensors = append(out.Tensors, Tensor{Name: s.name, Shape: append([]int(nil), s.shape...), Data: data, DType: F32})
+	}
+	return out, nil
+}
+
 // read copies every tensor back into weights of the same arch, config and IO as w.
 func (p *trainParams) read(ctx context.Context, w *Weights) (*Weights, error) {
 	out := &Weights{Arch: w.Arch, Config: w.Config, IO: w.IO, Meta: w.Meta}

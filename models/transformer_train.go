@@ -201,15 +201,7 @@ func (t *TransformerTrainer) Weights(ctx context.Context) (*Weights, error) {
 // (at the weights before that step's update), as weights of the network's names and
 // shapes.
 func (t *TransformerTrainer) Gradients(ctx context.Context) (*Weights, error) {
-	out := &Weights{Arch: t.w.Arch, Config: t.w.Config, IO: t.w.IO, Meta: t.w.Meta}
-	for _, s := range t.p.order {
-		data, err := t.p.gparts[s.name].Read(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: read the gradient of %q: %w", t.w.Arch, s.name, err)
-		}
-		out.Tensors = append(out.Tensors, Tensor{Name: s.name, Shape: append([]int(nil), s.shape...), Data: data, DType: F32})
-	}
-	return out, nil
+	return t.p.readGrads(ctx, t.w)
 }
 
 // Release frees everything the trainer holds on the device.

@@ -27,6 +27,7 @@ type styleFlags struct {
 	credit, run, resume, logPath, out                             string
 	size, styleSize, batch, steps, every, sampleEvery, contentMax int
 	lr, contentWeight, styleWeight, tvWeight                      float64
+	stability, stabilityNoise                                     float64
 	seed, lossSeed                                                uint64
 	normalize, view, smooth                                       bool
 }
@@ -43,6 +44,18 @@ output and the crops; the loss is --content-weight × the mean squared differenc
 --content-layer features, plus --style-weight × the mean squared difference of the Gram
 matrices (C·H·W-normalised) at each of --style-layers against the style image's, plus
 --tv-weight × the total variation of the output; one Adam step.
+
+--stability W adds W × the mean squared difference between the network's output on the
+crops and on the crops plus Gaussian pixel noise of standard deviation --stability-noise (in
+0..255 steps, as a webcam's sensor adds to every frame); the clean output is held fixed in
+that term, which pulls the noisy output towards it rather than the clean output towards an
+average over noise. A network trained so flickers less on video (easel stylize --in
+CLIP.y4m prints the flicker), at some cost in the style's contrast (docs/PERCEPTUAL.md);
+each step then runs the network twice. 0 turns the term off.
+
+--init starts from existing weights (a .msgpack or an embedded style such as starry-night)
+instead of fresh ones: with --stability, a trained style can be fine-tuned in a few hundred
+steps.
 
 The loss network is --loss-net: "random" (the default) is a VGG16 stack with seeded random
 weights (--loss-seed; the Gram matrices of random features still carry a painting's colours
@@ -69,13 +82,15 @@ stylize and the page take.`,
 	fl.StringVar(&f.content, "content", "", "folder of content photos (PNG or JPEG)")
 	fl.IntVar(&f.contentMax, "content-max", 512, "content photos are scaled down so their longer side is at most this")
 	fl.StringVar(&f.net, "net", "light", "network: light (transformer-net-light) or standard (transformer-net)")
-	fl.StringVar(&f.init, "init", "", "initial network (.msgpack); default: PyTorch's initialisation with --seed")
+	fl.StringVar(&f.init, "init", "", "initial network: a .msgpack or an embedded style (e.g. starry-night); default: PyTorch's initialisation with --seed")
 	lossNetFlags(fl, &f.lossNet, &f.lossSeed, &f.smooth)
 	fl.StringVar(&f.contentLayer, "content-layer", "relu2_2", "loss network layer of the content loss")
 	fl.StringVar(&f.styleLayers, "style-layers", "relu1_2,relu2_2,relu3_1", "loss network layers of the style loss, comma-separated")
 	fl.Float64Var(&f.contentWeight, "content-weight", 1, "weight of the content loss")
 	fl.Float64Var(&f.styleWeight, "style-weight", 10, "weight of the style loss")
 	fl.Float64Var(&f.tvWeight, "tv-weight", 0, "weight of the total variation of the output")
+	fl.Float64Var(&f.stability, "stability", 0, "weight of the stability term: mean squared change of the output under --stability-noise (0: off)")
+	fl.Float64Var(&f.stabilityNoise, "stability-noise", defaultStabilityNoise, "standard deviation of the stability term's Gaussian pixel noise, in 0..255 steps")
 	fl.BoolVar(&f.normalize, "normalize-style", true, "divide each style layer's term by the mean square of its target Gram matrix")
 	fl.IntVar(&f.size, "size", 128, "side of the training crops (a multiple of 4)")
 	fl.IntVar(&f.styleSize, "style-size", 256, "longer side the style image is scaled to")
@@ -106,8 +121,17 @@ func (f styleFlags) settings() map[string]string {
 		"smooth": strconv.FormatBool(f.smooth),
 		"size":   strconv.Itoa(f.size), "style-size": strconv.Itoa(f.styleSize), "batch": strconv.Itoa(f.batch),
 		"lr": num(f.lr), "seed": strconv.FormatUint(f.seed, 10), "sample-every": strconv.Itoa(f.sampleEvery),
+		"stability": num(f.stability), "stability-noise": num(f.stabilityNoise),
 	}
 }
+
+// defaultStabilityNoise is --stability-noise's default: the sensor noise of the camera clip
+// (cmd/easel/testdata/camera.y4m), a webcam's in good light.
+const defaultStabilityNoise = 2.5
+
+// olderStyleSettings are the values of settings that runs checkpointed before those flags
+// existed were trained with, so that resuming such a run keeps them.
+var olderStyleSettings = map[string]string{"stability": "0", "stability-noise": strconv.FormatFloat(defaultStabilityNoise, 'g', -1, 64)}
 
 func (f styleFlags) check() error {
 	weightOK := func(v float64) bool { return v >= 0 && v <= 1e15 }
@@ -132,6 +156,10 @@ func (f styleFlags) check() error {
 		return fmt.Errorf("--lr %v: want a value in (0, 1)", f.lr)
 	case !weightOK(f.contentWeight) || !weightOK(f.styleWeight) || !weightOK(f.tvWeight):
 		return fmt.Errorf("--content-weight %v --style-weight %v --tv-weight %v: want weights in 0..1e15", f.contentWeight, f.styleWeight, f.tvWeight)
+	case !weightOK(f.stability):
+		return fmt.Errorf("--stability %v: want a weight in 0..1e15 (0: off)", f.stability)
+	case !(f.stabilityNoise > 0 && f.stabilityNoise <= 255):
+		return fmt.Errorf("--stability-noise %v: want a standard deviation in (0, 255], in 0..255 pixel steps", f.stabilityNoise)
 	case f.every < 0 || f.sampleEvery < 0:
 		return fmt.Errorf("--checkpoint-every %d --sample-every %d: want 0 or more", f.every, f.sampleEvery)
 	case !strings.EqualFold(filepath.Ext(f.out), ".msgpack"):
@@ -176,6 +204,11 @@ func trainStyle(cmd *cobra.Command, fp *styleFlags) error {
 		if ck.Kind != models.StyleCheckpointKind {
 			return fmt.Errorf("--resume %s: a %q run: continue it with easel train %s", f.resume, ck.Kind, ck.Kind)
 		}
+		for k, v := range olderStyleSettings {
+			if _, ok := ck.Settings[k]; !ok {
+				ck.Settings[k] = v
+			}
+		}
 		if err := adopt(cmd.Flags(), ck.Settings); err != nil {
 			return err
 		}
@@ -214,7 +247,9 @@ func trainStyle(cmd *cobra.Command, fp *styleFlags) error {
 	case ck != nil:
 		net, err = ck.Net("net")
 	case f.init != "":
-		net, err = models.ReadFile(f.init)
+		if net, err = loadModel(cmd, f.init, models.ArchTransformerNet, models.ArchTransformerNetLight); err != nil {
+			err = fmt.Errorf("--init: %w", err)
+		}
 	default:
 		c := models.LightTransformer
 		if f.net == "standard" {
@@ -240,7 +275,7 @@ func trainStyle(cmd *cobra.Command, fp *styleFlags) error {
 		return err
 	}
 	defer lnet.Release()
-	tc := models.StyleTrainConfig{Batch: f.batch, Size: f.size, LR: f.lr, Loss: loss}
+	tc := models.StyleTrainConfig{Batch: f.batch, Size: f.size, LR: f.lr, Loss: loss, Stability: f.stability}
 	if r.tr, err = models.NewStyleTrainer(r.dev, net, lnet, style, sh, sw, tc); err != nil {
 		return err
 	}
@@ -265,6 +300,10 @@ func trainStyle(cmd *cobra.Command, fp *styleFlags) error {
 func (r *styleRun) loop(ctx context.Context) error {
 	f := r.f
 	x := make([]float32, f.batch*3*f.size*f.size)
+	var noise []float32
+	if f.stability > 0 {
+		noise = make([]float32, len(x))
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
@@ -283,18 +322,34 @@ func (r *styleRun) loop(ctx context.Context) error {
 		default:
 		}
 		r.content.Crops(x, f.batch, f.size, r.rng)
+		if noise != nil {
+			for i := range noise {
+				noise[i] = float32(f.stabilityNoise * r.rng.NormFloat64())
+			}
+			if err := r.tr.SetNoise(noise); err != nil {
+				return err
+			}
+		}
 		st, err := r.tr.Step(ctx, x)
 		if err != nil {
 			return fmt.Errorf("%w; the last checkpoint in %s is intact", err, r.dir)
 		}
 		step := r.tr.Steps()
 		num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-		line := fmt.Sprintf(`{"step":%d,"content":%s,"style":%s,"tv":%s,"total":%s,"ms":%s}`+"\n", step,
-			num(st.Content), num(st.Style), num(st.TV), num(st.Total), num(math.Round(st.Millis*10)/10))
+		stab := ""
+		if noise != nil {
+			stab = `,"stability":` + num(st.Stability)
+		}
+		line := fmt.Sprintf(`{"step":%d,"content":%s,"style":%s,"tv":%s%s,"total":%s,"ms":%s}`+"\n", step,
+			num(st.Content), num(st.Style), num(st.TV), stab, num(st.Total), num(math.Round(st.Millis*10)/10))
 		if _, err := r.log.WriteString(line); err != nil {
 			return fmt.Errorf("log: %w", err)
 		}
-		r.prog.Update(step, []trainview.Value{{Name: "content", V: st.Content}, {Name: "style", V: st.Style}, {Name: "total", V: st.Total}})
+		vals := []trainview.Value{{Name: "content", V: st.Content}, {Name: "style", V: st.Style}}
+		if noise != nil {
+			vals = append(vals, trainview.Value{Name: "stability", V: st.Stability})
+		}
+		r.prog.Update(step, append(vals, trainview.Value{Name: "total", V: st.Total}))
 		if f.sampleEvery > 0 && step%f.sampleEvery == 0 {
 			if err := r.writeSamples(ctx, x); err != nil {
 				return err
@@ -348,6 +403,19 @@ func (r *styleRun) checkpoint(ctx context.Context) error {
 	return nil
 }
 
+// extraMeta is what the weights' description adds when the run used --init or
+// --stability.
+func (r *styleRun) extraMeta() string {
+	var s string
+	if r.f.init != "" {
+		s += ", starting from the weights of " + r.f.init
+	}
+	if r.f.stability > 0 {
+		s += fmt.Sprintf("; stability term ×%g (Gaussian pixel noise σ %g of 0..255)", r.f.stability, r.f.stabilityNoise)
+	}
+	return s
+}
+
 func (r *styleRun) writeNet(ctx context.Context) error {
 	w, err := r.tr.Weights(ctx)
 	if err != nil {
@@ -366,11 +434,11 @@ func (r *styleRun) writeNet(ctx context.Context) error {
 		Source:  fmt.Sprintf("easel train style: %s on the photos of %s", filepath.Base(f.style), r.content.Source),
 		Description: fmt.Sprintf("Fast style network (Johnson et al. 2016) trained by Easel. Style: %s (longer side %d px). "+
 			"Content: %d photos of %s (%s), random %d×%d crops, batch %d. Loss network: %s; content %s ×%g, style %s ×%g%s, TV ×%g. "+
-			"Adam lr %g, seed %d, %d steps; training time %s (the steps' wall time in the log, over every session of the run), on %s",
+			"Adam lr %g, seed %d, %d steps%s; training time %s (the steps' wall time in the log, over every session of the run), on %s",
 			credit, f.styleSize, len(r.content.Images), r.content.Source, strings.Join(r.content.Names, ", "), f.size, f.size, f.batch,
 			r.lossNet.Meta.Name, l.ContentLayer, l.ContentWeight, strings.Join(l.StyleLayers, ","), l.StyleWeight,
 			map[bool]string{true: " (per-layer normalised)", false: ""}[l.NormalizeStyle], l.TVWeight,
-			f.lr, f.seed, r.tr.Steps(), loggedTime(r.logPath, r.tr.Steps()), r.dev.Adapter().Name),
+			f.lr, f.seed, r.tr.Steps(), r.extraMeta(), loggedTime(r.logPath, r.tr.Steps()), r.dev.Adapter().Name),
 		Trained:         true,
 		TrainingCommand: r.command,
 		Steps:           int64(r.tr.Steps()),
