@@ -246,8 +246,7 @@ const (
 // g[n, o, oy, ox] · input[n, i, oy·stride + ky - pad, ox·stride + kx - pad] (input padded
 // as mode says) for input [N, Ci, H, W] and g [N, Co, OH, OW]: both are packed channels
 // last (the input padded), conv2d_backward_weight.wgsl sums the products by register
-// tiles, and sum_weight_grad adds the parts of split rows in dw's layout (with rows not
-// split the kernel stores dw itself).
+// tiles, and sum_weight_grad adds the parts of split rows in dw's layout.
 func (b *Batch) convWeightGrad(op string, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
 	t := pickWeightGradTile(g.shape[1], input.shape[1], kw, stride)
 	return b.convWeightGradTile(op, t, input, g, kh, kw, stride, pad, mode)
@@ -270,21 +269,13 @@ func (b *Batch) convWeightGradTile(op string, t weightGradTile, input, g *Tensor
 			return nil
 		}
 	}
-	// With one split the kernel stores dw itself (DIRECT), in dw's layout.
-	direct := splits == 1
 	dw := b.newOutput(op, cout, cin, kh, kw)
 	xp := b.newOutput(op, n*ph*pw*cip)
 	gp := b.newOutput(op, n*oh*ow*cop)
-	parts := dw
-	if !direct {
-		parts = b.newOutput(op, splits*kh*kw*cip*cop)
-	}
-	if parts == nil || xp == nil || gp == nil {
+	parts := b.newOutput(op, splits*kh*kw*cip*cop)
+	if parts == nil {
 		for _, t := range []*Tensor{dw, xp, gp} {
 			t.Release()
-		}
-		if !direct {
-			parts.Release()
 		}
 		return nil
 	}
@@ -299,15 +290,12 @@ func (b *Batch) convWeightGradTile(op string, t weightGradTile, input, g *Tensor
 	newPixels := min(stride, t.tk)
 	b.launch1D("conv2d_backward_weight.wgsl", "weight_grad", tiles*splits, []constant{
 		cu("GCO", gco), cu("GCI", gci), cu("GKX", gkx), cu("CQ", t.cq), cu("IQ", t.iq), cu("TK", t.tk),
-		cu("NEW", newPixels), cu("KEEP", t.tk-newPixels), cu("COP4", cop/4), cu("CIP4", cip/4),
-		cu("CO", cout), cu("CI", cin), cb("DIRECT", direct), cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("PH", ph), cu("PW", pw),
+		cu("NEW", newPixels), cu("KEEP", t.tk-newPixels), cu("COP4", cop/4),
+		cu("CIP4", cip/4), cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("PH", ph), cu("PW", pw),
 		cu("STRIDE", stride), cu("ROWS", rows), cu("RPS", rps),
 	}, in(xp), in(gp), out(parts))
 	b.Reuse(xp)
 	b.Reuse(gp)
-	if direct {
-		return dw
-	}
 	b.launch1D("conv2d_backward.wgsl", "sum_weight_grad", dw.Len(), append(bandConsts(ih, iw, pad),
 		cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("CIP", cip),
 		cu("COP", cop), cu("SPLITS", splits), ci("IH", ih), ci("IW", iw), ci("STRIDE", stride), ci("PAD", pad),

@@ -13,23 +13,19 @@
 // bounds-checked loop over the SIMD group, by far the main cost. Invocations split the
 // rows into SPLITS runs of RPS rows when the tiles alone are too few to fill the device;
 // each run stores its own sum, and sum_weight_grad (conv2d_backward.wgsl) adds them up in
-// the weight's layout. With one run (DIRECT) each invocation stores its sums in the
-// weight's layout itself: sum_weight_grad's reads, one cache line per element, cost more
-// than the products on layers of many channels and few pixels (VGG's 512 channels at
-// 32×32). (Its loops unroll fully, which keeps the tile in registers: a loop
+// the weight's layout. (Its loops unroll fully, which keeps the tile in registers: a loop
 // that indexes it at run time would put it in memory, eight times slower.)
 //
 // Constants (u32): N (invocations = GCO·GCI·GKX·KH·SPLITS), GCO, GCI, GKX (tiles across
 // output channels, input channels and kernel columns), CQ, IQ, TK, NEW, KEEP, COP4, CIP4
-// (padded channels / 4), CO, CI, KH, KW, OH, OW, PH, PW (padded input size), STRIDE, ROWS
-// (BATCH·OH), RPS; DIRECT (bool).
+// (padded channels / 4), KH, KW, OH, OW, PH, PW (padded input size), STRIDE, ROWS
+// (BATCH·OH), RPS.
 //
-// xp [BATCH, PH, PW, CIP], g [BATCH, OH, OW, COP], part [SPLITS, KH·KW, CIP, COP], or with
-// DIRECT the weight gradient [CO, CI, KH, KW].
+// xp [BATCH, PH, PW, CIP], g [BATCH, OH, OW, COP], part [SPLITS, KH·KW, CIP, COP].
 
 @group(0) @binding(0) var<storage, read> xp: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> g: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> part: array<f32>;
+@group(0) @binding(2) var<storage, read_write> part: array<vec4<f32>>;
 
 // a[c] += xv[c]·d: input channel c of a quad times the 4 output channels of d.
 fn outer(a: array<vec4<f32>, 4>, xv: vec4<f32>, d: vec4<f32>) -> array<vec4<f32>, 4> {
@@ -37,44 +33,13 @@ fn outer(a: array<vec4<f32>, 4>, xv: vec4<f32>, d: vec4<f32>) -> array<vec4<f32>
                                fma(vec4<f32>(xv.z), d, a[2]), fma(vec4<f32>(xv.w), d, a[3]));
 }
 
-// Stores the tile part a of input channels ci .. ci+3 (padded) at tap, output quad q:
-// a[c][j] is input channel ci+c, output channel 4q+j.
+// Stores the tile part a of input channels ci .. ci+3 (padded) at tap, output quad q.
 fn store(z: u32, tap: u32, ci: u32, q: u32, a: array<vec4<f32>, 4>) {
-    // (a is indexed by constants only: naga copies an argument array that is indexed at
-    // run time into a variable where the first such index is, inside one branch, and the
-    // other branch then read zeros.)
-    if (DIRECT) {
-        store_dw(tap, ci, q, a[0]);
-        store_dw(tap, ci + 1u, q, a[1]);
-        store_dw(tap, ci + 2u, q, a[2]);
-        store_dw(tap, ci + 3u, q, a[3]);
-    } else {
-        let i = (((z * KH * KW + tap) * CIP4 * 4u + ci) * COP4 + q) * 4u;
-        store4(i, a[0]);
-        store4(i + COP4 * 4u, a[1]);
-        store4(i + COP4 * 8u, a[2]);
-        store4(i + COP4 * 12u, a[3]);
-    }
-}
-
-// Stores v, output channels 4q .. 4q+3 of input channel ci at tap, in the weight's layout,
-// skipping padded channels.
-fn store_dw(tap: u32, ci: u32, q: u32, v: vec4<f32>) {
-    if (ci >= CI) { return; }
-    for (var j = 0u; j < 4u; j++) {
-        let co = 4u * q + j;
-        if (co < CO) {
-            part[(co * CI + ci) * KH * KW + tap] = v[j];
-        }
-    }
-}
-
-// Stores v at part[o .. o+3].
-fn store4(o: u32, v: vec4<f32>) {
-    part[o] = v.x;
-    part[o + 1u] = v.y;
-    part[o + 2u] = v.z;
-    part[o + 3u] = v.w;
+    let i = ((z * KH * KW + tap) * CIP4 * 4u + ci) * COP4 + q;
+    part[i] = a[0];
+    part[i + COP4] = a[1];
+    part[i + 2u * COP4] = a[2];
+    part[i + 3u * COP4] = a[3];
 }
 
 @compute @workgroup_size(64)
