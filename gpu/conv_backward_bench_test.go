@@ -70,8 +70,13 @@ var convBackwardBenches = []opBench{
 // median submit (ms, GFLOP/s) and the process's CPU time per submit (cpu-ms). Outputs are
 // checked by the op vectors (TestOps), not here.
 func BenchmarkConvBackward(b *testing.B) {
+	benchOps(b, convBackwardBenches)
+}
+
+// benchOps times each of benches as BenchmarkConvBackward describes.
+func benchOps(b *testing.B, benches []opBench) {
 	ctx := context.Background()
-	for _, o := range convBackwardBenches {
+	for _, o := range benches {
 		b.Run(o.name, func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			var ts []*gpu.Tensor

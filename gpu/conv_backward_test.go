@@ -17,7 +17,8 @@ import (
 
 // TestConv2DBackwardWeightTiles checks the weight gradient's kernel with register tiles of
 // every kind against the float64 reference: windows that move by less, as much as and
-// more than their width, channel counts that leave a tile part empty, rows split or not.
+// more than their width, channel counts that leave a tile part empty, rows split or not
+// (dw stored by the kernel itself or summed from the runs' parts).
 // The op vectors cover only the tiles Conv2DBackwardWeight picks.
 func TestConv2DBackwardWeightTiles(t *testing.T) {
 	ctx := context.Background()
@@ -47,6 +48,10 @@ func TestConv2DBackwardWeightTiles(t *testing.T) {
 			[][3]int{{1, 1, 2}, {1, 1, 4}, {1, 2, 1}}},
 		{[]int{1, 36, 6, 7}, []int{20, 36, 1, 1}, gpu.Conv2DParams{Stride: 1},
 			[][3]int{{1, 8, 1}, {8, 1, 1}, {2, 2, 1}}},
+		// 576 output pixels: rows split in two runs, summed apart (the others store dw
+		// directly).
+		{[]int{1, 6, 24, 24}, []int{5, 6, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1},
+			[][3]int{{1, 1, 3}, {2, 1, 1}}},
 	} {
 		x, xv := draw(c.x...)
 		ys := []int{c.x[0], c.w[0], (c.x[2]+2*c.p.Padding-c.w[2])/c.p.Stride + 1, (c.x[3]+2*c.p.Padding-c.w[3])/c.p.Stride + 1}

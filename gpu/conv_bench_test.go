@@ -76,6 +76,11 @@ var convVariantShapes = []convBenchShape{
 	{"3x3_reflect_width11", []int{1, 3, 10, 11}, []int{6, 3, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}},
 	{"3x3_reflect_4x4", []int{1, 4, 4, 4}, []int{8, 4, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}},
 	{"3x3_zeros_pad2", []int{1, 3, 7, 8}, []int{5, 3, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 2}},
+	// Input channels in chunks (VGG's 256 and 512): equal chunks, 3 chunks of 100, partial
+	// tiles and channel groups, both paddings, odd sizes.
+	{"3x3_zeros_ci512_width12", []int{1, 512, 6, 12}, []int{20, 512, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1}},
+	{"3x3_reflect_ci300_batch2_width7", []int{2, 300, 5, 7}, []int{16, 300, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}},
+	{"3x3_zeros_ci256_width8_co36", []int{1, 256, 9, 8}, []int{36, 256, 3, 3}, gpu.Conv2DParams{Stride: 1, Padding: 1}},
 	{"3x3_s2_reflect_odd", []int{2, 6, 15, 17}, []int{9, 6, 3, 3}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}},
 	{"3x3_s2_zeros_even", []int{1, 4, 16, 16}, []int{16, 4, 3, 3}, gpu.Conv2DParams{Stride: 2, Padding: 1}},
 	{"3x3_s2_reflect_partial", []int{2, 5, 11, 20}, []int{20, 5, 3, 3}, gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}},

@@ -58,13 +58,14 @@ var (
 		fits: func(x, w []int, p Conv2DParams) bool {
 			return w[2] == 3 && w[3] == 3 && p.Stride <= 2 || w[2] == 9 && w[3] == 9 && p.Stride == 1
 		}}
-	// conv3x3C16x4x4: 3×3, stride 1, any padding and width (variant 5).
+	// conv3x3C16x4x4: 3×3, stride 1, any padding and width, input channels in chunks
+	// (variant 5).
 	conv3x3C16x4x4 = convTiled{file: "conv2d_3x3_c16x4x4.wgsl", entry: "conv2d_3x3_c16x4x4", quads: []int{4}, uniforms: 2,
-		tileH: 4, tileW: 4, wg: 32, fits: is3x3s1}
+		tileH: 4, tileW: 4, wg: 32, chunked: true, fits: is3x3s1}
 	// conv3x3C16x4x8: 3×3, stride 1, padding 1, width a multiple of 4: TransformerNet's
-	// residual blocks (variant 7).
+	// residual blocks and VGG's convolutions, input channels in chunks (variant 7).
 	conv3x3C16x4x8 = convTiled{file: "conv2d_3x3_c16x4x8.wgsl", entry: "conv2d_3x3_c16x4x8", quads: []int{4}, uniforms: 2,
-		tileH: 4, tileW: 8, wg: 16, vec4X: true, fits: is3x3s1p1w4}
+		tileH: 4, tileW: 8, wg: 16, vec4X: true, chunked: true, fits: is3x3s1p1w4}
 	// conv9x9C16x4x8: 9×9, stride 1, padding 4, width a multiple of 4 (variant 9).
 	conv9x9C16x4x8 = convTiled{file: "conv2d_9x9_c16x4x8.wgsl", entry: "conv2d_9x9_c16x4x8", quads: []int{4, 2, 1},
 		uniforms: 2, tileH: 4, tileW: 8, wg: 16, vec4X: true, scalarX: true,

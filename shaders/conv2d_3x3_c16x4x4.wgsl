@@ -6,8 +6,12 @@
 // (conv2d_repack.wgsl with COV = 2): w0 for channels co0..co0+7, w1 for co0+8..co0+15 (the
 // same window twice when CO/8 is odd; those stores are skipped).
 //
-// Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CO, OH, OW
-// (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); WV (window length in vec4).
+// Input channels that do not fit in one window (more than 227) are split into chunks of
+// CIN from CI0, one dispatch each, all but the first adding to the output (ACC).
+//
+// Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CI0, CIN, CO,
+// OH, OW (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); ACC; WV (window length
+// in vec4).
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<uniform> w0: array<vec4<f32>, WV>;
@@ -86,11 +90,19 @@ fn kernel_row(ci: u32, ky: u32) -> array<vec4<f32>, 12> {
                                 w0[b + 4u], w0[b + 5u], w1[b + 4u], w1[b + 5u]);
 }
 
-// Stores 16 channels plus bias b at one pixel, skipping channels past CO.
+// Stores 16 channels plus bias b at one pixel, skipping channels past CO; with ACC adds
+// them (no bias) to what the dispatch of an earlier chunk of input channels stored.
 fn store_px(v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>, b: array<vec4<f32>, 4>, idx: u32, co0: u32) {
-    let v = array<vec4<f32>, 4>(v0 + b[0], v1 + b[1], v2 + b[2], v3 + b[3]);
+    let v = array<vec4<f32>, 4>(v0, v1, v2, v3);
     for (var j = 0u; j < 16u; j++) {
-        if (co0 + j < CO) { y[idx + j * OH * OW] = v[j / 4u][j % 4u]; }
+        let o = idx + j * OH * OW;
+        if (co0 + j < CO) {
+            var base = b[j / 4u][j % 4u];
+            if (ACC) {
+                base = y[o];
+            }
+            y[o] = v[j / 4u][j % 4u] + base;
+        }
     }
 }
 
@@ -129,8 +141,8 @@ fn conv2d_3x3_c16x4x4(@builtin(global_invocation_id) gid: vec3<u32>) {
     var a2: array<vec4<f32>, 16>;
     var a3: array<vec4<f32>, 16>;
     let plane = u32(IH * IW);
-    for (var ci = 0u; ci < CI; ci++) {
-        let base = (n * CI + ci) * plane;
+    for (var ci = 0u; ci < CIN; ci++) {
+        let base = (n * CI + CI0 + ci) * plane;
         let k0 = kernel_row(ci, 0u);
         let k1 = kernel_row(ci, 1u);
         let k2 = kernel_row(ci, 2u);

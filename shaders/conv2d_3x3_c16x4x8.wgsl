@@ -11,9 +11,13 @@
 // registers) is loaded and stored once per input channel, not once per tap (variant 6 of
 // dev/conv2d, tap-major, spilled 3.4 times as much).
 //
-// Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CO, OH, OW,
-// NX4 (input length in vec4) (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1 reflect); WV
-// (window length in vec4).
+// Input channels that do not fit in one window (more than 227: VGG's 256 and 512) are
+// split into chunks of CIN from CI0, one dispatch each, all but the first adding to the
+// output (ACC).
+//
+// Constants: NT (tiles = BATCH·TY·TX), TX, TY (tiles across and down), CI, CI0, CIN, CO,
+// OH, OW, NX4 (input length in vec4) (u32); IH, IW, PAD (i32); PAD_MODE (0 zeros, 1
+// reflect); ACC; WV (window length in vec4).
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>; // the same buffer as x
@@ -134,11 +138,19 @@ fn kernel(ci: u32) -> array<vec4<f32>, 36> {
         w0[b + 16u], w0[b + 17u], w1[b + 16u], w1[b + 17u]);
 }
 
-// Stores 16 channels plus bias b at one pixel, skipping channels past CO.
+// Stores 16 channels plus bias b at one pixel, skipping channels past CO; with ACC adds
+// them (no bias) to what the dispatch of an earlier chunk of input channels stored.
 fn store_px(v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>, b: array<vec4<f32>, 4>, idx: u32, co0: u32) {
-    let v = array<vec4<f32>, 4>(v0 + b[0], v1 + b[1], v2 + b[2], v3 + b[3]);
+    let v = array<vec4<f32>, 4>(v0, v1, v2, v3);
     for (var j = 0u; j < 16u; j++) {
-        if (co0 + j < CO) { y[idx + j * OH * OW] = v[j / 4u][j % 4u]; }
+        let o = idx + j * OH * OW;
+        if (co0 + j < CO) {
+            var base = b[j / 4u][j % 4u];
+            if (ACC) {
+                base = y[o];
+            }
+            y[o] = v[j / 4u][j % 4u] + base;
+        }
     }
 }
 
@@ -179,8 +191,8 @@ fn conv2d_3x3_c16x4x8(@builtin(global_invocation_id) gid: vec3<u32>) {
     var a2: array<vec4<f32>, 32>;
     var a3: array<vec4<f32>, 32>;
     let plane = u32(IH * IW);
-    for (var ci = 0u; ci < CI; ci++) {
-        let base = (n * CI + ci) * plane;
+    for (var ci = 0u; ci < CIN; ci++) {
+        let base = (n * CI + CI0 + ci) * plane;
         let k = kernel(ci);
         let r0 = row10(base + ro[0], cols, rm[0]);
         let r1 = row10(base + ro[1], cols, rm[1]);

@@ -49,6 +49,8 @@ var conv2DCases = []conv2DCase{
 	{x: []int{1, 64, 21, 20}, w: []int{64, 64, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "tuned vec4 rows half tile"},
 	{x: []int{2, 16, 9, 16}, w: []int{12, 16, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, comment: "tuned vec4 rows 12 channels"},
 	{x: []int{2, 8, 11, 9}, w: []int{6, 8, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "tuned 8 channels"},
+	{x: []int{1, 512, 5, 8}, w: []int{20, 512, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, bias: true, comment: "VGG 512 channels in 4 chunks"},
+	{x: []int{2, 256, 7, 5}, w: []int{24, 256, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, bias: true, comment: "VGG 256 channels in 2 chunks, odd width"},
 	{x: []int{1, 32, 37, 53}, w: []int{64, 32, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "tuned stride 2"},
 	{x: []int{2, 24, 17, 20}, w: []int{40, 24, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, bias: true, comment: "tuned stride 2 vec4 rows"},
 	{x: []int{1, 3, 23, 28}, w: []int{32, 3, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}, bias: true, comment: "tuned 9x9 half tile"},

@@ -23,6 +23,8 @@ var conv2DGradCases = []conv2DCase{
 	{x: []int{2, 2, 7, 8}, w: []int{3, 2, 2, 4}, p: gpu.Conv2DParams{Stride: 3, Padding: 2}},
 	{x: []int{3, 5, 7, 9}, w: []int{7, 5, 1, 1}, p: gpu.Conv2DParams{Stride: 1}, comment: "1x1"},
 	{x: []int{2, 8, 6, 12}, w: []int{12, 8, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, comment: "tuned flipped conv"},
+	{x: []int{1, 20, 7, 12}, w: []int{512, 20, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, comment: "VGG flipped conv, 512 channels in chunks"},
+	{x: []int{2, 24, 5, 9}, w: []int{256, 24, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, comment: "VGG flipped conv, 256 channels in chunks, odd sizes"},
 	{x: []int{1, 2, 9, 12}, w: []int{3, 2, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4}, comment: "9x9 zeros"},
 	// pytorch/examples dcgan Discriminator at 16×16, widths scaled down: the input gradient
 	// of the 4×4 stride-2 layers runs on ConvTranspose2D's tuned kernel (compiled per shape,
