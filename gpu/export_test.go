@@ -6,3 +6,6 @@ func (d *Device) NumKernels() int {
 	defer d.mu.Unlock()
 	return len(d.kernels)
 }
+
+// NumForms is the number of layouts pc has prepared weights in.
+func (pc *PackedConv) NumForms() int { return len(pc.forms) }
