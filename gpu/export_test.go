@@ -8,4 +8,8 @@ func (d *Device) NumKernels() int {
 }
 
 // NumForms is the number of layouts pc has prepared weights in.
-func (pc *PackedConv) NumForms() int { return len(pc.forms) }
+func (pc *PackedConv) NumForms() int {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	return len(pc.forms)
+}

@@ -1,6 +1,9 @@
 package gpu
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // PackedConv is a convolution's weights and bias prepared once for the tuned kernels.
 // Conv2D, UpsampleConv2D and ConvTranspose2D repack the weights into the tuned kernels'
@@ -17,6 +20,7 @@ import "fmt"
 // batches that read them must be released first.
 type PackedConv struct {
 	w, bias  *Tensor
+	mu       sync.Mutex               // guards the fields below: plans may be recorded concurrently
 	forms    map[packLayout][]*Tensor // one tensor of repacked windows per chunk of input channels
 	batches  []*Batch                 // the batches that repacked them, kept until Release
 	released bool
@@ -34,7 +38,12 @@ func (pc *PackedConv) Bias() *Tensor { return pc.bias }
 
 // Release frees the repacked weights (not w and bias). Safe on nil and twice.
 func (pc *PackedConv) Release() {
-	if pc == nil || pc.released {
+	if pc == nil {
+		return
+	}
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.released {
 		return
 	}
 	pc.released = true
@@ -52,6 +61,12 @@ func (pc *PackedConv) Release() {
 // prepare returns the repacked weights of layout l, one tensor per chunk, repacking them
 // in a batch of their own the first time; failures are recorded in b (nil is returned).
 func (pc *PackedConv) prepare(b *Batch, l packLayout) []*Tensor {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.released {
+		b.Fail(fmt.Errorf("Conv2D: packed convolution of %v was released", pc.w))
+		return nil
+	}
 	if ts, ok := pc.forms[l]; ok {
 		return ts
 	}
@@ -92,7 +107,11 @@ func (b *Batch) okPacked(op string, pc *PackedConv) (w, bias *Tensor, ok bool) {
 	case pc == nil:
 		b.Fail(fmt.Errorf("%s: packed convolution is nil", op))
 		return nil, nil, false
-	case pc.released:
+	}
+	pc.mu.Lock()
+	released := pc.released
+	pc.mu.Unlock()
+	if released {
 		b.Fail(fmt.Errorf("%s: packed convolution of %v was released", op, pc.w))
 		return nil, nil, false
 	}
