@@ -57,21 +57,7 @@ func TestMobileNetImportParity(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, l := range layers {
-		ref := readNpyFrom(t, filepath.Join(mobileNetDir, l+".npy"))
-		got := maps[i]
-		if !slices.Equal(got.Shape, ref.shape) {
-			t.Errorf("%s: shape %v, want %v", l, got.Shape, ref.shape)
-			continue
-		}
-		maxRef, maxDiff := 0.0, 0.0
-		for j, r := range ref.data {
-			maxRef = max(maxRef, math.Abs(float64(r)))
-			maxDiff = max(maxDiff, math.Abs(float64(got.Data[j]-r)))
-		}
-		t.Logf("%s %v: max|ref| %.4f, max|diff| %.3g (%.3g relative)", l, got.Shape, maxRef, maxDiff, maxDiff/maxRef)
-		if !(maxDiff <= parityTolerance*maxRef) {
-			t.Errorf("%s: max|diff| %g exceeds %g × max|ref| %g", l, maxDiff, parityTolerance, maxRef)
-		}
+		compareFeatureMap(t, l, maps[i], readNpyFrom(t, filepath.Join(mobileNetDir, l+".npy")))
 	}
 	if _, err := net.LayerIndex("block_6_expand_relu"); err == nil || !strings.Contains(err.Error(), "past the 4 blocks") {
 		t.Errorf("block_6_expand_relu of a stack of 4 blocks: %v", err)

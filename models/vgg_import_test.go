@@ -68,21 +68,7 @@ func TestVGGImportParity(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, l := range layers {
-		ref := readNpyFrom(t, filepath.Join(vggDir, l+".npy"))
-		got := maps[i]
-		if !slices.Equal(got.Shape, ref.shape) {
-			t.Errorf("%s: shape %v, want %v", l, got.Shape, ref.shape)
-			continue
-		}
-		maxRef, maxDiff := 0.0, 0.0
-		for j, r := range ref.data {
-			maxRef = max(maxRef, math.Abs(float64(r)))
-			maxDiff = max(maxDiff, math.Abs(float64(got.Data[j]-r)))
-		}
-		t.Logf("%s %v: max|ref| %.4f, max|diff| %.3g (%.3g relative)", l, got.Shape, maxRef, maxDiff, maxDiff/maxRef)
-		if !(maxDiff <= parityTolerance*maxRef) {
-			t.Errorf("%s: max|diff| %g exceeds %g × max|ref| %g", l, maxDiff, parityTolerance, maxRef)
-		}
+		compareFeatureMap(t, l, maps[i], readNpyFrom(t, filepath.Join(vggDir, l+".npy")))
 	}
 
 	// The weights end at relu2_2: deeper layers are refused by name.
@@ -93,6 +79,25 @@ func TestVGGImportParity(t *testing.T) {
 	if _, err := vgg.FeatureMaps(context.Background(), make([]float32, 3*1*9), 1, 9, []int{2}); err == nil ||
 		!strings.Contains(err.Error(), "at least 2 pixels per side") {
 		t.Errorf("1×9 image through relu2_1: %v", err)
+	}
+}
+
+// compareFeatureMap checks a layer's features against a reference's within
+// parityTolerance of max|ref|.
+func compareFeatureMap(t *testing.T, layer string, got models.FeatureMap, ref npy) {
+	t.Helper()
+	if !slices.Equal(got.Shape, ref.shape) {
+		t.Errorf("%s: shape %v, want %v", layer, got.Shape, ref.shape)
+		return
+	}
+	maxRef, maxDiff := 0.0, 0.0
+	for j, r := range ref.data {
+		maxRef = max(maxRef, math.Abs(float64(r)))
+		maxDiff = max(maxDiff, math.Abs(float64(got.Data[j]-r)))
+	}
+	t.Logf("%s %v: max|ref| %.4f, max|diff| %.3g (%.3g relative)", layer, got.Shape, maxRef, maxDiff, maxDiff/maxRef)
+	if !(maxDiff <= parityTolerance*maxRef) {
+		t.Errorf("%s: max|diff| %g exceeds %g × max|ref| %g", layer, maxDiff, parityTolerance, maxRef)
 	}
 }
 
