@@ -107,6 +107,11 @@ func conv2DShape(xs []int, w, bias *Tensor, p Conv2DParams) ([]int, error) {
 // w [Co, Ci, kH, kW], plus bias [Co] unless bias is nil, giving [N, Co, OH, OW] with
 // OH = floor((H + 2·padding - kH)/stride) + 1.
 func (b *Batch) Conv2D(x, w, bias *Tensor, p Conv2DParams) *Tensor {
+	return b.conv2D(x, w, bias, p, nil)
+}
+
+// conv2D is Conv2D, reading the weights pc prepared when pc is not nil.
+func (b *Batch) conv2D(x, w, bias *Tensor, p Conv2DParams, pc *PackedConv) *Tensor {
 	const op = "Conv2D"
 	if !b.okWithBias(op, x, w, bias) {
 		return nil
@@ -121,7 +126,7 @@ func (b *Batch) Conv2D(x, w, bias *Tensor, p Conv2DParams) *Tensor {
 		return nil
 	}
 	if k, quads := conv2DFast(x, w, p); quads > 0 {
-		return b.conv2DTiled(k, quads, x, w, bias, p, shape)
+		return b.conv2DTiled(k, quads, x, w, bias, p, shape, pc)
 	}
 	return b.conv2DGeneric(x, w, bias, p, shape)
 }
@@ -207,6 +212,11 @@ func convTranspose2DShape(x, w, bias *Tensor, p ConvTranspose2DParams) ([]int, e
 // a 1×1 input without padding or bias (DCGAN's first layer) as a matrix product; other
 // shapes take the generic kernel.
 func (b *Batch) ConvTranspose2D(x, w, bias *Tensor, p ConvTranspose2DParams) *Tensor {
+	return b.convTranspose2D(x, w, bias, p, nil)
+}
+
+// convTranspose2D is ConvTranspose2D, reading the weights pc prepared when pc is not nil.
+func (b *Batch) convTranspose2D(x, w, bias *Tensor, p ConvTranspose2DParams, pc *PackedConv) *Tensor {
 	const op = "ConvTranspose2D"
 	if !b.okWithBias(op, x, w, bias) {
 		return nil
@@ -227,7 +237,7 @@ func (b *Batch) ConvTranspose2D(x, w, bias *Tensor, p ConvTranspose2DParams) *Te
 		// The kernel's own view: 2×2 convolutions of the input with zero padding 1.
 		phases := Conv2DParams{Stride: 1, Padding: 1, PadMode: PadZeros}
 		if quads := convTranspose2x.quadsFor(x, w, phases); quads > 0 {
-			return b.conv2DTiled(convTranspose2x, quads, x, w, bias, phases, shape)
+			return b.conv2DTiled(convTranspose2x, quads, x, w, bias, phases, shape, pc)
 		}
 	}
 	y := b.newOutput(op, shape...)
@@ -274,6 +284,11 @@ func (b *Batch) UpsampleNearest(x *Tensor, scale int) *Tensor {
 // whose width is a multiple of 4 it reads x itself (conv2d_up2_c8x8x8.wgsl: 4 taps per
 // output pixel instead of 9, no upsampled tensor); otherwise it records the two ops.
 func (b *Batch) UpsampleConv2D(x, w, bias *Tensor, scale int, p Conv2DParams) *Tensor {
+	return b.upsampleConv2D(x, w, bias, scale, p, nil)
+}
+
+// upsampleConv2D is UpsampleConv2D, reading the weights pc prepared when pc is not nil.
+func (b *Batch) upsampleConv2D(x, w, bias *Tensor, scale int, p Conv2DParams, pc *PackedConv) *Tensor {
 	const op = "UpsampleConv2D"
 	if !b.okWithBias(op, x, w, bias) {
 		return nil
@@ -298,12 +313,12 @@ func (b *Batch) UpsampleConv2D(x, w, bias *Tensor, scale int, p Conv2DParams) *T
 	}
 	if scale == 2 {
 		if quads := convUp2.quadsFor(x, w, p); quads > 0 {
-			return b.conv2DTiled(convUp2, quads, x, w, bias, p, shape)
+			return b.conv2DTiled(convUp2, quads, x, w, bias, p, shape, pc)
 		}
 	}
 	u := b.UpsampleNearest(x, scale)
 	if u == nil {
 		return nil
 	}
-	return b.then(u, b.Conv2D(u, w, bias, p))
+	return b.then(u, b.conv2D(u, w, bias, p, pc))
 }

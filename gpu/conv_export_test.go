@@ -45,7 +45,7 @@ func (b *Batch) conv2DWith(k convTiled, x, w, bias *Tensor, p Conv2DParams) (*Te
 	if quads == 0 {
 		return nil, false
 	}
-	return b.conv2DTiled(k, quads, x, w, bias, p, shape), true
+	return b.conv2DTiled(k, quads, x, w, bias, p, shape, nil), true
 }
 
 // upsampleConv2DWith records UpsampleConv2D at scale 2 with tuned kernel k. It returns nil
@@ -63,5 +63,5 @@ func (b *Batch) upsampleConv2DWith(k convTiled, x, w, bias *Tensor, p Conv2DPara
 		b.Fail(err)
 		return nil, true
 	}
-	return b.conv2DTiled(k, quads, x, w, bias, p, shape), true
+	return b.conv2DTiled(k, quads, x, w, bias, p, shape, nil), true
 }

@@ -202,44 +202,91 @@ func inputChunks(cin, cov, taps int, limit uint64) int {
 	return most
 }
 
-// conv2DTiled records the repack and the grouped dispatches of k with quads channel quads
-// per invocation; shape is the output shape conv2DShape returned. A kernel that takes
-// chunks of the input channels gets one repack and one round of dispatches per chunk.
-func (b *Batch) conv2DTiled(k convTiled, quads int, x, w, bias *Tensor, p Conv2DParams, shape []int) *Tensor {
+// packLayout is the layout of a convolution's repacked weights (conv2d_repack.wgsl): the
+// tap mode, channel quads per window, input channels per chunk, windows and the window
+// stride in floats. Kernels that share it read the same repacked weights.
+type packLayout struct {
+	taps                    tapMode
+	cov, chunk, groups, gsf int
+	tapsPerChannel, co, cin int
+}
+
+// layout is the packLayout of k with quads channel quads per invocation for input
+// channels cin and weight w on a device whose uniform windows hold maxUniform bytes.
+func (k convTiled) layout(quads, cin int, w []int, maxUniform uint64) (packLayout, error) {
+	l := packLayout{taps: k.taps, cov: k.covFor(quads), tapsPerChannel: k.tapsPerChannel(w), co: k.outChannels(w), cin: cin}
+	l.groups = (l.co + 4*l.cov - 1) / (4 * l.cov) // windows of 4·cov channels
+	l.chunk = cin
+	if k.chunked {
+		l.chunk = inputChunks(cin, l.cov, l.tapsPerChannel, maxUniform)
+	}
+	if wv := windowVec4(l.cov, l.chunk, l.tapsPerChannel); wv*16 > int(maxUniform) || l.chunk < 1 {
+		return l, fmt.Errorf("%s needs a %d-byte uniform window, the device allows %d", k.file, wv*16, maxUniform)
+	}
+	l.gsf = (windowVec4(l.cov, l.chunk, l.tapsPerChannel)*4 + 63) / 64 * 64 // a multiple of 256 bytes
+	return l, nil
+}
+
+// chunks is the number of chunks the input channels split into.
+func (l packLayout) chunks() int { return (l.cin + l.chunk - 1) / l.chunk }
+
+// repack records conv2d_repack.wgsl writing the windows of chunk c (input channels
+// c·chunk on) of w and bias into packed, groups·gsf floats.
+func (b *Batch) repack(l packLayout, c int, w, bias, packed *Tensor) {
+	c0 := c * l.chunk
+	cn := min(l.chunk, l.cin-c0)
+	b.launch1D("conv2d_repack.wgsl", "repack", l.groups*l.gsf, []constant{
+		cu("CI", l.cin), cu("CI0", c0), cu("CIN", cn), cu("CO", l.co), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
+		cu("TAPS", l.tapsPerChannel), cu("TAP_MODE", int(l.taps)), cu("COV", l.cov), cu("WN", cn*l.tapsPerChannel*l.cov),
+		cu("GSF", l.gsf), cb("HAS_BIAS", bias != nil),
+	}, in(w), in(biasOr(bias, w)), out(packed))
+}
+
+// conv2DTiled records the grouped dispatches of k with quads channel quads per
+// invocation; shape is the output shape conv2DShape returned. A kernel that takes chunks
+// of the input channels gets one round of dispatches per chunk. Without pc each chunk's
+// weights are repacked in the batch before its dispatches; with pc the kernel reads the
+// weights pc prepared once (pc's w and bias are w and bias).
+func (b *Batch) conv2DTiled(k convTiled, quads int, x, w, bias *Tensor, p Conv2DParams, shape []int, pc *PackedConv) *Tensor {
 	const op = "Conv2D"
 	n, cin, ih, iw := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
-	co, kh, kw := k.outChannels(w.shape), w.shape[2], w.shape[3]
+	kh, kw := w.shape[2], w.shape[3]
 	oh, ow := shape[2], shape[3]
-	cov, taps := k.covFor(quads), k.tapsPerChannel(w.shape)
-	groups := (co + 4*cov - 1) / (4 * cov) // windows of 4·cov channels
-	chunk := cin
-	if k.chunked {
-		chunk = inputChunks(cin, cov, taps, b.d.maxUniform)
-	}
-	if wv := windowVec4(cov, chunk, taps); wv*16 > int(b.d.maxUniform) || chunk < 1 {
-		b.Fail(fmt.Errorf("%s: %s needs a %d-byte uniform window, the device allows %d", op, k.file, wv*16, b.d.maxUniform))
+	l, err := k.layout(quads, cin, w.shape, b.d.maxUniform)
+	if err != nil {
+		b.Fail(fmt.Errorf("%s: %w", op, err))
 		return nil
 	}
-	gsf := (windowVec4(cov, chunk, taps)*4 + 63) / 64 * 64 // window stride in floats: a multiple of 256 bytes
+	var prepared []*Tensor
+	if pc != nil {
+		if prepared = pc.prepare(b, l); prepared == nil {
+			return nil
+		}
+	}
+	co, cov, taps, groups, gsf, chunk := l.co, l.cov, l.tapsPerChannel, l.groups, l.gsf, l.chunk
 	// The output first: it may take over a large dead buffer (Reuse) the small repacked
 	// weights must not hold. One buffer of repacked weights serves every chunk in turn.
 	y := b.newOutput(op, shape...)
-	packed := b.newOutput(op, groups*gsf)
-	if packed == nil {
-		y.Release()
-		return nil
+	var packed *Tensor
+	if prepared == nil {
+		if packed = b.newOutput(op, groups*gsf); packed == nil {
+			y.Release()
+			return nil
+		}
 	}
 	ty, tx := (oh+k.tileH-1)/k.tileH, (ow+k.tileW-1)/k.tileW
 	nt := n * ty * tx
 	gx, gy, gridX := grid1D(nt, k.wg)
 	perDispatch := quads / cov
-	for c0 := 0; c0 < cin; c0 += chunk {
+	for c, c0 := 0, 0; c0 < cin; c, c0 = c+1, c0+chunk {
 		cn := min(chunk, cin-c0)
 		wv := windowVec4(cov, cn, taps)
-		b.launch1D("conv2d_repack.wgsl", "repack", groups*gsf, []constant{
-			cu("CI", cin), cu("CI0", c0), cu("CIN", cn), cu("CO", co), cu("KH", kh), cu("KW", kw), cu("TAPS", taps),
-			cu("TAP_MODE", int(k.taps)), cu("COV", cov), cu("WN", cn*taps*cov), cu("GSF", gsf), cb("HAS_BIAS", bias != nil),
-		}, in(w), in(biasOr(bias, w)), out(packed))
+		windows := packed
+		if prepared != nil {
+			windows = prepared[c]
+		} else {
+			b.repack(l, c, w, bias, packed)
+		}
 		consts := []constant{
 			cu("GRID_X", gridX), cu("WG", k.wg), cu("NT", nt), cu("TX", tx), cu("TY", ty),
 			cu("CI", cin), cu("CI0", c0), cu("CIN", cn), cb("ACC", c0 > 0), cu("CO", co), cu("OH", oh), cu("OW", ow),
@@ -257,7 +304,7 @@ func (b *Batch) conv2DTiled(k convTiled, quads int, x, w, bias *Tensor, p Conv2D
 			}
 			for j := range k.uniforms {
 				win := min(g+min(j, perDispatch-1), groups-1)
-				wb := uniformWindow(packed, uint64(win*gsf*4), uint64(wv*16))
+				wb := uniformWindow(windows, uint64(win*gsf*4), uint64(wv*16))
 				if k.storageW {
 					wb.kind = bindRead
 				}

@@ -6,3 +6,10 @@ func (d *Device) NumKernels() int {
 	defer d.mu.Unlock()
 	return len(d.kernels)
 }
+
+// NumForms is the number of layouts pc has prepared weights in.
+func (pc *PackedConv) NumForms() int {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	return len(pc.forms)
+}

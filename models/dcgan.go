@@ -381,8 +381,7 @@ func (m *Generator) forward(r *recorder, z *gpu.Tensor) *gpu.Tensor {
 		if i == 0 {
 			stride, pad = 1, 0
 		}
-		c := r.keep(conv, r.b.ConvTranspose2D(y, m.p.get(conv+".weight"), nil,
-			gpu.ConvTranspose2DParams{Stride: stride, Padding: pad}))
+		c := r.convT(m.p, conv, y, gpu.ConvTranspose2DParams{Stride: stride, Padding: pad})
 		r.free(y)
 		if i == n-1 {
 			out := r.keep(fmt.Sprintf("main.%d", 3*i+1), r.b.Tanh(c))

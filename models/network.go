@@ -4,13 +4,18 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"easel/gpu"
 )
 
-// params are a network's tensors on a device, by state_dict name.
+// params are a network's tensors on a device, by state_dict name, and the convolutions
+// among them prepared for the tuned kernels (gpu.PackedConv): a network's weights stay as
+// loaded, so each convolution's weights are repacked once, when a plan first needs them,
+// not in every replay.
 type params struct {
-	t map[string]*gpu.Tensor
+	t      map[string]*gpu.Tensor
+	packed map[string]*gpu.PackedConv // by layer name: the 4-dimensional name.weight and name.bias
 }
 
 // tensorSpec is one tensor an architecture expects.
@@ -51,6 +56,14 @@ func loadParams(dev *gpu.Device, w *Weights, specs []tensorSpec) (*params, error
 		}
 		p.t[wt.Name] = t
 	}
+	p.packed = map[string]*gpu.PackedConv{}
+	for name, t := range p.t {
+		layer, ok := strings.CutSuffix(name, ".weight")
+		if !ok || len(t.Shape()) != 4 {
+			continue
+		}
+		p.packed[layer] = gpu.NewPackedConv(t, p.t[layer+".bias"])
+	}
 	return p, nil
 }
 
@@ -58,10 +71,19 @@ func loadParams(dev *gpu.Device, w *Weights, specs []tensorSpec) (*params, error
 // there, so a miss is a bug in the network code, reported as an error by the op it feeds.
 func (p *params) get(name string) *gpu.Tensor { return p.t[name] }
 
+// conv returns the prepared convolution of layer name (weight name.weight, bias
+// name.bias if present); a miss is a bug in the network code, reported as an error by
+// the op it feeds.
+func (p *params) conv(name string) *gpu.PackedConv { return p.packed[name] }
+
 func (p *params) release() {
 	if p == nil {
 		return
 	}
+	for _, pc := range p.packed {
+		pc.Release()
+	}
+	p.packed = nil
 	for _, t := range p.t {
 		t.Release()
 	}
@@ -153,6 +175,9 @@ type recorder struct {
 	// keepAll makes free do nothing: tests compare a plan against one that keeps every
 	// intermediate.
 	keepAll bool
+	// repackInBatch records the convolutions that repack their weights in the batch
+	// instead of reading the prepared ones: tests compare the two.
+	repackInBatch bool
 	// split, when set, is called after each layer is recorded; the per-layer profile
 	// (profile_test.go) starts a new batch there, so that each layer can be timed alone.
 	split func(layer string)
@@ -230,11 +255,33 @@ func recordPlan(b *gpu.Batch, arch string, x *gpu.Tensor, forward func(r *record
 	return r.plan(arch, x, y, false, false)
 }
 
-// conv records p[name.weight] (and p[name.bias] when present) applied to x.
+// conv records p[name.weight] (and p[name.bias] when present) applied to x, reading the
+// weights prepared once.
 func (r *recorder) conv(p *params, name string, x *gpu.Tensor, stride, pad int, mode gpu.PadMode) *gpu.Tensor {
-	var bias *gpu.Tensor
-	if b, ok := p.t[name+".bias"]; ok {
-		bias = b
+	cp := gpu.Conv2DParams{Stride: stride, Padding: pad, PadMode: mode}
+	pc := p.conv(name)
+	if r.repackInBatch && pc != nil {
+		return r.keep(name, r.b.Conv2D(x, pc.Weight(), pc.Bias(), cp))
 	}
-	return r.keep(name, r.b.Conv2D(x, p.get(name+".weight"), bias, gpu.Conv2DParams{Stride: stride, Padding: pad, PadMode: mode}))
+	return r.keep(name, r.b.Conv2DPacked(x, pc, cp))
+}
+
+// upConv records UpsampleConv2D of x with p[name.weight] (and p[name.bias] when present),
+// reading the weights prepared once.
+func (r *recorder) upConv(p *params, name string, x *gpu.Tensor, scale int, cp gpu.Conv2DParams) *gpu.Tensor {
+	pc := p.conv(name)
+	if r.repackInBatch && pc != nil {
+		return r.keep(name, r.b.UpsampleConv2D(x, pc.Weight(), pc.Bias(), scale, cp))
+	}
+	return r.keep(name, r.b.UpsampleConv2DPacked(x, pc, scale, cp))
+}
+
+// convT records ConvTranspose2D of x with p[name.weight] (and p[name.bias] when present),
+// reading the weights prepared once.
+func (r *recorder) convT(p *params, name string, x *gpu.Tensor, cp gpu.ConvTranspose2DParams) *gpu.Tensor {
+	pc := p.conv(name)
+	if r.repackInBatch && pc != nil {
+		return r.keep(name, r.b.ConvTranspose2D(x, pc.Weight(), pc.Bias(), cp))
+	}
+	return r.keep(name, r.b.ConvTranspose2DPacked(x, pc, cp))
 }

@@ -134,7 +134,7 @@ func numel(shape []int) int {
 }
 
 // BenchmarkPlanMemory reports the tensor memory a standard TransformerNet plan holds (its
-// input, activations, repacked weights and statistics; not the weights), with the
+// input, activations and statistics; not the weights nor their prepared forms), with the
 // reuse of dead intermediates and keeping them all. It records plans (compiling their
 // kernels) but runs nothing.
 //

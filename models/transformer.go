@@ -151,7 +151,8 @@ func NewTransformerNet(dev *gpu.Device, w *Weights) (*TransformerNet, error) {
 	return &TransformerNet{Config: c, IO: w.IO, dev: dev, p: p}, nil
 }
 
-// Release frees the network's weights. Plans must be released first.
+// Release frees the network's weights and their prepared forms. Plans must be released
+// first.
 func (m *TransformerNet) Release() { m.p.release() }
 
 // Plan allocates an input [n,3,h,w] and records the forward pass on it.
@@ -198,8 +199,7 @@ func (m *TransformerNet) upConvNormReLU(r *recorder, conv, norm string, x *gpu.T
 	}
 	name := conv + ".conv2d"
 	w := m.p.get(name + ".weight")
-	c := r.keep(name, r.b.UpsampleConv2D(x, w, m.p.get(name+".bias"), 2,
-		gpu.Conv2DParams{Stride: 1, Padding: w.Dim(2) / 2, PadMode: gpu.PadReflect}))
+	c := r.upConv(m.p, name, x, 2, gpu.Conv2DParams{Stride: 1, Padding: w.Dim(2) / 2, PadMode: gpu.PadReflect})
 	r.free(x)
 	y := m.normReLU(r, norm, c)
 	r.free(c)
