@@ -59,10 +59,12 @@ func TestServePage(t *testing.T) {
 
 // testHooks run in the page before its scripts. They record what the Content-Security-
 // Policy blocks in window.testCSPViolations. They keep every GPUDevice the page makes
-// in window.testDevices, so that the test can destroy one. And after each submit they
-// copy the canvases that window.testCapture lists (by selector) into window.testCaptured:
-// a WebGPU canvas can be read only in the task that drew it, before the browser shows it
-// and clears its drawing buffer, so the test cannot read it back later.
+// in window.testDevices, so that the test can destroy one. And after each submit that
+// draws onto a canvas (one that follows a getCurrentTexture) they copy the canvases that
+// window.testCapture lists (by selector) into window.testCaptured: a WebGPU canvas can be
+// read only in the task that drew it, before the browser shows it and clears its drawing
+// buffer, so the test cannot read it back later. Submits that draw nothing (weights
+// prepared at a network's first use) leave the captures alone.
 const testHooks = `(() => {
 	window.testCSPViolations = [];
 	document.addEventListener("securitypolicyviolation",
@@ -72,11 +74,19 @@ const testHooks = `(() => {
 	GPUAdapter.prototype.requestDevice = function (...args) {
 		return request.apply(this, args).then((d) => { window.testDevices.push(d); return d; });
 	};
+	const current = GPUCanvasContext.prototype.getCurrentTexture;
+	let drawn = false;
+	GPUCanvasContext.prototype.getCurrentTexture = function (...args) {
+		drawn = true;
+		return current.apply(this, args);
+	};
 	const submit = GPUQueue.prototype.submit;
 	window.testCapture = [];
 	window.testCaptured = {};
 	GPUQueue.prototype.submit = function (...args) {
 		const r = submit.apply(this, args);
+		if (!drawn) return r;
+		drawn = false;
 		for (const sel of window.testCapture) {
 			const src = document.querySelector(sel);
 			const c = document.createElement("canvas");
