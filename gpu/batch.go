@@ -112,21 +112,36 @@ func (b *Batch) entry(i int, a binding) (wgpu.BindGroupEntry, error) {
 	switch {
 	case a.offset > full || size > full-a.offset:
 		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: window [%d, +%d) outside %v (%d bytes)", i, a.offset, size, a.t, full)
-	case a.kind == bindUniform && (a.offset%b.d.uniformAlign != 0 || size > b.d.maxUniform || size%16 != 0):
+	case (a.kind == bindUniform || a.kind == bindParams) && (a.offset%b.d.uniformAlign != 0 || size > b.d.maxUniform || size%16 != 0):
 		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: uniform window [%d, +%d) of %v is not %d-byte aligned, "+
 			"over %d bytes or not a whole number of vec4", i, a.offset, size, a.t, b.d.uniformAlign, b.d.maxUniform)
-	case a.kind == bindUniform && a.t.off%b.d.uniformAlign != 0:
+	case (a.kind == bindUniform || a.kind == bindParams) && a.t.off%b.d.uniformAlign != 0:
 		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: %v starts at byte %d of its arena, not %d-byte aligned for a uniform", i, a.t, a.t.off, b.d.uniformAlign)
-	case a.kind != bindUniform && (a.t.off+a.offset)%b.d.storageAlign != 0:
+	case a.kind != bindUniform && a.kind != bindParams && (a.t.off+a.offset)%b.d.storageAlign != 0:
 		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: storage window offset %d of %v is not %d-byte aligned", i, a.t.off+a.offset, a.t, b.d.storageAlign)
 	}
-	return wgpu.BindGroupEntry{Binding: uint32(i), Buffer: a.t.buf, Offset: a.t.off + a.offset, Size: size}, nil
+	return wgpu.BindGroupEntry{Binding: a.kind.number(i), Buffer: a.t.buf, Offset: a.t.off + a.offset, Size: size}, nil
 }
 
 // launch compiles (once) and records one dispatch of entry in file.
 func (b *Batch) launch(file, entry string, consts []constant, groups [3]uint32, args ...binding) {
 	if b.err != nil {
 		return
+	}
+	if rt := splitRuntime(consts); len(rt) > 0 {
+		// The runtime constants' uniform, written once: a replay reads the same sizes.
+		params, err := b.d.NewTensor((len(rt) + 3) / 4 * 4)
+		if err == nil {
+			if err = b.d.queue.WriteBuffer(params.buf, params.off, paramsBytes(rt)); err != nil {
+				params.Release()
+			}
+		}
+		if err != nil {
+			b.Fail(fmt.Errorf("%s:%s: params: %w", file, entry, err))
+			return
+		}
+		b.releaseAfterBatch(params)
+		args = append(args, binding{t: params, kind: bindParams})
 	}
 	kinds := make([]bindKind, len(args))
 	entries := make([]wgpu.BindGroupEntry, len(args))
@@ -152,10 +167,10 @@ func (b *Batch) launch(file, entry string, consts []constant, groups [3]uint32, 
 }
 
 // launch1D records a kernel with one invocation per element of n, workgroup size 64.
-// The kernel sees GRID_X and N as constants besides consts.
+// The kernel sees GRID_X and N as runtime constants besides consts.
 func (b *Batch) launch1D(file, entry string, n int, consts []constant, args ...binding) {
 	gx, gy, gridX := grid1D(n, 64)
-	consts = append([]constant{cu("GRID_X", gridX), cu("N", n)}, consts...)
+	consts = append([]constant{ru("GRID_X", gridX), ru("N", n)}, consts...)
 	b.launch(file, entry, consts, [3]uint32{uint32(gx), uint32(gy), 1}, args...)
 }
 

@@ -46,7 +46,7 @@ func (b *Batch) Concat(dim int, xs ...*Tensor) *Tensor {
 	off := 0
 	for _, x := range xs {
 		b.launch1D("concat.wgsl", "concat_copy", x.Len(), []constant{
-			cu("INNER", inner), cu("DIM_IN", x.shape[d]), cu("DIM_OUT", outShape[d]), cu("OFF", off),
+			ru("INNER", inner), ru("DIM_IN", x.shape[d]), ru("DIM_OUT", outShape[d]), ru("OFF", off),
 		}, in(x), out(y))
 		off += x.shape[d]
 	}
@@ -81,7 +81,7 @@ func (b *Batch) Slice(x *Tensor, dim, start, length int) *Tensor {
 		return nil
 	}
 	b.launch1D("concat.wgsl", "slice_copy", y.Len(), []constant{
-		cu("INNER", numel(x.shape[d+1:])), cu("DIM_IN", x.shape[d]), cu("DIM_OUT", length), cu("OFF", start),
+		ru("INNER", numel(x.shape[d+1:])), ru("DIM_IN", x.shape[d]), ru("DIM_OUT", length), ru("OFF", start),
 	}, in(x), out(y))
 	return y
 }

@@ -139,9 +139,9 @@ func (b *Batch) conv2DGeneric(x, w, bias *Tensor, p Conv2DParams, shape []int) *
 		return nil
 	}
 	b.launch1D("conv2d.wgsl", "conv2d", y.Len(), []constant{
-		cu("BATCH", x.shape[0]), cu("CI", x.shape[1]), cu("CO", w.shape[0]),
-		ci("IH", x.shape[2]), ci("IW", x.shape[3]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
-		cu("OH", shape[2]), cu("OW", shape[3]), ci("STRIDE", p.Stride), ci("PAD", p.Padding),
+		ru("BATCH", x.shape[0]), cu("CI", x.shape[1]), cu("CO", w.shape[0]),
+		ri("IH", x.shape[2]), ri("IW", x.shape[3]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
+		ru("OH", shape[2]), ru("OW", shape[3]), ci("STRIDE", p.Stride), ci("PAD", p.Padding),
 		cu("PAD_MODE", int(p.PadMode)), cb("HAS_BIAS", bias != nil),
 	}, in(x), in(w), in(biasOr(bias, w)), out(y))
 	return y
@@ -245,9 +245,9 @@ func (b *Batch) convTranspose2D(x, w, bias *Tensor, p ConvTranspose2DParams, pc 
 		return nil
 	}
 	b.launch1D("conv_transpose2d.wgsl", "conv_transpose2d", y.Len(), []constant{
-		cu("BATCH", x.shape[0]), cu("CI", x.shape[1]), cu("CO", w.shape[1]),
-		ci("IH", x.shape[2]), ci("IW", x.shape[3]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
-		cu("OH", shape[2]), cu("OW", shape[3]), ci("STRIDE", p.Stride), ci("PAD", p.Padding),
+		ru("BATCH", x.shape[0]), cu("CI", x.shape[1]), cu("CO", w.shape[1]),
+		ri("IH", x.shape[2]), ri("IW", x.shape[3]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
+		ru("OH", shape[2]), ru("OW", shape[3]), ci("STRIDE", p.Stride), ci("PAD", p.Padding),
 		cb("HAS_BIAS", bias != nil),
 	}, in(x), in(w), in(biasOr(bias, w)), out(y))
 	return y
@@ -274,7 +274,7 @@ func (b *Batch) UpsampleNearest(x *Tensor, scale int) *Tensor {
 		return nil
 	}
 	b.launch1D("upsample.wgsl", "upsample_nearest", y.Len(), []constant{
-		cu("IH", h), cu("IW", w), cu("OH", h*scale), cu("OW", w*scale), cu("SCALE", scale),
+		ru("IH", h), ru("IW", w), ru("OH", h*scale), ru("OW", w*scale), cu("SCALE", scale),
 	}, in(x), out(y))
 	return y
 }

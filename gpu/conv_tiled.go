@@ -288,11 +288,11 @@ func (b *Batch) conv2DTiled(k convTiled, quads int, x, w, bias *Tensor, p Conv2D
 			b.repack(l, c, w, bias, packed)
 		}
 		consts := []constant{
-			cu("GRID_X", gridX), cu("WG", k.wg), cu("NT", nt), cu("TX", tx), cu("TY", ty),
-			cu("CI", cin), cu("CI0", c0), cu("CIN", cn), cb("ACC", c0 > 0), cu("CO", co), cu("OH", oh), cu("OW", ow),
-			cu("KH", kh), cu("KW", kw), ci("IH", ih), ci("IW", iw), ci("PAD", p.Padding), ci("STRIDE", p.Stride),
+			ru("GRID_X", gridX), cu("WG", k.wg), ru("NT", nt), ru("TX", tx), ru("TY", ty),
+			cu("CI", cin), cu("CI0", c0), cu("CIN", cn), cb("ACC", c0 > 0), cu("CO", co), ru("OH", oh), ru("OW", ow),
+			cu("KH", kh), cu("KW", kw), ri("IH", ih), ri("IW", iw), ci("PAD", p.Padding), ci("STRIDE", p.Stride),
 			cu("PAD_MODE", int(p.PadMode)), cu("NQ", quads), cu("NCH", min(co, 4*quads)), cu("COV", cov), cu("WV", wv),
-			cu("NX4", x.Len()/4),
+			ru("NX4", x.Len()/4),
 		}
 		for g := 0; g < groups; g += perDispatch {
 			var args []binding

@@ -41,7 +41,7 @@ func TestBatchReplayAllocatesNothing(t *testing.T) {
 	}
 	defer h.Release()
 	defer y.Release()
-	live, kernels := testDevice.LiveBuffers(), testDevice.NumKernels()
+	live, kernels := testDevice.LiveBuffers(), testDevice.CompiledKernels()
 	for rep := range 3 {
 		in := ramp(x.Len())
 		for i := range in {
@@ -64,9 +64,9 @@ func TestBatchReplayAllocatesNothing(t *testing.T) {
 			}
 		}
 	}
-	if testDevice.LiveBuffers() != live || testDevice.NumKernels() != kernels {
+	if testDevice.LiveBuffers() != live || testDevice.CompiledKernels() != kernels {
 		t.Fatalf("replays allocated: live buffers %d → %d, kernels %d → %d",
-			live, testDevice.LiveBuffers(), kernels, testDevice.NumKernels())
+			live, testDevice.LiveBuffers(), kernels, testDevice.CompiledKernels())
 	}
 }
 
@@ -170,10 +170,10 @@ func TestKernelsCompiledOncePerDevice(t *testing.T) {
 		y.Release()
 	}
 	run()
-	n := testDevice.NumKernels()
+	n := testDevice.CompiledKernels()
 	run()
-	if testDevice.NumKernels() != n {
-		t.Fatalf("second run compiled %d new kernels", testDevice.NumKernels()-n)
+	if testDevice.CompiledKernels() != n {
+		t.Fatalf("second run compiled %d new kernels", testDevice.CompiledKernels()-n)
 	}
 }
 

@@ -114,7 +114,7 @@ func (b *Batch) ImageToTensor(im *Image, mul, add [3]float64) *Tensor {
 	if y == nil {
 		return nil
 	}
-	b.launch1D("image.wgsl", "image_to_tensor", im.Pixels(), append(cs, cu("HW", im.h*im.w)), in(im.t), out(y))
+	b.launch1D("image.wgsl", "image_to_tensor", im.Pixels(), append(cs, ru("HW", im.h*im.w)), in(im.t), out(y))
 	return y
 }
 
@@ -159,7 +159,7 @@ func (b *Batch) tensorToImage(op string, x *Tensor, mul, add [3]float64, rowPixe
 	}
 	im := &Image{t: t, n: n, h: h, w: rowPixels}
 	b.launch1D("to_image.wgsl", "tensor_to_image", im.Pixels(),
-		append(cs, cu("C", c), cu("H", h), cu("W", w), cu("RW", rowPixels)), in(x), out(t))
+		append(cs, cu("C", c), ru("H", h), ru("W", w), ru("RW", rowPixels)), in(x), out(t))
 	return im
 }
 
@@ -193,7 +193,7 @@ func (b *Batch) BlendToImage(x, y, weight *Tensor, rowPixels int) *Image {
 		return nil
 	}
 	im := &Image{t: t, n: n, h: h, w: rowPixels}
-	b.launch1D("blend.wgsl", "blend_to_image", im.Pixels(), []constant{cu("H", h), cu("W", w), cu("RW", rowPixels)},
+	b.launch1D("blend.wgsl", "blend_to_image", im.Pixels(), []constant{ru("H", h), ru("W", w), ru("RW", rowPixels)},
 		in(x), in(y), in(weight), out(t))
 	return im
 }

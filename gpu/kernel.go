@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -12,33 +13,96 @@ import (
 	"easel/shaders"
 )
 
-// constant is one shape or parameter value baked into a kernel's WGSL text. Baking shapes
-// in lets the shader compiler fold index arithmetic and unroll loops, which is most of the
-// speed on CPU drivers such as lavapipe.
+// constant is one shape or parameter value of a kernel. A baked constant is written into
+// the kernel's WGSL text: the shader compiler folds index arithmetic and unrolls loops on
+// it, which is most of the speed on CPU drivers such as lavapipe, but every new value is a
+// new pipeline. A runtime constant (ru, ri) is read from a small uniform buffer each launch
+// binds instead (the kernel's params, see kernelSource), so that a new value (an image
+// size, a batch size) reuses the compiled pipeline. Values that unrolling or array sizes
+// need (channels per window, tile shapes) stay baked.
 type constant struct {
-	name  string
-	value string // a WGSL literal
+	name    string
+	value   string // a WGSL literal
+	runtime bool   // read from the params uniform: bits holds the value
+	bits    uint32
 }
 
 func cu(name string, v int) constant {
 	if v < 0 || v > math.MaxUint32 {
 		panic(fmt.Sprintf("gpu: constant %s=%d out of u32 range", name, v)) // callers check shapes first
 	}
-	return constant{name, strconv.Itoa(v) + "u"}
+	return constant{name: name, value: strconv.Itoa(v) + "u"}
 }
 
-func ci(name string, v int) constant { return constant{name, strconv.Itoa(v) + "i"} }
+func ci(name string, v int) constant { return constant{name: name, value: strconv.Itoa(v) + "i"} }
 
 func cf(name string, v float64) constant {
 	s := strconv.FormatFloat(float64(float32(v)), 'e', 9, 32)
-	return constant{name, s + "f"}
+	return constant{name: name, value: s + "f"}
 }
 
 func cb(name string, v bool) constant {
 	if v {
-		return constant{name, "true"}
+		return constant{name: name, value: "true"}
 	}
-	return constant{name, "false"}
+	return constant{name: name, value: "false"}
+}
+
+// ru is a runtime u32 constant: a size the pipeline does not depend on.
+func ru(name string, v int) constant {
+	c := cu(name, v)
+	c.runtime, c.bits, c.value = true, uint32(v), "u32"
+	return c
+}
+
+// rf is a runtime f32 constant.
+func rf(name string, v float64) constant {
+	return constant{name: name, value: "f32", runtime: true, bits: math.Float32bits(float32(v))}
+}
+
+// ri is a runtime i32 constant.
+func ri(name string, v int) constant {
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		panic(fmt.Sprintf("gpu: constant %s=%d out of i32 range", name, v)) // callers check shapes first
+	}
+	return constant{name: name, value: "i32", runtime: true, bits: uint32(int32(v))}
+}
+
+// paramsName is the uniform a kernel reads its runtime constants from, and
+// paramsBinding its binding: above every binding a shader file declares, since a file's
+// entry points bind different counts of buffers.
+const (
+	paramsName    = "params"
+	paramsBinding = 31
+)
+
+// number is the binding number of the i-th argument of a launch of this kind.
+func (k bindKind) number(i int) uint32 {
+	if k == bindParams {
+		return paramsBinding
+	}
+	return uint32(i)
+}
+
+// splitRuntime returns the runtime constants of consts, in order.
+func splitRuntime(consts []constant) []constant {
+	var rt []constant
+	for _, c := range consts {
+		if c.runtime {
+			rt = append(rt, c)
+		}
+	}
+	return rt
+}
+
+// paramsBytes is the runtime constants' values as the params uniform holds them: one
+// little-endian 32-bit word each, padded to whole vec4.
+func paramsBytes(rt []constant) []byte {
+	out := make([]byte, (len(rt)+3)/4*16)
+	for i, c := range rt {
+		binary.LittleEndian.PutUint32(out[4*i:], c.bits)
+	}
+	return out
 }
 
 // shaderSource returns the text of a shader file. The dev/conv2d benchmark (a test) adds
@@ -50,7 +114,9 @@ var shaderSource = shaders.Source
 const includePrefix = "//!include "
 
 // kernelSource assembles the WGSL module: constants, the common prelude, the op file with
-// its include lines replaced by the files they name.
+// its include lines replaced by the files they name. Runtime constants become fields of
+// the params uniform at binding paramsBinding, and every use of their names in the text
+// reads the field.
 func kernelSource(file string, consts []constant) (string, error) {
 	body, err := shaderSource(file)
 	if err != nil {
@@ -60,9 +126,19 @@ func kernelSource(file string, consts []constant) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("gpu: shader common.wgsl: %w", err)
 	}
-	var sb strings.Builder
+	var head, sb strings.Builder
+	rt := splitRuntime(consts)
 	for _, c := range consts {
-		fmt.Fprintf(&sb, "const %s = %s;\n", c.name, c.value)
+		if !c.runtime {
+			fmt.Fprintf(&head, "const %s = %s;\n", c.name, c.value)
+		}
+	}
+	if len(rt) > 0 {
+		head.WriteString("struct Params {\n")
+		for _, c := range rt {
+			fmt.Fprintf(&head, "    %s: %s,\n", c.name, c.value)
+		}
+		fmt.Fprintf(&head, "}\n@group(0) @binding(%d) var<uniform> %s: Params;\n", paramsBinding, paramsName)
 	}
 	sb.WriteString(common)
 	sb.WriteString("\n")
@@ -82,7 +158,46 @@ func kernelSource(file string, consts []constant) (string, error) {
 			sb.WriteString("\n")
 		}
 	}
-	return sb.String(), nil
+	text := sb.String()
+	if len(rt) > 0 {
+		text = readParams(text, rt)
+	}
+	return head.String() + text, nil
+}
+
+// readParams replaces each whole-word use of a runtime constant's name in text by the
+// params field of that name.
+func readParams(text string, rt []constant) string {
+	names := make(map[string]bool, len(rt))
+	for _, c := range rt {
+		names[c.name] = true
+	}
+	var sb strings.Builder
+	sb.Grow(len(text) + len(text)/8)
+	isWord := func(b byte) bool {
+		return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+	}
+	for i := 0; i < len(text); {
+		if !isWord(text[i]) {
+			sb.WriteByte(text[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isWord(text[j]) {
+			j++
+		}
+		word := text[i:j]
+		// A field access (.NAME) or a comment's mention stays: only identifiers in code
+		// are replaced, and a name after a dot is another struct's field.
+		if names[word] && (i == 0 || text[i-1] != '.') {
+			sb.WriteString(paramsName + "." + word)
+		} else {
+			sb.WriteString(word)
+		}
+		i = j
+	}
+	return sb.String()
 }
 
 // kernel is one compiled compute pipeline with its explicit bind group layout.
@@ -105,13 +220,14 @@ const (
 	// scalar load at offsets fixed at compile time), where a storage load is a
 	// bounds-checked loop over the invocations of a SIMD group
 	bindTexture // texture_2d<f32>, read with textureLoad (a camera frame)
+	bindParams  // the runtime constants' uniform, at binding paramsBinding
 )
 
 func (k bindKind) layoutType() gputypes.BufferBindingType {
 	switch k {
 	case bindWrite:
 		return gputypes.BufferBindingTypeStorage
-	case bindUniform:
+	case bindUniform, bindParams:
 		return gputypes.BufferBindingTypeUniform
 	}
 	return gputypes.BufferBindingTypeReadOnlyStorage
@@ -133,6 +249,14 @@ func (k *kernel) release() {
 	}
 }
 
+// CompiledKernels is the number of pipelines the device has compiled: a plan recorded
+// at a new input size compiles none when every kernel it uses is shape-free.
+func (d *Device) CompiledKernels() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.kernels)
+}
+
 // kernel returns the pipeline for entry point entry of file compiled with consts, compiling
 // it at most once per device. kinds[i] says how binding i is declared.
 func (d *Device) kernel(file, entry string, consts []constant, kinds []bindKind) (*kernel, error) {
@@ -143,7 +267,7 @@ func (d *Device) kernel(file, entry string, consts []constant, kinds []bindKind)
 	var key strings.Builder
 	key.WriteString(entry)
 	for _, k := range kinds {
-		key.WriteByte("rwut"[k])
+		key.WriteByte("rwutp"[k])
 	}
 	key.WriteString(src)
 	d.mu.Lock()
@@ -179,7 +303,7 @@ func (d *Device) compile(name, src, entry string, kinds []bindKind) (*kernel, er
 	}
 	entries := make([]gputypes.BindGroupLayoutEntry, len(kinds))
 	for i, kind := range kinds {
-		entries[i] = gputypes.BindGroupLayoutEntry{Binding: uint32(i), Visibility: wgpu.ShaderStageCompute}
+		entries[i] = gputypes.BindGroupLayoutEntry{Binding: kind.number(i), Visibility: wgpu.ShaderStageCompute}
 		if kind == bindTexture {
 			entries[i].Texture = &gputypes.TextureBindingLayout{SampleType: gputypes.TextureSampleTypeFloat,
 				ViewDimension: gputypes.TextureViewDimension2D}

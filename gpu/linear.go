@@ -35,8 +35,8 @@ func (b *Batch) matmul(op string, s matmulShape, a, c, bias *Tensor, outShape ..
 		return nil
 	}
 	consts := []constant{
-		cu("GRID_X", gx*matmulTile), cu("M", s.m), cu("N", s.n), cu("K", s.k),
-		cu("A_STRIDE", s.aStride), cu("B_STRIDE", s.bStride),
+		ru("GRID_X", gx*matmulTile), ru("M", s.m), cu("N", s.n), cu("K", s.k),
+		ru("A_STRIDE", s.aStride), ru("B_STRIDE", s.bStride),
 		cb("TRANS_A", s.transA), cb("TRANS_B", s.transB), cf("ALPHA", s.alpha),
 	}
 	groups := [3]uint32{uint32(gx), uint32(gy), uint32(s.batch)}

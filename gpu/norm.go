@@ -21,9 +21,9 @@ func (k normConsts) list() []constant {
 	one := func(v int) int { return max(v, 1) }
 	count := one(k.planes) * one(k.hw)
 	return []constant{
-		cu("G", one(k.groups)), cu("PLANES", one(k.planes)), cu("HW", one(k.hw)),
-		cu("PLANE_STRIDE", one(k.planeStride)), cu("COUNT", count), cf("INV_COUNT", 1/float64(count)),
-		cu("C", one(k.c)), cu("VAR_OFF", k.varOff), cf("EPS", k.eps), cf("SCALE", k.scale), cf("MOMENTUM", k.momentum),
+		ru("G", one(k.groups)), ru("PLANES", one(k.planes)), ru("HW", one(k.hw)),
+		ru("PLANE_STRIDE", one(k.planeStride)), ru("COUNT", count), rf("INV_COUNT", 1/float64(count)),
+		cu("C", one(k.c)), ru("VAR_OFF", k.varOff), cf("EPS", k.eps), cf("SCALE", k.scale), cf("MOMENTUM", k.momentum),
 	}
 }
 
@@ -39,7 +39,7 @@ func (b *Batch) groupStats(op string, x *Tensor, groups, planes, hw, planeStride
 	gx := min(groups, 65535)
 	gy := (groups + gx - 1) / gx
 	consts := normConsts{groups: groups, planes: planes, hw: hw, planeStride: planeStride}.list()
-	b.launch("norm.wgsl", "stats", append(consts, cu("GRID_X", gx*statsWorkgroup), cu("N", 1)),
+	b.launch("norm.wgsl", "stats", append(consts, ru("GRID_X", gx*statsWorkgroup), ru("N", 1)),
 		[3]uint32{uint32(gx), uint32(gy), 1}, in(x), out(st))
 	return st
 }
@@ -204,7 +204,7 @@ func (b *Batch) instanceNorm(op string, x, gamma, beta, r *Tensor, act activatio
 		gx := min(nc.g, 65535)
 		gy := (nc.g + gx - 1) / gx
 		// The statistics do not depend on what follows them: one pipeline for every variant.
-		b.launch("instance_norm.wgsl", "stats", append(nc.list(noActivation, false, 1), cu("GRID_X", gx*statsWorkgroup), cu("N", 1)),
+		b.launch("instance_norm.wgsl", "stats", append(nc.list(noActivation, false, 1), ru("GRID_X", gx*statsWorkgroup), ru("N", 1)),
 			[3]uint32{uint32(gx), uint32(gy), 1}, in(x), in(biasOr(gamma, x)), in(biasOr(beta, x)), out(st))
 		return b.applyNorm4(op, x, st, r, act, nc)
 	}
@@ -243,8 +243,9 @@ func (b *Batch) norm4Consts(x *Tensor, affine bool, eps float64) norm4Consts {
 
 func (k norm4Consts) list(act activation, residual bool, vpi int) []constant {
 	return []constant{
-		cu("G", k.g), cu("C", k.c), cu("HW4", k.hw4), cf("INV_COUNT", 1/float64(4*k.hw4)), cf("EPS", k.eps),
+		ru("G", k.g), cu("C", k.c), ru("HW4", k.hw4), rf("INV_COUNT", 1/float64(4*k.hw4)), cf("EPS", k.eps),
 		cb("AFFINE", k.affine), cu("ACT", act.kind), cf("SLOPE", act.slope), cb("RESIDUAL", residual), cu("VPI", vpi),
+		ru("CHUNKS", (k.hw4+vpi-1)/vpi),
 	}
 }
 
@@ -256,14 +257,9 @@ func (b *Batch) applyNorm4(op string, x, st, r *Tensor, act activation, nc norm4
 		b.Reuse(st)
 		return nil
 	}
-	vpi := 1
-	for _, v := range []int{4, 2} {
-		if nc.hw4%v == 0 {
-			vpi = v
-			break
-		}
-	}
-	b.launch1D("instance_norm.wgsl", "apply", nc.g*nc.hw4/vpi, nc.list(act, r != nil, vpi),
+	const vpi = 4
+	chunks := (nc.hw4 + vpi - 1) / vpi
+	b.launch1D("instance_norm.wgsl", "apply", nc.g*chunks, nc.list(act, r != nil, vpi),
 		in(x), in(x), in(x), out(y), in(st), in(biasOr(r, x)))
 	b.Reuse(st)
 	return y

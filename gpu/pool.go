@@ -49,7 +49,7 @@ func (b *Batch) pool2D(op, entry string, x *Tensor, p Pool2DParams) *Tensor {
 		return nil
 	}
 	b.launch1D("pool.wgsl", entry, y.Len(), []constant{
-		ci("IH", x.shape[2]), ci("IW", x.shape[3]), cu("OH", shape[2]), cu("OW", shape[3]),
+		ri("IH", x.shape[2]), ri("IW", x.shape[3]), ru("OH", shape[2]), ru("OW", shape[3]),
 		ci("K", p.Kernel), ci("STRIDE", stride), ci("PAD", p.Padding),
 	}, in(x), out(y))
 	return y

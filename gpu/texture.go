@@ -125,7 +125,7 @@ func (b *Batch) TextureToTensor(t *Texture, h, w int, mul, add [3]float64) *Tens
 		return nil
 	}
 	ky, kx := resampleTaps(t.h, h), resampleTaps(t.w, w)
-	cs = append(cs, cu("H", h), cu("W", w), cu("SH", t.h), cu("SW", t.w), cu("KY", ky), cu("KX", kx))
+	cs = append(cs, ru("H", h), ru("W", w), ru("SH", t.h), ru("SW", t.w), ru("KY", ky), ru("KX", kx))
 	b.launch1D("texture.wgsl", "texture_to_tensor", h*w, cs, binding{tex: t, kind: bindTexture}, out(y))
 	return y
 }

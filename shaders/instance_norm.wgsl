@@ -10,7 +10,8 @@
 //
 // Constants: G (planes, N·C), C (channels), HW4 (plane length in vec4), INV_COUNT
 // (1 / plane length), EPS, AFFINE, ACT (0 none, 1 ReLU, 2 LeakyReLU of slope SLOPE),
-// RESIDUAL, VPI (vec4 per invocation of apply; it divides HW4), N (invocations), GRID_X.
+// RESIDUAL, VPI (vec4 per invocation of apply), CHUNKS (ceil(HW4 / VPI)), N (invocations),
+// GRID_X.
 
 // stats binds 0-3, apply 0-5, running 0-7 (the unread ones too: a binding's number is its
 // place in the launch).
@@ -83,15 +84,19 @@ fn stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
 
 // x4: the input; st4: the statistics stats wrote; r4: the residual, of x's shape (unread
 // without RESIDUAL); y4: y = (x - mean)·scale + beta, then the activation, then y + r
-// with RESIDUAL. Invocation i handles vec4 VPI·i .. VPI·i + VPI-1, all in one plane.
+// with RESIDUAL. Invocation i handles up to VPI vec4 of one plane: chunk i % CHUNKS of
+// plane i / CHUNKS, the last chunk of a plane cut at its end, so that VPI does not depend
+// on the plane's length (one pipeline for every image size).
 @compute @workgroup_size(64)
 fn apply(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = flat_id(gid);
     if (i >= N) { return; }
-    let first = i * VPI;
-    let g = first / HW4;
+    let g = i / CHUNKS;
+    let start = (i - g * CHUNKS) * VPI;
+    let first = g * HW4 + start;
     let st = st4[g];
     for (var k = 0u; k < VPI; k = k + 1u) {
+        if (start + k >= HW4) { break; }
         let j = first + k;
         var v = (x4[j] - vec4<f32>(st.x)) * st.y + vec4<f32>(st.z);
         if (ACT == 1u) {
