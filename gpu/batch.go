@@ -17,12 +17,13 @@ import (
 // mismatch, a failed compile) sticks: later ops do nothing and return nil, and Err and
 // Submit report it, so network code reads as a plain sequence of ops.
 type Batch struct {
-	d       *Device
-	steps   []step
-	copies  []textureCopy // encoded after the compute pass, in the same command buffer
-	scratch []*Tensor     // intermediates only the batch's own kernels use, released with it
-	spare   spares        // buffers of dead tensors for later outputs (reuse.go)
-	err     error
+	d         *Device
+	steps     []step
+	copies    []textureCopy  // encoded after the compute pass, in the same command buffer
+	scratch   []*Tensor      // intermediates only the batch's own kernels use, released with it
+	paramBufs []*wgpu.Buffer // the launches' runtime constants (params)
+	spare     spares         // buffers of dead tensors for later outputs (reuse.go)
+	err       error
 }
 
 type step struct {
@@ -112,36 +113,21 @@ func (b *Batch) entry(i int, a binding) (wgpu.BindGroupEntry, error) {
 	switch {
 	case a.offset > full || size > full-a.offset:
 		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: window [%d, +%d) outside %v (%d bytes)", i, a.offset, size, a.t, full)
-	case (a.kind == bindUniform || a.kind == bindParams) && (a.offset%b.d.uniformAlign != 0 || size > b.d.maxUniform || size%16 != 0):
+	case a.kind == bindUniform && (a.offset%b.d.uniformAlign != 0 || size > b.d.maxUniform || size%16 != 0):
 		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: uniform window [%d, +%d) of %v is not %d-byte aligned, "+
 			"over %d bytes or not a whole number of vec4", i, a.offset, size, a.t, b.d.uniformAlign, b.d.maxUniform)
-	case (a.kind == bindUniform || a.kind == bindParams) && a.t.off%b.d.uniformAlign != 0:
+	case a.kind == bindUniform && a.t.off%b.d.uniformAlign != 0:
 		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: %v starts at byte %d of its arena, not %d-byte aligned for a uniform", i, a.t, a.t.off, b.d.uniformAlign)
-	case a.kind != bindUniform && a.kind != bindParams && (a.t.off+a.offset)%b.d.storageAlign != 0:
+	case a.kind != bindUniform && (a.t.off+a.offset)%b.d.storageAlign != 0:
 		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: binding %d: storage window offset %d of %v is not %d-byte aligned", i, a.t.off+a.offset, a.t, b.d.storageAlign)
 	}
-	return wgpu.BindGroupEntry{Binding: a.kind.number(i), Buffer: a.t.buf, Offset: a.t.off + a.offset, Size: size}, nil
+	return wgpu.BindGroupEntry{Binding: uint32(i), Buffer: a.t.buf, Offset: a.t.off + a.offset, Size: size}, nil
 }
 
 // launch compiles (once) and records one dispatch of entry in file.
 func (b *Batch) launch(file, entry string, consts []constant, groups [3]uint32, args ...binding) {
 	if b.err != nil {
 		return
-	}
-	if rt := splitRuntime(consts); len(rt) > 0 {
-		// The runtime constants' uniform, written once: a replay reads the same sizes.
-		params, err := b.d.NewTensor((len(rt) + 3) / 4 * 4)
-		if err == nil {
-			if err = b.d.queue.WriteBuffer(params.buf, params.off, paramsBytes(rt)); err != nil {
-				params.Release()
-			}
-		}
-		if err != nil {
-			b.Fail(fmt.Errorf("%s:%s: params: %w", file, entry, err))
-			return
-		}
-		b.releaseAfterBatch(params)
-		args = append(args, binding{t: params, kind: bindParams})
 	}
 	kinds := make([]bindKind, len(args))
 	entries := make([]wgpu.BindGroupEntry, len(args))
@@ -152,6 +138,14 @@ func (b *Batch) launch(file, entry string, consts []constant, groups [3]uint32, 
 			return
 		}
 		kinds[i], entries[i] = a.kind, e
+	}
+	if rt := splitRuntime(consts); len(rt) > 0 {
+		e, err := b.params(rt)
+		if err != nil {
+			b.Fail(fmt.Errorf("%s:%s: %w", file, entry, err))
+			return
+		}
+		kinds, entries = append(kinds, bindParams), append(entries, e)
 	}
 	k, err := b.d.kernel(file, entry, consts, kinds)
 	if err != nil {
@@ -164,6 +158,23 @@ func (b *Batch) launch(file, entry string, consts []constant, groups [3]uint32, 
 		return
 	}
 	b.steps = append(b.steps, step{k: k, bg: bg, groups: groups})
+}
+
+// params makes the uniform buffer of a launch's runtime constants, written once: every
+// replay reads the same sizes. The batch holds it until Release; it is not a tensor, so
+// it stays out of the counts of live tensor buffers.
+func (b *Batch) params(rt []constant) (wgpu.BindGroupEntry, error) {
+	data := paramsBytes(rt)
+	buf, err := b.d.allocParams(uint64(len(data)))
+	if err != nil {
+		return wgpu.BindGroupEntry{}, err
+	}
+	if err := b.d.queue.WriteBuffer(buf, 0, data); err != nil {
+		b.d.releaseParams(buf)
+		return wgpu.BindGroupEntry{}, fmt.Errorf("gpu: write params: %w", err)
+	}
+	b.paramBufs = append(b.paramBufs, buf)
+	return wgpu.BindGroupEntry{Binding: paramsBinding, Buffer: buf, Size: uint64(len(data))}, nil
 }
 
 // launch1D records a kernel with one invocation per element of n, workgroup size 64.
@@ -233,6 +244,10 @@ func (b *Batch) Release() {
 	for _, t := range b.scratch {
 		t.Release()
 	}
+	for _, buf := range b.paramBufs {
+		b.d.releaseParams(buf)
+	}
+	b.paramBufs = nil
 	b.releaseSpare()
 	b.steps, b.copies, b.scratch = nil, nil, nil
 	if b.err == nil {

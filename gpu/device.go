@@ -47,6 +47,7 @@ type Device struct {
 	kernels map[string]*kernel
 	free    map[uint64][]*wgpu.Buffer // released tensor buffers by byte size
 	staging map[uint64][]*wgpu.Buffer // map-read buffers by byte size
+	params  map[uint64][]*wgpu.Buffer // released launches' runtime-constant uniforms by byte size
 	live    int                       // buffers handed out and not yet released
 	liveB   uint64                    // their bytes
 	closed  bool
@@ -75,6 +76,7 @@ func newDevice(inst *wgpu.Instance, ad *wgpu.Adapter, dev *wgpu.Device, info Ada
 		kernels:      map[string]*kernel{},
 		free:         map[uint64][]*wgpu.Buffer{},
 		staging:      map[uint64][]*wgpu.Buffer{},
+		params:       map[uint64][]*wgpu.Buffer{},
 	}
 }
 
@@ -90,14 +92,14 @@ func (d *Device) Close() {
 	for _, k := range d.kernels {
 		k.release()
 	}
-	for _, pool := range []map[uint64][]*wgpu.Buffer{d.free, d.staging} {
+	for _, pool := range []map[uint64][]*wgpu.Buffer{d.free, d.staging, d.params} {
 		for _, bufs := range pool {
 			for _, b := range bufs {
 				b.Release()
 			}
 		}
 	}
-	d.kernels, d.free, d.staging = nil, nil, nil
+	d.kernels, d.free, d.staging, d.params = nil, nil, nil, nil
 	d.dev.Release()
 	d.adapter.Release()
 	d.instance.Release()

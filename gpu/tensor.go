@@ -236,6 +236,39 @@ func (d *Device) releaseStaging(b *wgpu.Buffer) {
 	d.staging[b.Size()] = append(d.staging[b.Size()], b)
 }
 
+// allocParams hands out a uniform buffer of size bytes for a launch's runtime constants.
+// Like tensor buffers they are pooled, not destroyed, when their batch is released: a
+// write queued for a destroyed buffer crashes some drivers (lavapipe) at the next submit,
+// and queue order keeps a new write behind the work of the batch that used it before.
+func (d *Device) allocParams(size uint64) (*wgpu.Buffer, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil, ErrClosed
+	}
+	if bufs := d.params[size]; len(bufs) > 0 {
+		b := bufs[len(bufs)-1]
+		d.params[size] = bufs[:len(bufs)-1]
+		return b, nil
+	}
+	b, err := d.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "params", Size: size,
+		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: create params buffer of %d bytes: %w", size, err)
+	}
+	return b, nil
+}
+
+func (d *Device) releaseParams(b *wgpu.Buffer) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		b.Release()
+		return
+	}
+	d.params[b.Size()] = append(d.params[b.Size()], b)
+}
+
 // overlaps reports whether a and b share any byte of one buffer.
 func overlaps(a, b *Tensor) bool {
 	if a.buf != b.buf {
