@@ -121,7 +121,7 @@ func (e *engine) recoverDevice(cause error) error {
 	}
 	e.dev = dev
 	for _, m := range e.models {
-		if err := m.upload(dev); err != nil {
+		if err := e.uploadAndWarm(m); err != nil {
 			err = fmt.Errorf("%v; after recreating the device: %w", cause, err)
 			setStatus(err.Error(), "error")
 			return err
@@ -214,7 +214,7 @@ func (e *engine) loadModel(name, url, sum string) (any, error) {
 		return nil, fmt.Errorf("model %s: the weights are corrupt: %w", name, err)
 	}
 	m := &model{id: e.nextID + 1, name: name, w: w}
-	if err := m.upload(e.dev); err != nil {
+	if err := e.uploadAndWarm(m); err != nil {
 		return nil, err
 	}
 	e.nextID++
@@ -301,6 +301,7 @@ type frameStats struct {
 	size         string
 	model        string
 	deviceLosses int
+	warm         []string // style models whose pipelines are compiled, in load order
 }
 
 func (e *engine) countFrame(d time.Duration, w, h int, model string) {
@@ -325,7 +326,9 @@ func (e *engine) countFrame(d time.Duration, w, h int, model string) {
 // statsValue is window.easel.stats(): frames of the live video so far, frames per second
 // over the last ones (0 once the stream has paused), the last frame's milliseconds from
 // copying the video to the GPU finishing, and the adapter; besides, the frame size, the
-// model, the GPU buffers in use (constant from frame to frame) and device losses.
+// model, the GPU buffers in use (constant from frame to frame), device losses, the
+// pipelines compiled (constant when the frame size changes) and the style models warmed
+// up (their pipelines compiled at load, before any frame).
 func (e *engine) statsValue(adapter string) map[string]any {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -337,10 +340,15 @@ func (e *engine) statsValue(adapter string) map[string]any {
 			fps = float64(n-1) / span
 		}
 	}
-	live := 0
+	live, kernels := 0, 0
 	if e.dev != nil {
-		live = e.dev.LiveBuffers()
+		live, kernels = e.dev.LiveBuffers(), e.dev.CompiledKernels()
+	}
+	warm := make([]any, len(s.warm))
+	for i, name := range s.warm {
+		warm[i] = name
 	}
 	return map[string]any{"frames": s.frames, "fps": fps, "lastFrameMs": s.lastMs, "adapter": adapter,
-		"size": s.size, "model": s.model, "liveBuffers": live, "deviceLosses": s.deviceLosses}
+		"size": s.size, "model": s.model, "liveBuffers": live, "deviceLosses": s.deviceLosses,
+		"kernels": kernels, "warm": warm}
 }

@@ -86,6 +86,13 @@
     $("style-note").textContent = m ? m.description || "" : "No trained style models are served.";
   };
   showStyleNote();
+  // The chosen style is loaded, and its pipelines compiled, while the page waits for the
+  // user: the camera's first frame then waits for neither. A failure here is reported
+  // when the style is used.
+  const preload = () => {
+    if (styleModel()) load(style.value).catch(() => {});
+  };
+  preload();
   const strengthValue = () => Number(strength.value) / 100;
   strength.addEventListener("input", () => { $("strength-value").value = strength.value + "%"; });
 
@@ -255,6 +262,7 @@
   $("image-save").addEventListener("click", () => download(pictureCanvas, `easel-${style.value}-${stamp()}.png`));
   style.addEventListener("change", () => {
     showStyleNote();
+    preload();
     renderPicture();
   });
   strength.addEventListener("change", renderPicture);

@@ -442,15 +442,31 @@ func checkWebcam(t *testing.T, ctx context.Context, dev *gpu.Device) {
 			t.Fatalf("set %s to %s: %v", sel, v, err)
 		}
 	}
+	// Choosing the style loads it and compiles its pipelines before the camera starts.
+	warm := time.Now()
+	ready, err := pollStats(ctx, fmt.Sprintf("s.warm.includes(%q)", testStyle))
+	if err != nil {
+		t.Fatalf("wait for %s to be loaded and warmed up: %v", testStyle, err)
+	}
+	t.Logf("%s warm %v after it was chosen (%v pipelines compiled in all)", testStyle, time.Since(warm).Round(time.Millisecond), ready["kernels"])
 	start := time.Now()
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#camera"))); err != nil {
 		t.Fatalf("click #camera: %v", err)
 	}
+	if _, err := pollStats(ctx, "s.frames >= 1"); err != nil {
+		t.Fatalf("wait for the first frame: %v", err)
+	}
+	firstFrame := time.Since(start)
 	first, err := pollStats(ctx, "s.frames >= 2")
 	if err != nil {
 		t.Fatalf("wait for frames: %v", err)
 	}
 	t.Logf("2 frames after %v: %v", time.Since(start).Round(time.Millisecond), first)
+	if first["kernels"] != ready["kernels"] {
+		t.Errorf("the first frames compiled %v pipelines after the warm-up", first["kernels"].(float64)-ready["kernels"].(float64))
+	}
+	t.Logf("LATENCY first frame: %v after Start camera (target: 3 s + a frame's %v ms)",
+		firstFrame.Round(time.Millisecond), first["lastFrameMs"])
 	later, err := pollStats(ctx, fmt.Sprintf("s.frames >= %v", first["frames"].(float64)+3))
 	if err != nil {
 		t.Fatalf("wait for more frames: %v", err)
@@ -515,6 +531,43 @@ func checkWebcam(t *testing.T, ctx context.Context, dev *gpu.Device) {
 	saveRGBA(t, "webcam-frame.png", frame, fw, fh)
 	saveRGBA(t, "webcam-output.png", shown[0], sw, sh)
 	saveRGBA(t, "webcam-native.png", want, sw, sh)
+
+	// A new resolution reuses the compiled pipelines: its first frame comes about a
+	// frame's time after the switch, and nothing compiles. Back to the test's size after.
+	for _, width := range []int{4 * testWidth, testWidth} {
+		switchResolution(t, ctx, width)
+	}
+}
+
+// switchResolution sets the camera's resolution to width while frames run and reports
+// how long the first frame at the new size took next to a steady frame's time there;
+// the switch must compile no pipeline.
+func switchResolution(t *testing.T, ctx context.Context, width int) {
+	t.Helper()
+	before, err := pollStats(ctx, "true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := fmt.Sprintf("%d×%d", width, width*testCardH/testCardW)
+	start := time.Now()
+	if err := setControl(ctx, "#resolution", fmt.Sprint(width)); err != nil {
+		t.Fatal(err)
+	}
+	first, err := pollStats(ctx, fmt.Sprintf("s.size === %q", size))
+	if err != nil {
+		t.Fatalf("wait for a frame at %s: %v", size, err)
+	}
+	took := time.Since(start)
+	steady, err := pollStats(ctx, fmt.Sprintf("s.size === %q && s.frames >= %v", size, first["frames"].(float64)+3))
+	if err != nil {
+		t.Fatalf("wait for frames at %s: %v", size, err)
+	}
+	steadyMs := steady["lastFrameMs"].(float64)
+	t.Logf("LATENCY resolution %v → %s: first frame %v after the switch; a steady frame %.0f ms; %.0f ms beyond it (target 500 ms)",
+		before["size"], size, took.Round(time.Millisecond), steadyMs, float64(took.Milliseconds())-steadyMs)
+	if steady["kernels"] != before["kernels"] {
+		t.Errorf("switching the resolution to %s compiled %v pipelines", size, steady["kernels"].(float64)-before["kernels"].(float64))
+	}
 }
 
 // saveRGBA saves an RGBA picture as a PNG test artifact.
