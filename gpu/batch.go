@@ -194,6 +194,9 @@ func (b *Batch) Submit() error {
 	if len(b.steps) == 0 && len(b.copies) == 0 {
 		return nil
 	}
+	if err := readyPipelines(b.steps); err != nil {
+		return err
+	}
 	enc, err := b.d.dev.CreateCommandEncoder(nil)
 	if err != nil {
 		return fmt.Errorf("gpu: command encoder: %w", err)

@@ -206,8 +206,26 @@ type kernel struct {
 	module   *wgpu.ShaderModule
 	bgl      *wgpu.BindGroupLayout
 	layout   *wgpu.PipelineLayout
-	pipeline *wgpu.ComputePipeline
-	kinds    []bindKind // per binding
+	pipeline *wgpu.ComputePipeline // nil while the browser compiles it (await)
+	kinds    []bindKind            // per binding
+	// await waits for a pipeline the browser compiles asynchronously and sets pipeline;
+	// nil once it is there (natively always).
+	await func() error
+}
+
+// readyPipelines waits until every step's pipeline is compiled. Pipelines the browser
+// compiles asynchronously are awaited together at the first submit that needs them, so
+// that the compiles of a newly recorded batch run side by side.
+func readyPipelines(steps []step) error {
+	for _, s := range steps {
+		if s.k.await == nil {
+			continue
+		}
+		if err := s.k.await(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // bindKind is how a kernel declares one buffer binding.
@@ -317,8 +335,7 @@ func (d *Device) compile(name, src, entry string, kinds []bindKind) (*kernel, er
 			BindGroupLayouts: []*wgpu.BindGroupLayout{k.bgl}})
 	}
 	if err == nil {
-		k.pipeline, err = d.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Label: name,
-			Layout: k.layout, Module: k.module, EntryPoint: entry})
+		err = d.createPipeline(k, entry)
 	}
 	if cerr := d.endCompileCheck(); err == nil && cerr != nil {
 		err = cerr

@@ -15,8 +15,9 @@ import (
 )
 
 // Open returns a device on the browser's WebGPU adapter (navigator.gpu). Open, the first
-// launch of each kernel (which compiles it) and Tensor.Read wait for the browser by
-// blocking their goroutine on a JS promise, so they must not run inside a JS callback
+// launch of each kernel (which checks its module), the first submit of a batch whose
+// pipelines are still compiling and Tensor.Read wait for the browser by blocking their
+// goroutine on a JS promise, so they must not run inside a JS callback
 // (requestAnimationFrame, an event handler): start a goroutine there.
 func Open(ctx context.Context) (*Device, error) {
 	if err := ctx.Err(); err != nil {
@@ -71,6 +72,14 @@ type webDevice struct {
 	createTexture js.Func
 	lastTexture   js.Value
 
+	// Pipelines compile with createComputePipelineAsync, which gogpu does not offer: the
+	// hooks catch the GPUShaderModule and GPUPipelineLayout gogpu makes (lastModule,
+	// lastLayout) and hand gogpu the compiled GPUComputePipeline (readyPipeline) when it
+	// asks for one (createPipeline).
+	hooks                  []hook
+	lastModule, lastLayout js.Value
+	readyPipeline          js.Value
+
 	mu   sync.Mutex
 	errs []string // uncaptured errors not yet reported
 	lost error    // set once the device is lost; sticky
@@ -80,14 +89,14 @@ var openMu sync.Mutex // requestDevice swaps a prototype method, one Open at a t
 
 // requestDevice asks gogpu for a device with the adapter's full limits while
 // GPUAdapter.prototype.requestDevice is wrapped, so the GPUAdapter and the GPUDevice promise
-// gogpu uses are seen here too, and the device gets its createTexture hook before gogpu
+// gogpu uses are seen here too, and the device gets its hooks (hookDevice) before gogpu
 // sees it. It returns the JS GPUAdapter as well.
 func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, js.Value, error) {
 	openMu.Lock()
 	defer openMu.Unlock()
 	w := &webDevice{}
 	onDevice := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		w.hookCreateTexture(args[0])
+		w.hookDevice(args[0])
 		return args[0]
 	})
 	defer onDevice.Release() // gogpu has awaited the promise when RequestDevice returns
@@ -125,6 +134,85 @@ func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, js.Value, error)
 }
 
 // hookCreateTexture gives device an own createTexture that records each texture it makes.
+// hook is a method of the GPUDevice replaced by a Go function.
+type hook struct {
+	method string
+	fn     js.Func
+}
+
+// hookDevice replaces the device's methods whose results gogpu keeps private.
+func (w *webDevice) hookDevice(device js.Value) {
+	w.hookCreateTexture(device)
+	replace := func(method string, fn func(orig, this js.Value, args []js.Value) any) {
+		orig := device.Get(method) // GPUDevice.prototype's
+		h := hook{method, js.FuncOf(func(this js.Value, args []js.Value) any { return fn(orig, this, args) })}
+		device.Set(method, h.fn)
+		w.hooks = append(w.hooks, h)
+	}
+	call := func(orig, this js.Value, args []js.Value) js.Value {
+		callArgs := []any{this}
+		for _, a := range args {
+			callArgs = append(callArgs, a)
+		}
+		return orig.Call("call", callArgs...)
+	}
+	replace("createShaderModule", func(orig, this js.Value, args []js.Value) any {
+		w.lastModule = call(orig, this, args)
+		return w.lastModule
+	})
+	replace("createPipelineLayout", func(orig, this js.Value, args []js.Value) any {
+		w.lastLayout = call(orig, this, args)
+		return w.lastLayout
+	})
+	replace("createComputePipeline", func(orig, this js.Value, args []js.Value) any {
+		if p := w.readyPipeline; p.Type() == js.TypeObject {
+			w.readyPipeline = js.Undefined()
+			return p
+		}
+		return call(orig, this, args)
+	})
+}
+
+// createPipeline starts compiling k's pipeline with createComputePipelineAsync, which the
+// browser compiles off its main threads; k.await takes the result at the first submit
+// that needs it, so that the pipelines of a newly recorded batch compile side by side
+// (and a page keeps drawing meanwhile). A compile error is reported by that submit.
+func (d *Device) createPipeline(k *kernel, entry string) error {
+	w := d.web()
+	module, layout := w.lastModule, w.lastLayout
+	w.lastModule, w.lastLayout = js.Undefined(), js.Undefined()
+	if module.Type() != js.TypeObject || layout.Type() != js.TypeObject {
+		return errors.New("gogpu did not call GPUDevice.createShaderModule and createPipelineLayout; cannot compile asynchronously")
+	}
+	desc := js.ValueOf(map[string]any{"label": k.name, "layout": layout,
+		"compute": map[string]any{"module": module, "entryPoint": entry}})
+	promise := w.device.Call("createComputePipelineAsync", desc)
+	var failed error
+	k.await = func() error {
+		if failed != nil {
+			return failed
+		}
+		p, err := Await(promise)
+		if k.pipeline != nil { // another goroutine took it meanwhile
+			return nil
+		}
+		if err == nil {
+			w.readyPipeline = p
+			k.pipeline, err = d.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Label: k.name,
+				Layout: k.layout, Module: k.module, EntryPoint: entry})
+			w.readyPipeline = js.Undefined()
+		}
+		if err != nil {
+			k.pipeline = nil
+			failed = fmt.Errorf("gpu: build pipeline %s: %w", k.name, err)
+			return failed
+		}
+		k.await = nil
+		return nil
+	}
+	return nil
+}
+
 func (w *webDevice) hookCreateTexture(device js.Value) {
 	create := device.Get("createTexture") // GPUDevice.prototype's
 	w.createTexture = js.FuncOf(func(this js.Value, args []js.Value) any {
@@ -192,6 +280,10 @@ func (w *webDevice) release() {
 	w.onError.Release()
 	w.device.Delete("createTexture")
 	w.createTexture.Release()
+	for _, h := range w.hooks {
+		w.device.Delete(h.method)
+		h.fn.Release()
+	}
 }
 
 // ErrDeviceLost matches (errors.Is) the error of every operation on a lost device, a

@@ -53,7 +53,16 @@ func Open(ctx context.Context) (*Device, error) {
 
 // Natively gogpu reports WGSL and pipeline errors synchronously from each create call.
 func (d *Device) beginCompileCheck() error { return nil }
-func (d *Device) endCompileCheck() error   { return nil }
+
+// createPipeline compiles k's pipeline; natively at once.
+func (d *Device) createPipeline(k *kernel, entry string) error {
+	var err error
+	k.pipeline, err = d.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Label: k.name,
+		Layout: k.layout, Module: k.module, EntryPoint: entry})
+	return err
+}
+
+func (d *Device) endCompileCheck() error { return nil }
 
 // deviceError and settledDeviceError report asynchronous device errors; natively errors
 // are synchronous.
