@@ -6,3 +6,6 @@ func (d *Device) NumKernels() int {
 	defer d.mu.Unlock()
 	return len(d.kernels)
 }
+
+// GroupGrid exposes the 2D split of a workgroup count.
+var GroupGrid = groupGrid
