@@ -47,7 +47,15 @@ if [ ! -x "$easel" ]; then
 fi
 
 raw=$(mktemp -d)
-trap 'rm -rf "$raw"' EXIT
+# On exit, also after a failure, OUT_DIR gets whatever was measured.
+finish() {
+	if [ -n "$out_dir" ]; then
+		mkdir -p "$out_dir" && cp "$raw"/*.txt "$raw"/*.err "$out_dir"/ 2>/dev/null || true
+		echo "bench-gpu: report and raw outputs in $out_dir (bench-gpu.txt)" >&2
+	fi
+	rm -rf "$raw"
+}
+trap finish EXIT
 
 # step NAME COMMAND...: runs one benchmark into $raw/NAME.txt, saying so on stderr.
 step() {
@@ -89,8 +97,10 @@ fi
 
 if "$py" -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
 	sizes_csv=$(echo $sizes | tr ' ' ',')
-	step torch "$py" scripts/torch_stylize_bench.py --device cuda --repeats "$runs" --warmup "$warmup" \
-		--sizes "$sizes_csv" --sample "$sample" --matmul "$matmul" "${gen[@]}"
+	# A failure here leaves Easel's figures standing: PyTorch's columns stay empty.
+	( step torch "$py" scripts/torch_stylize_bench.py --device cuda --repeats "$runs" --warmup "$warmup" \
+		--sizes "$sizes_csv" --sample "$sample" --matmul "$matmul" "${gen[@]}" ) ||
+		echo "PyTorch CUDA failed (its output is in torch.err); PyTorch is left out" >"$raw/torch.txt"
 else
 	echo "no CUDA PyTorch: $py cannot import torch with CUDA available (PYTHON picks another python); PyTorch is left out" >"$raw/torch.txt"
 	echo "bench-gpu: $(cat "$raw/torch.txt")" >&2
@@ -162,8 +172,8 @@ cases = [(f"stylize-{s}", f"TransformerNet {s}²") for s in sizes]
 if sample > 0:
     cases.append((f"sample-{sample}", f"DCGAN G, batch {sample}"))
 print()
-fmt = "{:<22} {:>9} {:>8} {:>7} {:>9} {:>9} {:>10} {:>10}"
-print(fmt.format("network", "Easel ms", "GFLOP/s", "% peak", "floor ms", "÷ floor", "PyTorch ms", "÷ PyTorch"))
+fmt = "{:<22} {:>9} {:>8} {:>7} {:>9} {:>12} {:>10} {:>14}"
+print(fmt.format("network", "Easel ms", "GFLOP/s", "% peak", "floor ms", "Easel/floor", "PyTorch ms", "Easel/PyTorch"))
 cold, goal = [], None
 for case, label in cases:
     t = read(f"{case}.txt")
@@ -182,9 +192,11 @@ for case, label in cases:
         goal = (ms / floor, ms / tp[0] if tp else None)
 print()
 print("Easel ms: median run (one submit and the wait for the output's readback); PyTorch ms: median call,")
-print("synchronized, no copy to the host. floor: the network's FLOPs over the measured peak. ÷: Easel's time over it.")
-print("Cold start (Easel): " + "; ".join(f"{label}: plan and compiles {c:.0f} ms, first run {f:.0f} ms"
-                                         for label, c, f in cold if c is not None and f is not None))
+print("synchronized, no copy to the host. GFLOP/s: the network's 2·multiply-adds of its convolutions over Easel's")
+print("time. floor: those FLOPs over the measured peak. Easel/floor, Easel/PyTorch: Easel's time over theirs.")
+for label, c, f in cold:
+    if c is not None and f is not None:
+        print(f"cold start, {label}: plan and shader compiles {c:.0f} ms, first run {f:.0f} ms")
 if goal:
     floor_ok = "met" if goal[0] <= 3 else "not met"
     print(f"goal at 1024²: within 3× of the floor: {goal[0]:.2f}× ({floor_ok})", end="")
@@ -194,9 +206,3 @@ if goal:
     else:
         print("; faster than PyTorch CUDA FP32: no PyTorch figure")
 PY
-
-if [ -n "$out_dir" ]; then
-	mkdir -p "$out_dir"
-	cp "$raw"/*.txt "$out_dir"/
-	echo "bench-gpu: report and raw outputs in $out_dir (bench-gpu.txt)" >&2
-fi

@@ -91,7 +91,7 @@ def setup_cuda():
     p = torch.cuda.get_device_properties(0)
     print(f"# device: {p.name}, {p.multi_processor_count} SMs, compute capability {p.major}.{p.minor}, "
           f"{p.total_memory / 2**30:.0f} GiB", flush=True)
-    print(f"# torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, "
+    print(f"# software: torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, "
           f"TF32 off, cudnn.benchmark on", flush=True)
 
 
