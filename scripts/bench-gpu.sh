@@ -21,9 +21,13 @@
 # product. PEAK_ARGS: flags for easel bench peak (e.g. "--groups 1024" on a CPU driver).
 # PYTHON runs PyTorch; without a CUDA build its columns are left out. OUT_DIR: where the
 # report (bench-gpu.txt) and every command's raw output are written as well.
-# A quick check on lavapipe (a CPU Vulkan driver), about two minutes:
+# A quick check on lavapipe (a CPU Vulkan driver), under a minute:
 #   SIZES=256 SAMPLE=0 RUNS=2 WARMUP=1 PEAK_ARGS="--groups 1024" scripts/bench-gpu.sh
 set -euo pipefail
+# EASEL and OUT_DIR given relative to where the script was started from.
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+[ -n "${EASEL:-}" ] && EASEL=$(abs "$EASEL")
+[ -n "${OUT_DIR:-}" ] && OUT_DIR=$(abs "$OUT_DIR")
 cd "$(dirname "$0")/.."
 easel=${EASEL:-build/easel}
 sizes=${SIZES-256 512 1024}
