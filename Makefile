@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: all build viewer check-build test deps vet fuzz bench bench-conv bench-stylize bench-train bench-browser wasm run clean
+.PHONY: all build viewer check-build test deps vet fuzz bench bench-conv bench-stylize bench-gpu bench-train bench-browser wasm run clean
 
 all: build
 
@@ -48,6 +48,13 @@ bench-conv:
 # Whole networks (TransformerNet at 256 and 512, the DCGAN generator) next to PyTorch CPU.
 bench-stylize:
 	bash scripts/bench-stylize.sh
+
+# On a machine with a real GPU: the measured FP32 peak (easel bench peak), TransformerNet at
+# 256/512/1024 and the DCGAN generator next to PyTorch CUDA in FP32, within 5 minutes. On a
+# GPU machine without Go, copy build/easel, scripts/ and models/testdata/make_golden.py and
+# run EASEL=build/easel scripts/bench-gpu.sh there (see docs/PERFORMANCE.md, On a real GPU).
+bench-gpu: build
+	EASEL=build/easel bash scripts/bench-gpu.sh
 
 # Training steps (a DCGAN iteration at batch 64, TransformerNet at 256 with Adam) next to
 # PyTorch CPU; slow on lavapipe (minutes per case, see docs/PERFORMANCE.md).

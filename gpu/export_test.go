@@ -6,3 +6,6 @@ func (pc *PackedConv) NumForms() int {
 	defer pc.mu.Unlock()
 	return len(pc.forms)
 }
+
+// GroupGrid exposes the 2D split of a workgroup count.
+var GroupGrid = groupGrid

@@ -18,10 +18,13 @@ func benchCmd() *cobra.Command {
 		Short: "Time the networks on this machine's GPU",
 		Long: `Time one network's forward pass: after warm-up runs (the driver compiles shaders at the
 first dispatch), the median over timed runs of one submit and the wait for the output's
-readback, and the GFLOP/s that gives. FLOPs count 2·multiply-adds of the convolutions and
-transposed convolutions; norms, activations and bias additions are not counted.`,
+readback, and the GFLOP/s that gives. The setup line gives the cold costs apart: recording
+the plan (which compiles its shaders) and the first run. FLOPs count 2·multiply-adds of
+the convolutions and transposed convolutions; norms, activations and bias additions are
+not counted. easel bench peak measures the FP32 throughput the GPU reaches, the scale
+these GFLOP/s compare with.`,
 	}
-	cmd.AddCommand(benchStylizeCmd(), benchSampleCmd(), benchTrainCmd())
+	cmd.AddCommand(benchPeakCmd(), benchStylizeCmd(), benchSampleCmd(), benchTrainCmd())
 	return cmd
 }
 
@@ -137,6 +140,7 @@ func bench(cmd *cobra.Command, o benchOptions) error {
 		return err
 	}
 	defer dev.Close()
+	start := time.Now()
 	c, err := o.prepare(dev, w, o)
 	if err != nil {
 		return fmt.Errorf("model %s: %w", o.model, err)
@@ -149,9 +153,15 @@ func bench(cmd *cobra.Command, o benchOptions) error {
 		_, err := c.plan.Output.Read(cmd.Context())
 		return err
 	}
-	for range o.warmup {
+	prepared := time.Since(start)
+	var first time.Duration
+	for i := range o.warmup {
+		start := time.Now()
 		if err := once(); err != nil {
 			return err
+		}
+		if i == 0 {
+			first = time.Since(start)
 		}
 	}
 	times := make([]time.Duration, o.runs)
@@ -178,6 +188,11 @@ func bench(cmd *cobra.Command, o benchOptions) error {
 	fmt.Fprintf(out, "model:   %s (%s %s, %s parameters, %s)\n", o.model, w.Arch, formatConfig(w.Config),
 		formatCount(float64(paramCount(w))), trained)
 	fmt.Fprintf(out, "input:   %v, %d warm-up and %d timed runs\n", c.plan.Input.Shape(), o.warmup, o.runs)
+	if o.warmup > 0 {
+		fmt.Fprintf(out, "setup:   plan and shader compiles %.1f ms, first run %.2f ms\n", ms(prepared), ms(first))
+	} else {
+		fmt.Fprintf(out, "setup:   plan and shader compiles %.1f ms\n", ms(prepared))
+	}
 	per := "frame"
 	if c.images > 1 {
 		per = fmt.Sprintf("batch of %d (%.2f ms per image)", c.images, ms(median)/float64(c.images))

@@ -70,6 +70,7 @@ func Cases() []Case {
 		slotCases(),
 		inplaceCases(),
 		softmaxCases(),
+		peakCases(),
 	} {
 		cs = append(cs, family...)
 	}
