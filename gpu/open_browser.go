@@ -393,6 +393,41 @@ func (d *Device) settledDeviceError() error {
 	return d.deviceError()
 }
 
+// OnWorkDone calls done once the GPU has finished the work submitted so far, with nil, or
+// with the device's loss if that comes first. Unlike WaitDone it does not wait, so that
+// frames can be in flight while the caller goes on: done runs later, in a JS callback, and
+// must not block (or at once, before OnWorkDone returns, on a device already lost). What
+// the browser refused of the work is reported by the device's next operation, not to done.
+func (d *Device) OnWorkDone(done func(error)) {
+	w := d.web()
+	if err := w.lostErr(); err != nil {
+		done(err)
+		return
+	}
+	race := js.Global().Get("Promise").Call("race", []any{w.device.Get("queue").Call("onSubmittedWorkDone"), w.device.Get("lost")})
+	var onOK, onFail js.Func
+	settle := func(err error) {
+		onOK.Release()
+		onFail.Release()
+		done(err)
+	}
+	// When the loss wins, watch's handler of device.lost has run first: it subscribed
+	// before the race did, so lostErr tells it.
+	onOK = js.FuncOf(func(js.Value, []js.Value) any {
+		settle(w.lostErr())
+		return nil
+	})
+	onFail = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "rejected"
+		if len(args) > 0 {
+			msg = js.Global().Get("String").Invoke(args[0]).String()
+		}
+		settle(fmt.Errorf("gpu: wait for the GPU: %s", msg))
+		return nil
+	})
+	race.Call("then", onOK, onFail)
+}
+
 func (w *webDevice) lostErr() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -32,6 +32,7 @@ type engine struct {
 	nextID   int
 	canvases []*canvasSlot
 	styles   []*stylePipe
+	inflight []*liveFrame // live video frames on the GPU, oldest first (stylize.go)
 
 	// The texture and Gatys runs (synth.go): the loss network, uploaded for the first run,
 	// the run holding the GPU, and a slot that lets one run hold it at a time.
@@ -143,8 +144,10 @@ func (e *engine) recoverDevice(cause error) error {
 	return nil
 }
 
-// dropPipelines releases every recorded pipeline and gives the canvases back.
+// dropPipelines releases every recorded pipeline and gives the canvases back, once the
+// live frames in flight have finished.
 func (e *engine) dropPipelines() {
+	e.settleFrames(0)
 	for _, p := range e.styles {
 		p.release()
 	}
@@ -250,6 +253,7 @@ func (e *engine) releaseModel(id int) error {
 	if err != nil {
 		return err
 	}
+	e.settleFrames(0) // a frame in flight may be using its pipeline
 	kept := e.styles[:0]
 	for _, p := range e.styles {
 		if p.model == m {
@@ -293,50 +297,77 @@ func (e *engine) canvas(el js.Value, w, h int) (*gpu.Canvas, error) {
 	return c, nil
 }
 
-// frameStats are the live video's numbers for window.easel.stats().
+// frameStats are the live video's numbers for window.easel.stats(). Frames are counted as
+// the GPU finishes them, in a JS callback (liveFrame), so e.mu guards them.
 type frameStats struct {
 	frames       int
-	lastMs       float64
-	recent       []time.Time // completion times of the last frames
+	recent       []time.Time // completion times of the last frames of the stream
+	latencies    []float64   // their latencies, ms
+	latencyFrom  string      // what the last frame's latency was measured from: "capture" or "copy"
 	size         string
 	model        string
 	deviceLosses int
 	warm         []string // style models whose pipelines are compiled, in load order
+
+	inFlight         int // live frames submitted and not yet finished
+	inFlightAtSubmit int // frames on the GPU just after the last was submitted, counting it
+	maxInFlight      int // the most frames ever on the GPU at once
+	overlapped       int // frames submitted while another was still on the GPU
 }
 
-func (e *engine) countFrame(d time.Duration, w, h int, model string) {
+// statsWindow is how many of the last frames the rate and latency are over.
+const statsWindow = 30
+
+// frameDone counts a live frame the GPU has finished (ok), latencyMs after it was taken,
+// or only takes it off the frames in flight (lost with the device).
+func (e *engine) frameDone(ok bool, latencyMs float64, from, size, model string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := &e.stats
-	now, size := time.Now(), fmt.Sprintf("%d×%d", w, h)
+	s.inFlight--
+	if !ok {
+		return
+	}
+	now := time.Now()
 	// The rate is of the current stream: a new model or size, or a pause (the camera off
 	// for a while), starts it again.
-	if n := len(s.recent); n > 0 && (size != s.size || model != s.model || now.Sub(s.recent[n-1]) > 2*d+time.Second) {
-		s.recent = s.recent[:0]
+	if n := len(s.recent); n > 0 && (size != s.size || model != s.model || now.Sub(s.recent[n-1]) > pauseAfter(latencyMs)) {
+		s.recent, s.latencies = s.recent[:0], s.latencies[:0]
 	}
 	s.frames++
-	s.lastMs = float64(d.Microseconds()) / 1000
 	s.recent = append(s.recent, now)
-	if len(s.recent) > 30 {
-		s.recent = s.recent[1:]
+	s.latencies = append(s.latencies, latencyMs)
+	if len(s.recent) > statsWindow {
+		s.recent, s.latencies = s.recent[1:], s.latencies[1:]
 	}
-	s.size, s.model = size, model
+	s.size, s.model, s.latencyFrom = size, model, from
 }
 
-// statsValue is window.easel.stats(): frames of the live video so far, frames per second
-// over the last ones (0 once the stream has paused), the last frame's milliseconds from
-// copying the video to the GPU finishing, and the adapter; besides, the frame size, the
-// model, the GPU buffers in use (constant from frame to frame), device losses, the
-// pipelines compiled (constant when the frame size changes) and the style models warmed
-// up (their pipelines compiled at load, before any frame).
+// pauseAfter is how long after the last frame the stream counts as paused: twice a
+// frame's latency and a second.
+func pauseAfter(latencyMs float64) time.Duration {
+	return time.Duration(2*latencyMs*float64(time.Millisecond)) + time.Second
+}
+
+// statsValue is window.easel.stats(): frames of the live video finished so far; over the
+// last ones, frames finished per second (0 once the stream has paused) and their mean
+// latency, from the camera taking the picture (or, where the browser does not tell when,
+// copying it to the GPU) to the GPU finishing the frame, with latencyFrom saying which;
+// frames on the GPU just after the last was submitted (inFlight, counting it), the most
+// ever (maxInFlight) and the frames submitted while another was on the GPU (overlapped);
+// the adapter; the frame size, the model, the GPU buffers in use (constant from frame to
+// frame), device losses, the pipelines compiled (constant when the frame size changes)
+// and the style models warmed up (their pipelines compiled at load, before any frame).
 func (e *engine) statsValue(adapter string) map[string]any {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := &e.stats
-	fps := 0.0
-	last := time.Duration(s.lastMs * float64(time.Millisecond))
-	if n := len(s.recent); n >= 2 && time.Since(s.recent[n-1]) < 2*last+time.Second {
-		if span := s.recent[n-1].Sub(s.recent[0]).Seconds(); span > 0 {
+	fps, latency := 0.0, 0.0
+	if n := len(s.recent); n > 0 {
+		for _, l := range s.latencies {
+			latency += l / float64(n)
+		}
+		if span := s.recent[n-1].Sub(s.recent[0]).Seconds(); n >= 2 && span > 0 && time.Since(s.recent[n-1]) < pauseAfter(latency) {
 			fps = float64(n-1) / span
 		}
 	}
@@ -348,7 +379,8 @@ func (e *engine) statsValue(adapter string) map[string]any {
 	for i, name := range s.warm {
 		warm[i] = name
 	}
-	return map[string]any{"frames": s.frames, "fps": fps, "lastFrameMs": s.lastMs, "adapter": adapter,
+	return map[string]any{"frames": s.frames, "fps": fps, "latencyMs": latency, "latencyFrom": s.latencyFrom,
+		"inFlight": s.inFlightAtSubmit, "maxInFlight": s.maxInFlight, "overlapped": s.overlapped, "adapter": adapter,
 		"size": s.size, "model": s.model, "liveBuffers": live, "deviceLosses": s.deviceLosses,
 		"kernels": kernels, "warm": warm}
 }

@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"syscall/js"
 
 	"easel/gpu/opcheck"
@@ -41,10 +42,13 @@ func main() {
 		name, url, sum := jsField(info, "name"), jsField(info, "url"), jsField(info, "sha256")
 		return e.async(func() (any, error) { return e.loadModel(name, url, sum) })
 	}))
-	// stylize(id, source, canvas, {width, strength, live}) → {ms, width, height}
+	// stylize(id, source, canvas, {width, strength, live, captureTime}) → {ms, width,
+	// height}: a picture resolves when drawn; a live video frame (live true, captureTime
+	// the camera's, in performance.now() time, where the browser tells it) once submitted,
+	// with at most one frame before it still on the GPU.
 	api.Set("stylize", apiFunc(func(args []js.Value) any {
 		id, source, canvas, opts := argInt(args, 0), arg(args, 1), arg(args, 2), arg(args, 3)
-		width, strength, live := 128, 1.0, false
+		width, strength, live, captured := 128, 1.0, false, math.NaN()
 		if opts.Type() == js.TypeObject {
 			if v := opts.Get("width"); v.Type() == js.TypeNumber {
 				width = v.Int()
@@ -53,8 +57,11 @@ func main() {
 				strength = v.Float()
 			}
 			live = opts.Get("live").Truthy()
+			if v := opts.Get("captureTime"); v.Type() == js.TypeNumber {
+				captured = v.Float()
+			}
 		}
-		return e.async(func() (any, error) { return e.stylize(id, source, canvas, width, strength, live) })
+		return e.async(func() (any, error) { return e.stylize(id, source, canvas, width, strength, live, captured) })
 	}))
 	// sample(id, z Float32Array of n·nz values, [canvas × n], {classes, cont}?) → {ms}
 	api.Set("sample", apiFunc(func(args []js.Value) any {

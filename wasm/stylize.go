@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 	"syscall/js"
 	"time"
 
@@ -46,9 +47,11 @@ func frameSize(sw, sh, width int) (w, h int) {
 
 // stylize draws source (a video, image, canvas or ImageBitmap) stylized by model id onto
 // the canvas el, at width pixels (height by the source's aspect), with the stylized
-// picture weighted strength (0..1) against the original. It returns when the GPU has
-// finished the frame.
-func (e *engine) stylize(id int, source, el js.Value, width int, strength float64, live bool) (any, error) {
+// picture weighted strength (0..1) against the original. A picture (live false) returns
+// when the GPU has finished it. A live video frame returns once it is submitted, with at
+// most one other frame still on the GPU (see liveFrame); captured is when the camera took
+// the picture (performance.now() time, NaN when unknown), for the frame's latency.
+func (e *engine) stylize(id int, source, el js.Value, width int, strength float64, live bool, captured float64) (any, error) {
 	start := time.Now()
 	m, err := e.model(id)
 	if err != nil {
@@ -70,8 +73,12 @@ func (e *engine) stylize(id int, source, el js.Value, width int, strength float6
 	if err != nil {
 		return nil, err
 	}
+	if live {
+		e.settleFrames(maxFramesInFlight - 1)
+	}
+	copied := perfNow()
 	if err := p.tex.CopyFrom(source); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("stylize with %s: %w", m.name, err)
 	}
 	if strength != p.weight {
 		if err := p.strength.Write([]float32{float32(strength)}); err != nil {
@@ -80,31 +87,101 @@ func (e *engine) stylize(id int, source, el js.Value, width int, strength float6
 		p.weight = strength
 	}
 	if err := p.batch.Submit(); err != nil {
+		if live {
+			// The frame may have reached the GPU before its error was told: let it finish,
+			// so that nothing runs untracked. The submit's error is the one to tell.
+			_ = e.dev.WaitDone(e.ctx)
+		}
 		return nil, fmt.Errorf("stylize with %s: %w", m.name, err)
 	}
-	if err := e.dev.WaitDone(e.ctx); err != nil {
-		return nil, fmt.Errorf("stylize with %s: %w", m.name, err)
+	if !live {
+		if err := e.dev.WaitDone(e.ctx); err != nil {
+			return nil, fmt.Errorf("stylize with %s: %w", m.name, err)
+		}
+	} else {
+		from := "copy"
+		// A capture time counts when it is plausible: before the copy, and not from
+		// another clock.
+		if captured <= copied && copied-captured < 10000 {
+			copied, from = captured, "capture"
+		}
+		e.submitted(p, copied, from)
+		e.settleFrames(maxFramesInFlight - 1)
 	}
 	d := time.Since(start)
-	if live {
-		e.countFrame(d, w, h, m.name)
-	}
 	return map[string]any{"ms": float64(d.Microseconds()) / 1000, "width": w, "height": h}, nil
 }
 
+// maxFramesInFlight is how many live frames may be on the GPU at once. Two keep the GPU
+// busy while the page waits for the camera's next picture and submits it, at a frame's
+// latency at most; more would add latency, not frames.
+//
+// Two frames share one pipeline, its texture and buffers: WebGPU runs a queue's
+// operations in the order they were issued (the queue timeline), so the copy of frame
+// N+1's picture into the texture, issued after frame N's submit, runs after frame N's
+// kernels have read it, and so do the strength's write and frame N+1's kernels.
+const maxFramesInFlight = 2
+
+// liveFrame is a live video frame submitted to the GPU and not yet seen finished. Its
+// pipeline stays until it has finished: whatever releases a pipeline, resizes a canvas or
+// drops the device settles the frames first (settleFrames(0)).
+type liveFrame struct {
+	done chan struct{} // closed when the GPU has finished the frame or the device is lost
+}
+
+// submitted records the frame just submitted on p, taken at taken (performance.now()
+// time; from says whether the camera's capture or the copy to the GPU): it is in flight
+// until the GPU has done it, then counted in the stats with its latency.
+func (e *engine) submitted(p *stylePipe, taken float64, from string) {
+	f := &liveFrame{done: make(chan struct{})}
+	e.inflight = append(e.inflight, f)
+	e.mu.Lock()
+	s := &e.stats
+	if s.inFlight > 0 {
+		s.overlapped++
+	}
+	s.inFlight++
+	s.inFlightAtSubmit = s.inFlight
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	e.mu.Unlock()
+	size, model := fmt.Sprintf("%d×%d", p.w, p.h), p.model.name
+	e.dev.OnWorkDone(func(err error) {
+		// In a JS callback: nothing here blocks.
+		e.frameDone(err == nil, perfNow()-taken, from, size, model)
+		close(f.done)
+	})
+}
+
+// settleFrames waits until at most n live frames are on the GPU. The GPU finishes them in
+// the order they were submitted.
+func (e *engine) settleFrames(n int) {
+	for len(e.inflight) > n {
+		<-e.inflight[0].done
+		e.inflight = slices.Delete(e.inflight, 0, 1)
+	}
+}
+
+// perfNow is performance.now(): milliseconds on the page's clock, which the camera's
+// capture times use too.
+func perfNow() float64 {
+	return js.Global().Get("performance").Call("now").Float()
+}
+
 // stylePipe returns the pipeline for model onto el at these sizes, recording it (and
-// releasing the canvas's previous one) when there is none.
+// releasing the canvas's previous one) when there is none. Recording waits for the live
+// frames in flight: the previous pipeline must not be released, nor the canvas resized,
+// under them.
 func (e *engine) stylePipe(m *model, el js.Value, sw, sh, w, h int) (*stylePipe, error) {
-	for i, p := range e.styles {
-		if !p.canvasEl.Equal(el) {
-			continue
-		}
-		if p.model == m && p.srcW == sw && p.srcH == sh && p.w == w && p.h == h {
+	i := slices.IndexFunc(e.styles, func(p *stylePipe) bool { return p.canvasEl.Equal(el) })
+	if i >= 0 {
+		if p := e.styles[i]; p.model == m && p.srcW == sw && p.srcH == sh && p.w == w && p.h == h {
 			return p, nil
 		}
-		p.release()
-		e.styles = append(e.styles[:i], e.styles[i+1:]...)
-		break
+	}
+	e.settleFrames(0)
+	if i >= 0 {
+		e.styles[i].release()
+		e.styles = slices.Delete(e.styles, i, i+1)
 	}
 	io := m.net.IO
 	for _, s := range []models.Signal{io.Input, io.Output} {

@@ -154,24 +154,27 @@
   };
   cameraButton.addEventListener("click", () => stream ? stopCamera() : startCamera());
 
-  // One frame at a time: the next is asked for once the GPU has finished the last and the
-  // camera has a new picture (at the next animation frame where requestVideoFrameCallback
-  // is missing).
+  // Frames in flight: the engine returns a live frame once it is submitted, with at most
+  // one frame before it still on the GPU, so the page waits for the camera's next picture
+  // while the GPU works. requestVideoFrameCallback tells of each new picture, with the
+  // time the camera took it where the browser knows (for the latency); without it the
+  // page stylizes at each animation frame.
   const nextVideoFrame = () => new Promise((r) => {
-    if ("requestVideoFrameCallback" in video) video.requestVideoFrameCallback(() => r());
-    else requestAnimationFrame(() => r());
+    if ("requestVideoFrameCallback" in video) video.requestVideoFrameCallback((now, meta) => r(meta.captureTime));
+    else requestAnimationFrame(() => r(undefined));
   });
   const liveLoop = async (s) => {
     let announced = "";
     while (stream === s) {
-      await nextVideoFrame();
+      const captureTime = await nextVideoFrame();
       if (stream !== s) return;
       if (video.readyState < 2) continue; // no frame yet
       const m = styleModel();
       let info;
       try {
         info = await load(m.name);
-        const r = await easel.stylize(info.id, video, output, { width: Number(resolution.value), strength: strengthValue(), live: true });
+        const r = await easel.stylize(info.id, video, output,
+          { width: Number(resolution.value), strength: strengthValue(), live: true, captureTime });
         const key = `${m.name} ${r.width}×${r.height}`;
         // Said once per model and size, so that a note of the engine's (a recovered
         // device) stays until the user changes something.
@@ -184,7 +187,8 @@
         return;
       }
       const st = easel.stats();
-      $("frame-stats").textContent = `${st.fps.toFixed(1)} fps · ${st.lastFrameMs.toFixed(0)} ms per frame · ${st.size}`;
+      $("frame-stats").textContent =
+        `${st.fps.toFixed(1)} fps · ${st.latencyMs.toFixed(0)} ms latency · ${st.inFlight} in flight · ${st.size}`;
     }
   };
 

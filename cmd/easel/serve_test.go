@@ -34,10 +34,11 @@ import (
 // TestServePage runs `easel serve` on the real wasm build, with the test models besides
 // the embedded ones, and loads the page in headless Chromium. With WebGPU and a fake
 // camera playing the test card, it must name the adapter, answer window.easel.stats(),
-// show stylized frames that match the native pipeline, draw faces, attribute directions
-// and digits that match the native generators, recover from a lost device and pass its self-test. Without WebGPU, without
-// a camera and with corrupt weights it must say plainly what is wrong. Screenshots go to
-// test-artifacts/.
+// show stylized frames that match the native pipeline, keep two frames in flight (an error
+// of one stopping the camera), draw faces, attribute directions and digits that match the
+// native generators, recover from a lost device and pass its self-test. Without WebGPU,
+// without a camera and with corrupt weights it must say plainly what is wrong. Screenshots
+// go to test-artifacts/.
 func TestServePage(t *testing.T) {
 	start := time.Now()
 	dir := t.TempDir()
@@ -122,7 +123,7 @@ func checkPageWithWebGPU(t *testing.T, url, camera string) {
 	if err != nil {
 		t.Fatalf("window.easel.stats(): %v", err)
 	}
-	for _, k := range []string{"frames", "fps", "lastFrameMs"} {
+	for _, k := range []string{"frames", "fps", "latencyMs", "inFlight", "maxInFlight", "overlapped"} {
 		if _, ok := stats[k].(float64); !ok {
 			t.Errorf("window.easel.stats().%s = %#v, want a number", k, stats[k])
 		}
@@ -134,6 +135,8 @@ func checkPageWithWebGPU(t *testing.T, url, camera string) {
 	t.Run("Pickers", func(t *testing.T) { checkPickers(t, ctx) })
 	t.Run("CorruptWeights", func(t *testing.T) { checkCorruptWeights(t, ctx) })
 	t.Run("Webcam", func(t *testing.T) { checkWebcam(t, ctx, dev) })
+	t.Run("FramesInFlight", func(t *testing.T) { checkFramesInFlight(t, ctx) })
+	t.Run("FrameError", func(t *testing.T) { checkFrameError(t, ctx) })
 	t.Run("DeviceLost", func(t *testing.T) { checkDeviceLost(t, ctx) })
 	// Faces are compared on canvases copied after a submit: no video frames meanwhile.
 	setCamera(t, ctx, false)

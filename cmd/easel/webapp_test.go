@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -470,8 +471,8 @@ func checkWebcam(t *testing.T, ctx context.Context, dev *gpu.Device) {
 	if first["kernels"] != ready["kernels"] {
 		t.Errorf("the first frames compiled %v pipelines after the warm-up", first["kernels"].(float64)-ready["kernels"].(float64))
 	}
-	t.Logf("LATENCY first frame: %v after the camera started (%v after Start camera); a frame %v ms (target: 3 s + a frame)",
-		(firstFrame - camera).Round(time.Millisecond), firstFrame.Round(time.Millisecond), first["lastFrameMs"])
+	t.Logf("LATENCY first frame: %v after the camera started (%v after Start camera); a frame's latency %v ms (target: 3 s + a frame)",
+		(firstFrame - camera).Round(time.Millisecond), firstFrame.Round(time.Millisecond), first["latencyMs"])
 	later, err := pollStats(ctx, fmt.Sprintf("s.frames >= %v", first["frames"].(float64)+3))
 	if err != nil {
 		t.Fatalf("wait for more frames: %v", err)
@@ -567,11 +568,116 @@ func switchResolution(t *testing.T, ctx context.Context, width int) {
 	if err != nil {
 		t.Fatalf("wait for frames at %s: %v", size, err)
 	}
-	steadyMs := steady["lastFrameMs"].(float64)
-	t.Logf("LATENCY resolution %v → %s: first frame %v after the switch; a steady frame %.0f ms; %.0f ms beyond it (target 500 ms)",
+	steadyMs := steady["latencyMs"].(float64)
+	t.Logf("LATENCY resolution %v → %s: first frame %v after the switch; a steady frame's latency %.0f ms; %.0f ms beyond it (target 500 ms)",
 		before["size"], size, took.Round(time.Millisecond), steadyMs, float64(took.Milliseconds())-steadyMs)
 	if steady["kernels"] != before["kernels"] {
 		t.Errorf("switching the resolution to %s compiled %v pipelines", size, steady["kernels"].(float64)-before["kernels"].(float64))
+	}
+}
+
+// checkFramesInFlight runs the camera with the test style at 256 px wide, where a frame
+// takes SwiftShader several times the test card's 100 ms between pictures: the page must
+// submit frames while the one before is still on the GPU, never more than two at once, and
+// report the rate and the latency apart, in stats() and in #frame-stats. Switching the
+// size with frames in flight must not stop the camera. It ends back at 64 px.
+func checkFramesInFlight(t *testing.T, ctx context.Context) {
+	if err := setControl(ctx, "#style", testStyle); err != nil {
+		t.Fatal(err)
+	}
+	setCamera(t, ctx, true)
+	before, err := pollStats(ctx, "s.frames > 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := setControl(ctx, "#resolution", "256"); err != nil {
+		t.Fatal(err)
+	}
+	const size, frames = "256×192", 8
+	start, err := pollStats(ctx, fmt.Sprintf("s.size === %q", size))
+	if err != nil {
+		t.Fatalf("wait for frames of %s: %v", size, err)
+	}
+	started := time.Now()
+	st, err := pollStats(ctx, fmt.Sprintf("s.size === %q && s.frames >= %v", size, start["frames"].(float64)+frames))
+	if err != nil {
+		t.Fatalf("wait for %d frames of %s: %v", frames, size, err)
+	}
+	took := time.Since(started)
+	fps, latency := st["fps"].(float64), st["latencyMs"].(float64)
+	t.Logf("%v frames of %s in %v: %.1f fps, %.0f ms latency from the %v; %v in flight at the last submit, at most %v, %v frames submitted over another; stats %v",
+		st["frames"].(float64)-start["frames"].(float64), size, took.Round(time.Millisecond), fps, latency, st["latencyFrom"],
+		st["inFlight"], st["maxInFlight"], st["overlapped"], st)
+	// Each of these frames took the GPU longer than the camera takes to give the next
+	// picture: most must have been submitted over the one before.
+	if n := st["overlapped"].(float64) - before["overlapped"].(float64); n < frames/2 || st["maxInFlight"] != 2.0 {
+		t.Errorf("%v frames were submitted while another was on the GPU, and at most %v were on it at once; want %d or more, and 2: the page waits for each frame",
+			n, st["maxInFlight"], frames/2)
+	}
+	if n := st["inFlight"].(float64); n < 1 || n > 2 {
+		t.Errorf("stats().inFlight = %v, want 1 or 2", n)
+	}
+	if fps <= 0 || latency <= 0 {
+		t.Errorf("stats() reports %v fps and %v ms latency, want both above 0", fps, latency)
+	}
+	if from := st["latencyFrom"]; from != "capture" && from != "copy" {
+		t.Errorf("stats().latencyFrom = %v, want capture or copy", from)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#frame-stats")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^\d+\.\d fps · \d+ ms latency · [12] in flight · ` + size + `$`).MatchString(text) {
+		t.Errorf("#frame-stats says %q, want \"F fps · L ms latency · N in flight · %s\"", text, size)
+	}
+	if status, class, err := statusText(ctx); err != nil || class == "error" {
+		t.Errorf("#status says %q (class %q, %v) after switching the size with frames in flight", status, class, err)
+	}
+	if err := setControl(ctx, "#resolution", fmt.Sprint(testWidth)); err != nil {
+		t.Fatal(err)
+	}
+	back, err := pollStats(ctx, fmt.Sprintf("s.size === \"%d×%d\"", testCardW, testCardH))
+	if err != nil {
+		t.Fatalf("wait for frames at %d px: %v", testWidth, err)
+	}
+	if label, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#camera"))); err != nil || label != "Stop camera" {
+		t.Errorf("#camera says %q (%v) after switching sizes with frames in flight, want the camera still on", label, err)
+	}
+	if back["liveBuffers"] != before["liveBuffers"] {
+		t.Errorf("GPU buffers in use went from %v to %v after a size and back", before["liveBuffers"], back["liveBuffers"])
+	}
+}
+
+// checkFrameError raises a validation error on the page's device while frames are in
+// flight, as the browser does for a frame it refuses: #status must tell it and the camera
+// stop, as for a frame that fails while the page waits. The camera then starts again.
+func checkFrameError(t *testing.T, ctx context.Context) {
+	if _, err := pollStats(ctx, "s.inFlight >= 1"); err != nil {
+		t.Fatal(err)
+	}
+	const msg = "a frame the test refused"
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`window.testDevices.at(-1).dispatchEvent(
+		new GPUUncapturedErrorEvent("uncapturederror", {error: new GPUValidationError(%q)}))`, msg))); err != nil {
+		t.Fatalf("raise a validation error: %v", err)
+	}
+	status := waitStatusMatching(t, ctx, "stylize with "+testStyle, "GPUValidationError: "+msg)
+	t.Logf("#status: %s", status)
+	if _, class, err := statusText(ctx); err != nil || class != "error" {
+		t.Errorf("#status has class %q (%v), want \"error\"", class, err)
+	}
+	if label, err := waitPage[string](ctx, `() => {
+		const s = document.getElementById("camera").textContent;
+		return s === "Start camera" && s;
+	}`, 50*time.Millisecond); err != nil {
+		t.Errorf("the camera is still on after a frame failed (#camera says %q, %v)", label, err)
+	}
+	before, err := pollStats(ctx, "true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setCamera(t, ctx, true)
+	if _, err := pollStats(ctx, fmt.Sprintf("s.frames >= %v", before["frames"].(float64)+3)); err != nil {
+		t.Fatalf("wait for frames after restarting the camera: %v", err)
 	}
 }
 
