@@ -471,7 +471,7 @@ func checkWebcam(t *testing.T, ctx context.Context, dev *gpu.Device) {
 	if first["kernels"] != ready["kernels"] {
 		t.Errorf("the first frames compiled %v pipelines after the warm-up", first["kernels"].(float64)-ready["kernels"].(float64))
 	}
-	t.Logf("LATENCY first frame: %v after the camera started (%v after Start camera); a frame's latency %v ms (target: 3 s + a frame)",
+	t.Logf("LATENCY first frame: %v after the camera started (%v after Start camera); a frame's latency %.0f ms (target: 3 s + a frame)",
 		(firstFrame - camera).Round(time.Millisecond), firstFrame.Round(time.Millisecond), first["latencyMs"])
 	later, err := pollStats(ctx, fmt.Sprintf("s.frames >= %v", first["frames"].(float64)+3))
 	if err != nil {
