@@ -39,16 +39,7 @@ func TestPreparedWeightsPlan(t *testing.T) {
 	dev := internalDevice(t)
 	rng := rand.New(rand.NewPCG(7, 8))
 	light := TransformerConfig{C1: 8, C2: 16, C3: 32, Blocks: 2}
-	tn, err := NewTransformerNet(dev, InitTransformerNet(light, rng))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tn.Release()
-	g, err := NewGenerator(dev, InitGenerator(GeneratorConfig{NZ: 8, NGF: 4, NC: 3}, rng))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Release()
+	tn, g := testNets(t, dev, light, rng)
 	for _, c := range []struct {
 		name    string
 		arch    string

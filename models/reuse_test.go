@@ -74,16 +74,7 @@ func TestPlanReusesActivations(t *testing.T) {
 	dev := internalDevice(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	light := TransformerConfig{C1: 8, C2: 16, C3: 32, Blocks: 2}
-	tn, err := NewTransformerNet(dev, InitTransformerNet(light, rng))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tn.Release()
-	g, err := NewGenerator(dev, InitGenerator(GeneratorConfig{NZ: 8, NGF: 4, NC: 3}, rng))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Release()
+	tn, g := testNets(t, dev, light, rng)
 	d, err := NewDiscriminator(dev, InitDiscriminator(DiscriminatorConfig{NDF: 4, NC: 3}, rng))
 	if err != nil {
 		t.Fatal(err)
@@ -160,4 +151,21 @@ func BenchmarkPlanMemory(b *testing.B) {
 			b.ReportMetric(float64(all)/(1<<20), "MiB-keep-all")
 		})
 	}
+}
+
+// testNets are a TransformerNet of config tc and a small DCGAN generator (nz 8, ngf 4)
+// with weights drawn from rng, released when the test ends.
+func testNets(tb testing.TB, dev *gpu.Device, tc TransformerConfig, rng *rand.Rand) (*TransformerNet, *Generator) {
+	tb.Helper()
+	tn, err := NewTransformerNet(dev, InitTransformerNet(tc, rng))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(tn.Release)
+	g, err := NewGenerator(dev, InitGenerator(GeneratorConfig{NZ: 8, NGF: 4, NC: 3}, rng))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(g.Release)
+	return tn, g
 }

@@ -16,16 +16,7 @@ import (
 func TestNewSizeCompilesNothing(t *testing.T) {
 	dev := internalDevice(t)
 	rng := rand.New(rand.NewPCG(3, 4))
-	tn, err := NewTransformerNet(dev, InitTransformerNet(StandardTransformer, rng))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tn.Release()
-	g, err := NewGenerator(dev, InitGenerator(GeneratorConfig{NZ: 8, NGF: 4, NC: 3}, rng))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Release()
+	tn, g := testNets(t, dev, StandardTransformer, rng)
 	run := func(what string, p *Plan, err error) {
 		t.Helper()
 		if err != nil {

@@ -660,17 +660,7 @@ func checkFrameError(t *testing.T, ctx context.Context) {
 		new GPUUncapturedErrorEvent("uncapturederror", {error: new GPUValidationError(%q)}))`, msg))); err != nil {
 		t.Fatalf("raise a validation error: %v", err)
 	}
-	status := waitStatusMatching(t, ctx, "stylize with "+testStyle, "GPUValidationError: "+msg)
-	t.Logf("#status: %s", status)
-	if _, class, err := statusText(ctx); err != nil || class != "error" {
-		t.Errorf("#status has class %q (%v), want \"error\"", class, err)
-	}
-	if label, err := waitPage[string](ctx, `() => {
-		const s = document.getElementById("camera").textContent;
-		return s === "Start camera" && s;
-	}`, 50*time.Millisecond); err != nil {
-		t.Errorf("the camera is still on after a frame failed (#camera says %q, %v)", label, err)
-	}
+	checkCameraStopped(t, ctx, "a frame failed", "stylize with "+testStyle, "GPUValidationError: "+msg)
 	before, err := pollStats(ctx, "true")
 	if err != nil {
 		t.Fatal(err)
@@ -1038,7 +1028,14 @@ func checkCorruptWeights(t *testing.T, ctx context.Context) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#camera"))); err != nil {
 		t.Fatal(err)
 	}
-	status := waitStatusMatching(t, ctx, "model "+testBroken, "corrupt")
+	checkCameraStopped(t, ctx, "the weights failed", "model "+testBroken, "corrupt")
+}
+
+// checkCameraStopped waits for #status to report an error holding every string of want,
+// and for the camera to be off: what went wrong (why) stopped it.
+func checkCameraStopped(t *testing.T, ctx context.Context, why string, want ...string) {
+	t.Helper()
+	status := waitStatusMatching(t, ctx, want...)
 	t.Logf("#status: %s", status)
 	if _, class, err := statusText(ctx); err != nil || class != "error" {
 		t.Errorf("#status has class %q (%v), want \"error\"", class, err)
@@ -1047,7 +1044,7 @@ func checkCorruptWeights(t *testing.T, ctx context.Context) {
 		const s = document.getElementById("camera").textContent;
 		return s === "Start camera" && s;
 	}`, 50*time.Millisecond); err != nil {
-		t.Errorf("the camera is still on after the weights failed (#camera says %q, %v)", label, err)
+		t.Errorf("the camera is still on after %s (#camera says %q, %v)", why, label, err)
 	}
 }
 
