@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gogpu/gputypes"
 	"github.com/gogpu/wgpu"
 )
 
@@ -207,67 +208,52 @@ func (d *Device) readBuffer(ctx context.Context, src *wgpu.Buffer, offset, size 
 	return out, nil
 }
 
-func (d *Device) allocStaging(size uint64) (*wgpu.Buffer, error) {
+// allocPooled hands out a buffer of size bytes from pool, creating one of usage (label
+// names it in errors) when the pool has none.
+func (d *Device) allocPooled(pool map[uint64][]*wgpu.Buffer, label string, size uint64, usage gputypes.BufferUsage) (*wgpu.Buffer, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return nil, ErrClosed
 	}
-	if bufs := d.staging[size]; len(bufs) > 0 {
+	if bufs := pool[size]; len(bufs) > 0 {
 		b := bufs[len(bufs)-1]
-		d.staging[size] = bufs[:len(bufs)-1]
+		pool[size] = bufs[:len(bufs)-1]
 		return b, nil
 	}
-	b, err := d.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "readback", Size: size,
-		Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
+	b, err := d.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: label, Size: size, Usage: usage})
 	if err != nil {
-		return nil, fmt.Errorf("gpu: create readback buffer of %d bytes: %w", size, err)
+		return nil, fmt.Errorf("gpu: create %s buffer of %d bytes: %w", label, size, err)
 	}
 	return b, nil
 }
 
-func (d *Device) releaseStaging(b *wgpu.Buffer) {
+// releasePooled returns b to pool, or destroys it once the device is closed.
+func (d *Device) releasePooled(pool map[uint64][]*wgpu.Buffer, b *wgpu.Buffer) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		b.Release()
 		return
 	}
-	d.staging[b.Size()] = append(d.staging[b.Size()], b)
+	pool[b.Size()] = append(pool[b.Size()], b)
 }
+
+func (d *Device) allocStaging(size uint64) (*wgpu.Buffer, error) {
+	return d.allocPooled(d.staging, "readback", size, wgpu.BufferUsageMapRead|wgpu.BufferUsageCopyDst)
+}
+
+func (d *Device) releaseStaging(b *wgpu.Buffer) { d.releasePooled(d.staging, b) }
 
 // allocParams hands out a uniform buffer of size bytes for a launch's runtime constants.
 // Like tensor buffers they are pooled, not destroyed, when their batch is released: a
 // write queued for a destroyed buffer crashes some drivers (lavapipe) at the next submit,
 // and queue order keeps a new write behind the work of the batch that used it before.
 func (d *Device) allocParams(size uint64) (*wgpu.Buffer, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return nil, ErrClosed
-	}
-	if bufs := d.params[size]; len(bufs) > 0 {
-		b := bufs[len(bufs)-1]
-		d.params[size] = bufs[:len(bufs)-1]
-		return b, nil
-	}
-	b, err := d.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "params", Size: size,
-		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst})
-	if err != nil {
-		return nil, fmt.Errorf("gpu: create params buffer of %d bytes: %w", size, err)
-	}
-	return b, nil
+	return d.allocPooled(d.params, "params", size, wgpu.BufferUsageUniform|wgpu.BufferUsageCopyDst)
 }
 
-func (d *Device) releaseParams(b *wgpu.Buffer) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		b.Release()
-		return
-	}
-	d.params[b.Size()] = append(d.params[b.Size()], b)
-}
+func (d *Device) releaseParams(b *wgpu.Buffer) { d.releasePooled(d.params, b) }
 
 // overlaps reports whether a and b share any byte of one buffer.
 func overlaps(a, b *Tensor) bool {
