@@ -14,7 +14,7 @@ const igemmTile = 64
 type igemmConv struct {
 	stride, pad int
 	mode        PadMode
-	up          int  // the input upsampled (nearest) by this factor first; 1 for none
+	up          int  // the input upsampled (nearest) by this factor first; 1 (or 0) for none
 	transposed  bool // a transposed convolution: w is [Ci, Co, kH, kW]
 }
 
@@ -39,11 +39,14 @@ func (b *Batch) convIGEMM(op string, x, w, bias *Tensor, shape []int, c igemmCon
 	if y == nil {
 		return nil
 	}
+	// UP divides in the convolution's branch, which WGSL compiles for a transposed one too:
+	// Chrome refuses a division by a constant 0 even there.
+	up := max(c.up, 1)
 	b.launch("conv2d_igemm.wgsl", "conv2d_igemm", []constant{
 		ru("GRID_X", gx), ru("BATCH", shape[0]), ru("OH", shape[2]), ru("OW", shape[3]),
 		ri("IH", x.shape[2]), ri("IW", x.shape[3]),
 		ru("CI", x.shape[1]), ru("CO", shape[1]), cu("KH", w.shape[2]), cu("KW", w.shape[3]),
-		cu("PSTEP", step), ci("STRIDE", c.stride), ci("PAD", c.pad), ci("UP", c.up), cu("PAD_MODE", int(c.mode)),
+		cu("PSTEP", step), ci("STRIDE", c.stride), ci("PAD", c.pad), ci("UP", up), cu("PAD_MODE", int(c.mode)),
 		cb("HAS_BIAS", bias != nil), cb("TRANSPOSED", c.transposed),
 	}, [3]uint32{uint32(gx), uint32(gy), uint32(gz)}, in(x), in(w), in(biasOr(bias, w)), out(y))
 	return y
