@@ -6,10 +6,6 @@ import "fmt"
 // (over the whole batch) × 64 output channels.
 const igemmTile = 64
 
-// Channel counts and sizes are runtime constants (one pipeline serves every layer of a
-// kernel size, stride and padding): on a GPU the tiles, not constant folding, make the
-// speed.
-
 // igemmConv is how conv2d_igemm.wgsl maps output pixels and taps onto x.
 type igemmConv struct {
 	stride, pad int
@@ -19,7 +15,9 @@ type igemmConv struct {
 }
 
 // convIGEMM records the GPU family's convolution (conv2d_igemm.wgsl) of x with w into a
-// new output of shape [N, Co, OH, OW], which the caller's shape checks returned.
+// new output of shape [N, Co, OH, OW], which the caller's shape checks returned. Channel
+// counts and sizes are runtime constants, so one pipeline serves every layer of a kernel
+// size, stride and padding: on a GPU the tiles, not constant folding, make the speed.
 func (b *Batch) convIGEMM(op string, x, w, bias *Tensor, shape []int, c igemmConv) *Tensor {
 	// A transposed convolution runs stride² phases, each over a part of the pixels; the
 	// grid covers the largest.
