@@ -125,6 +125,9 @@ func (b *Batch) conv2D(x, w, bias *Tensor, p Conv2DParams, pc *PackedConv) *Tens
 		b.Fail(err)
 		return nil
 	}
+	if b.d.gpuKernels() {
+		return b.convIGEMM(op, x, w, bias, shape, igemmConv{stride: p.Stride, pad: p.Padding, mode: p.PadMode, up: 1})
+	}
 	if k, quads := conv2DFast(x, w, p); quads > 0 {
 		return b.conv2DTiled(k, quads, x, w, bias, p, shape, pc)
 	}
@@ -233,6 +236,9 @@ func (b *Batch) convTranspose2D(x, w, bias *Tensor, p ConvTranspose2DParams, pc 
 		s := matmulShape{batch: 1, m: n, n: co * kh * kw, k: ci, alpha: 1}
 		return b.matmul(op, s, x, w, nil, shape...)
 	}
+	if b.d.gpuKernels() {
+		return b.convIGEMM(op, x, w, bias, shape, igemmConv{stride: p.Stride, pad: p.Padding, transposed: true})
+	}
 	if p.Stride == 2 && p.Padding == 1 && p.OutputPadding == 0 {
 		// The kernel's own view: 2×2 convolutions of the input with zero padding 1.
 		phases := Conv2DParams{Stride: 1, Padding: 1, PadMode: PadZeros}
@@ -310,6 +316,9 @@ func (b *Batch) upsampleConv2D(x, w, bias *Tensor, scale int, p Conv2DParams, pc
 	if err != nil {
 		b.Fail(fmt.Errorf("%s: %w", op, err))
 		return nil
+	}
+	if b.d.gpuKernels() {
+		return b.convIGEMM(op, x, w, bias, shape, igemmConv{stride: p.Stride, pad: p.Padding, mode: p.PadMode, up: scale})
 	}
 	if scale == 2 {
 		if quads := convUp2.quadsFor(x, w, p); quads > 0 {

@@ -168,8 +168,13 @@ func bandConsts(h, w, pad int) []constant {
 
 // convTransposeTo is the transposed convolution of x by w [Ci, Co, kH, kW] at stride s
 // and padding pad, to an output of oh×ow: ConvTranspose2D where both dimensions take the
-// same output padding, else its generic kernel, which reads the output size as given.
+// same output padding, else its generic kernel, which reads the output size as given. The
+// GPU family's kernel reads it as given too.
 func (b *Batch) convTransposeTo(op string, x, w *Tensor, s, pad, oh, ow int) *Tensor {
+	if b.d.gpuKernels() {
+		shape := []int{x.shape[0], w.shape[1], oh, ow}
+		return b.convIGEMM(op, x, w, nil, shape, igemmConv{stride: s, pad: pad, transposed: true})
+	}
 	opH := oh - ((x.shape[2]-1)*s - 2*pad + w.shape[2])
 	opW := ow - ((x.shape[3]-1)*s - 2*pad + w.shape[3])
 	if opH == opW {

@@ -18,6 +18,7 @@ type AdapterInfo struct {
 	Driver     string
 	DeviceType string
 	Backend    string
+	Kernels    KernelFamily // the kernel family the device uses
 }
 
 func (a AdapterInfo) String() string {
@@ -25,7 +26,11 @@ func (a AdapterInfo) String() string {
 	if a.Driver != "" {
 		s += " (" + a.Driver + ")"
 	}
-	return s + " on " + a.Backend + ", " + a.DeviceType
+	s += " on " + a.Backend + ", " + a.DeviceType
+	if a.Kernels != KernelsAuto {
+		s += ", " + a.Kernels.String() + " kernels"
+	}
+	return s
 }
 
 // Device owns a WebGPU device, its compiled kernels and a pool of tensor buffers.

@@ -18,6 +18,9 @@ type matmulShape struct {
 
 // matmul records the product into a new output of shape outShape (batch·m·n elements).
 func (b *Batch) matmul(op string, s matmulShape, a, c, bias *Tensor, outShape ...int) *Tensor {
+	if b.d.gpuKernels() {
+		return b.matmulShared(op, s, a, c, bias, outShape...)
+	}
 	// matmul_tiled: register tiles of 4 rows × 8 columns where B's rows are vec4-aligned.
 	tiled := !s.transA && !s.transB && bias == nil && s.n%4 == 0 && s.bStride%4 == 0
 	tm, tn := 1, 1
@@ -138,4 +141,30 @@ func (b *Batch) Gram(x *Tensor) *Tensor {
 	s := matmulShape{batch: n, m: c, n: c, k: hw, aStride: c * hw, bStride: c * hw, transB: true,
 		alpha: 1 / float64(c*hw)}
 	return b.matmul(op, s, x, x, nil, n, c, c)
+}
+
+// matmulSharedTile is the workgroup tile of matmul_shared.wgsl: 64×64 output elements.
+const matmulSharedTile = 64
+
+// matmulShared records the GPU family's product (matmul_shared.wgsl, tiles through
+// workgroup memory) for every shape, transposition and bias; sizes and ALPHA are runtime
+// constants, so one pipeline serves every size.
+func (b *Batch) matmulShared(op string, s matmulShape, a, c, bias *Tensor, outShape ...int) *Tensor {
+	gx := (s.n + matmulSharedTile - 1) / matmulSharedTile
+	gy := (s.m + matmulSharedTile - 1) / matmulSharedTile
+	if gx > 65535 || gy > 65535 || s.batch > 65535 {
+		b.Fail(fmt.Errorf("%s: product of %d matrices %d×%d needs more than 65535 workgroups in one dimension",
+			op, s.batch, s.m, s.n))
+		return nil
+	}
+	y := b.newOutput(op, outShape...)
+	if y == nil {
+		return nil
+	}
+	b.launch("matmul_shared.wgsl", "matmul_shared", []constant{
+		ru("GRID_X", gx), ru("M", s.m), ru("N", s.n), ru("K", s.k),
+		ru("A_STRIDE", s.aStride), ru("B_STRIDE", s.bStride), rf("ALPHA", s.alpha),
+		cb("TRANS_A", s.transA), cb("TRANS_B", s.transB), cb("HAS_BIAS", bias != nil),
+	}, [3]uint32{uint32(gx), uint32(gy), uint32(s.batch)}, in(a), in(c), out(y), in(biasOr(bias, c)))
+	return y
 }

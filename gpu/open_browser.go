@@ -18,9 +18,17 @@ import (
 // launch of each kernel (which checks its module), the first submit of a batch whose
 // pipelines are still compiling and Tensor.Read wait for the browser by blocking their
 // goroutine on a JS promise, so they must not run inside a JS callback
-// (requestAnimationFrame, an event handler): start a goroutine there.
-func Open(ctx context.Context) (*Device, error) {
+// (requestAnimationFrame, an event handler): start a goroutine there. The kernel family
+// is the CPU one on a fallback adapter or SwiftShader, the GPU one otherwise.
+func Open(ctx context.Context) (*Device, error) { return OpenWith(ctx, OpenOptions{}) }
+
+// OpenWith is Open with options: opts.Kernels forces a kernel family (a page passes its
+// ?kernels= parameter here).
+func OpenWith(ctx context.Context, opts OpenOptions) (*Device, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := chooseFamily(opts, "", KernelsAuto); err != nil {
 		return nil, err
 	}
 	inst, err := wgpu.CreateInstance(nil)
@@ -40,7 +48,9 @@ func Open(ctx context.Context) (*Device, error) {
 		inst.Release()
 		return nil, fmt.Errorf("gpu: request WebGPU device: %w", err)
 	}
-	d := newDevice(inst, ad, dev, adapterInfo(jsAdapter, ad.Info().Name))
+	info, cpu := adapterInfo(jsAdapter, ad.Info().Name)
+	info.Kernels, _ = chooseFamily(opts, "", adapterFamily(info, cpu))
+	d := newDevice(inst, ad, dev, info)
 	key := weak.Make(d)
 	webDevices.Store(key, web)
 	runtime.AddCleanup(d, func(k weak.Pointer[Device]) {
@@ -305,11 +315,12 @@ func (e *DeviceLostError) Is(target error) bool { return target == ErrDeviceLost
 
 // adapterInfo reads GPUAdapter.info, which gogpu does not expose (its Info has only a
 // placeholder name).
-func adapterInfo(adapter js.Value, fallbackName string) AdapterInfo {
-	info := AdapterInfo{Name: fallbackName, Backend: "BrowserWebGPU", DeviceType: "unknown"}
+// cpu reports a fallback adapter or a CPU driver's architecture.
+func adapterInfo(adapter js.Value, fallbackName string) (info AdapterInfo, cpu bool) {
+	info = AdapterInfo{Name: fallbackName, Backend: "BrowserWebGPU", DeviceType: "unknown"}
 	ji := adapter.Get("info")
 	if ji.Type() != js.TypeObject {
-		return info
+		return info, adapter.Get("isFallbackAdapter").Truthy()
 	}
 	vendor, arch := jsString(ji.Get("vendor")), jsString(ji.Get("architecture"))
 	device, desc := jsString(ji.Get("device")), jsString(ji.Get("description"))
@@ -322,10 +333,13 @@ func adapterInfo(adapter js.Value, fallbackName string) AdapterInfo {
 		info.Name = vendor + " " + arch
 	}
 	info.Vendor = vendor // Driver stays empty: browsers do not tell it
-	if ji.Get("isFallbackAdapter").Truthy() {
+	// isFallbackAdapter moved from GPUAdapter to GPUAdapterInfo; either says a CPU.
+	fallback := ji.Get("isFallbackAdapter").Truthy() || adapter.Get("isFallbackAdapter").Truthy()
+	if fallback {
 		info.DeviceType = "fallback adapter"
 	}
-	return info
+	// The architecture names a CPU driver too (Chrome's SwiftShader: "swiftshader").
+	return info, fallback || adapterFamily(AdapterInfo{Name: arch}, false) == KernelsCPU
 }
 
 // The browser validates shader modules and pipelines on its own timeline; an error scope

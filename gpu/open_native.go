@@ -5,6 +5,7 @@ package gpu
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/gogpu/gputypes"
 	"github.com/gogpu/wgpu"
@@ -12,9 +13,18 @@ import (
 )
 
 // Open returns a device on the best Vulkan adapter. It refuses gogpu's Software renderer,
-// which computes barriers, workgroup memory and atomics wrongly without any error.
-func Open(ctx context.Context) (*Device, error) {
+// which computes barriers, workgroup memory and atomics wrongly without any error. The
+// kernel family is the CPU one on a CPU device (lavapipe, SwiftShader), the GPU one
+// otherwise, unless the environment variable EASEL_KERNELS (cpu or gpu) forces one.
+func Open(ctx context.Context) (*Device, error) { return OpenWith(ctx, OpenOptions{}) }
+
+// OpenWith is Open with options; opts.Kernels, when set, overrides EASEL_KERNELS.
+func OpenWith(ctx context.Context, opts OpenOptions) (*Device, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// A bad EASEL_KERNELS fails before any adapter is made.
+	if _, err := chooseFamily(opts, os.Getenv(KernelsEnv), KernelsAuto); err != nil {
 		return nil, err
 	}
 	inst, err := wgpu.CreateInstance(&wgpu.InstanceDescriptor{Backends: gputypes.BackendsVulkan})
@@ -48,6 +58,7 @@ func Open(ctx context.Context) (*Device, error) {
 		DeviceType: raw.DeviceType.String(),
 		Backend:    raw.Backend.String(),
 	}
+	info.Kernels, _ = chooseFamily(opts, os.Getenv(KernelsEnv), adapterFamily(info, raw.DeviceType == gputypes.DeviceTypeCPU))
 	return newDevice(inst, ad, dev, info), nil
 }
 

@@ -32,11 +32,21 @@ var (
 	deviceErr  error
 )
 
+// testKernels is the test devices' kernel family: the CPU family, whose kernel choices
+// the tests check, unless EASEL_KERNELS names one (TestParityGPUFamily opens a device of
+// the GPU family on any adapter).
+func testKernels() gpu.KernelFamily {
+	if os.Getenv(gpu.KernelsEnv) != "" {
+		return gpu.KernelsAuto // Open reads it
+	}
+	return gpu.KernelsCPU
+}
+
 // testDevice opens the Vulkan device once for the package's tests and prints its adapter.
 func testDevice(t testing.TB) *gpu.Device {
 	t.Helper()
 	deviceOnce.Do(func() {
-		device, deviceErr = gpu.Open(context.Background())
+		device, deviceErr = gpu.OpenWith(context.Background(), gpu.OpenOptions{Kernels: testKernels()})
 		if deviceErr == nil {
 			fmt.Fprintf(os.Stderr, "models tests run on adapter: %s\n", device.Adapter())
 		}

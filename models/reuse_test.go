@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -20,7 +21,14 @@ var (
 // internalDevice opens a Vulkan device once for this package's internal tests.
 func internalDevice(tb testing.TB) *gpu.Device {
 	tb.Helper()
-	internalOnce.Do(func() { internalDev, internalErr = gpu.Open(context.Background()) })
+	internalOnce.Do(func() {
+		// The CPU family, whose kernel choices the tests check, unless EASEL_KERNELS names one.
+		f := gpu.KernelsCPU
+		if os.Getenv(gpu.KernelsEnv) != "" {
+			f = gpu.KernelsAuto
+		}
+		internalDev, internalErr = gpu.OpenWith(context.Background(), gpu.OpenOptions{Kernels: f})
+	})
 	if internalErr != nil {
 		tb.Fatalf("needs a Vulkan adapter: %v", internalErr)
 	}

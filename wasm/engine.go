@@ -67,7 +67,7 @@ func (e *engine) async(run func() (any, error)) js.Value {
 
 // run opens the device, then serves requests until the page goes.
 func (e *engine) run(ready func(error)) {
-	dev, err := gpu.Open(e.ctx)
+	dev, err := e.openDevice()
 	e.dev = dev
 	ready(err)
 	for r := range e.reqs {
@@ -92,6 +92,29 @@ func (e *engine) run(ready func(error)) {
 	}
 }
 
+// openDevice opens the page's WebGPU device with the kernel family the page's URL asks
+// for: ?kernels=cpu or ?kernels=gpu; without it the adapter decides.
+func (e *engine) openDevice() (*gpu.Device, error) {
+	family, err := gpu.ParseKernelFamily(urlParam("kernels"))
+	if err != nil {
+		return nil, fmt.Errorf("page parameter kernels: %w", err)
+	}
+	return gpu.OpenWith(e.ctx, gpu.OpenOptions{Kernels: family})
+}
+
+// urlParam is the page URL's query parameter name, "" when absent.
+func urlParam(name string) string {
+	loc := js.Global().Get("location")
+	if loc.Type() != js.TypeObject {
+		return ""
+	}
+	v := js.Global().Get("URLSearchParams").New(loc.Get("search")).Call("get", name)
+	if v.Type() != js.TypeString {
+		return ""
+	}
+	return v.String()
+}
+
 // safeRun runs a request, turning a panic (a JS exception, an argument of the wrong type)
 // into its error, so that one bad call does not end the program.
 func safeRun(run func() (any, error)) (v any, err error) {
@@ -114,7 +137,7 @@ func (e *engine) recoverDevice(cause error) error {
 	}
 	e.dev.Close()
 	e.dev = nil
-	dev, err := gpu.Open(e.ctx)
+	dev, err := e.openDevice()
 	if err != nil {
 		err = fmt.Errorf("%v, and a new GPU device could not be made: %w; reload the page", cause, err)
 		setStatus(err.Error(), "error")

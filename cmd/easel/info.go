@@ -26,6 +26,7 @@ func infoCmd() *cobra.Command {
 			fmt.Fprintf(w, "driver:      %s\n", a.Driver)
 			fmt.Fprintf(w, "device type: %s\n", a.DeviceType)
 			fmt.Fprintf(w, "backend:     %s\n", a.Backend)
+			fmt.Fprintf(w, "kernels:     %s (%s=cpu|gpu forces one)\n", a.Kernels, gpu.KernelsEnv)
 			return nil
 		},
 	}

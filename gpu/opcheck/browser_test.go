@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,8 +46,27 @@ type browserReport struct {
 // the whole table runs in one page load and the subtests report its results. The page
 // may take as long as it needs (cold caches on a new machine make it minutes slower) as
 // long as cases keep finishing: it fails when none finishes for browsertest.Stall.
-func TestBrowserOps(t *testing.T) {
-	cases := opcheck.Cases()
+func TestBrowserOps(t *testing.T) { browserOps(t, "", opcheck.Cases()) }
+
+// TestBrowserOpsGPUFamily runs the cases whose kernels depend on the kernel family in
+// Chromium again, on a device forced to the GPU family (?kernels=gpu), and the DCGAN
+// training steps, which must match the native ones as the CPU family's do.
+func TestBrowserOpsGPUFamily(t *testing.T) {
+	var cases []opcheck.Case
+	for _, c := range opcheck.Cases() {
+		if opcheck.FamilyOp(c.Op) {
+			cases = append(cases, c)
+		}
+	}
+	rep := browserOps(t, "?kernels=gpu&ops=family", cases)
+	if !strings.Contains(rep.Adapter, "gpu kernels") {
+		t.Errorf("the page's adapter %q does not say gpu kernels", rep.Adapter)
+	}
+}
+
+// browserOps loads the page with query and checks its report against cases.
+func browserOps(t *testing.T, query string, cases []opcheck.Case) browserReport {
+	t.Helper()
 	start := time.Now()
 	dir := t.TempDir()
 	buildPage(t, dir)
@@ -55,7 +75,7 @@ func TestBrowserOps(t *testing.T) {
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir))) // on 127.0.0.1, as WebGPU needs
 	t.Cleanup(srv.Close)                                      // after the browser's, which runs first
 	start = time.Now()
-	rep, waitErr := runPage(t, srv.URL+"/index.html")
+	rep, waitErr := runPage(t, srv.URL+"/index.html"+query)
 	t.Logf("adapter: %s; %d of %d cases in %v", rep.Adapter, len(rep.Cases), rep.Total,
 		time.Since(start).Round(time.Millisecond))
 	if rep.Error != "" {
@@ -92,6 +112,7 @@ func TestBrowserOps(t *testing.T) {
 			len(rep.Cases)+1, rep.Total, next.Op, next.Name, waitErr)
 	}
 	t.Run("DCGANTraining", func(t *testing.T) { checkTraining(t, rep) })
+	return rep
 }
 
 // checkTraining compares the page's DCGAN steps with the same steps run natively.

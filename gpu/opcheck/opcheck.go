@@ -77,6 +77,22 @@ func Cases() []Case {
 	return cs
 }
 
+// familyOps are the ops whose kernels differ between gpu's kernel families: the
+// convolutions (and the backward ops built on them) and the matrix products.
+var familyOps = map[string]bool{
+	"Conv2D": true, "ConvTranspose2D": true, "UpsampleConv2D": true,
+	"Conv2DBackwardInput": true, "ConvTranspose2DBackwardInput": true,
+	"MatMul": true, "MatMulBackward": true, "Linear": true, "LinearBackward": true,
+	"Gram": true, "GramBackward": true,
+}
+
+// FamilyOp reports whether op's kernels depend on the device's kernel family
+// (gpu.KernelFamily): a device forced to the other family runs these cases again.
+func FamilyOp(op string) bool { return familyOps[op] }
+
+// FamilyKernels are the kernel files only the GPU family launches.
+var FamilyKernels = []string{"conv2d_igemm.wgsl", "matmul_shared.wgsl"}
+
 // Check runs the case on dev with poisoned outputs and compares with the reference.
 func (c Case) Check(ctx context.Context, dev *gpu.Device, seed uint64) Result {
 	res := Result{Op: c.Op, Name: c.Name}

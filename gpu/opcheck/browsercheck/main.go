@@ -4,7 +4,9 @@
 // device, so that the browser's WGSL compiler builds every shader, then a few steps of
 // DCGAN training (forward, backward, Adam) on a tiny seeded problem, and publishes the
 // results as JSON in window.opcheckResults after every case (see Report). index.html loads
-// it; gpu/opcheck's TestBrowserOps drives it in headless Chromium.
+// it; gpu/opcheck's TestBrowserOps drives it in headless Chromium. The page's URL may force
+// a kernel family (?kernels=cpu or gpu) and run only the cases whose kernels depend on it
+// (?ops=family).
 package main
 
 import (
@@ -51,7 +53,11 @@ type Result struct {
 func main() {
 	var rep Report
 	ctx := context.Background()
-	dev, err := gpu.Open(ctx)
+	family, err := gpu.ParseKernelFamily(urlParam("kernels"))
+	var dev *gpu.Device
+	if err == nil {
+		dev, err = gpu.OpenWith(ctx, gpu.OpenOptions{Kernels: family})
+	}
 	if err != nil {
 		rep.Error = err.Error()
 		rep.Done = true
@@ -68,14 +74,21 @@ func main() {
 // run checks every case on dev, publishing the report after each.
 func run(ctx context.Context, dev *gpu.Device, rep *Report) {
 	rep.Adapter = dev.Adapter().String()
-	cases := opcheck.Cases()
+	var cases []opcheck.Case
+	var seeds []uint64
+	for i, c := range opcheck.Cases() {
+		if urlParam("ops") != "family" || opcheck.FamilyOp(c.Op) {
+			cases = append(cases, c)
+			seeds = append(seeds, uint64(i+1)) // the seeds of gpu's TestOps
+		}
+	}
 	rep.Total = len(cases)
 	fmt.Printf("opcheck: %d cases on %s\n", len(cases), rep.Adapter)
 	failed := 0
 	for i, c := range cases {
 		publish(rep, fmt.Sprintf("running case %d of %d on %s…", i+1, len(cases), rep.Adapter))
 		start := time.Now()
-		r := check(ctx, c, dev, uint64(i+1)) // the seeds of gpu's TestOps
+		r := check(ctx, c, dev, seeds[i])
 		res := Result{Op: r.Op, Name: r.Name, Elements: r.Elements, MaxRelErr: r.MaxRelErr,
 			Passed: r.Passed(), Millis: float64(time.Since(start).Microseconds()) / 1000}
 		if math.IsNaN(res.MaxRelErr) || math.IsInf(res.MaxRelErr, 0) {
@@ -101,6 +114,15 @@ func run(ctx context.Context, dev *gpu.Device, rep *Report) {
 	}
 	rep.Done = true
 	publish(rep, fmt.Sprintf("%d cases on %s: %d failed; DCGAN training %d steps", len(cases), rep.Adapter, failed, len(rep.Training)))
+}
+
+// urlParam is the page URL's query parameter name, "" when absent.
+func urlParam(name string) string {
+	v := js.Global().Get("URLSearchParams").New(js.Global().Get("location").Get("search")).Call("get", name)
+	if v.Type() != js.TypeString {
+		return ""
+	}
+	return v.String()
 }
 
 // publish sets window.opcheckResults and the page's status line.
