@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+
+	"easel/gpu"
 )
 
 // TestNewSizeCompilesNothing checks that the networks' pipelines do not depend on the
@@ -12,9 +14,20 @@ import (
 // other batch sizes. Which kernels run still depends on the width: the tuned ones need
 // rows of whole vec4 at every scale (a width that is a multiple of 16, as the page's
 // frames are), and other widths take fallbacks, one more set of pipelines. Each plan is
-// run, so a kernel compiled lazily at submit would count too.
+// run, so a kernel compiled lazily at submit would count too. Both kernel families.
 func TestNewSizeCompilesNothing(t *testing.T) {
-	dev := internalDevice(t)
+	t.Run("cpu", func(t *testing.T) { checkNewSizeCompilesNothing(t, internalDevice(t)) })
+	t.Run("gpu", func(t *testing.T) {
+		dev, err := gpu.OpenWith(context.Background(), gpu.OpenOptions{Kernels: gpu.KernelsGPU})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dev.Close()
+		checkNewSizeCompilesNothing(t, dev)
+	})
+}
+
+func checkNewSizeCompilesNothing(t *testing.T, dev *gpu.Device) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	tn, g := testNets(t, dev, StandardTransformer, rng)
 	run := func(what string, p *Plan, err error) {
