@@ -2,7 +2,6 @@ package gpu_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"easel/gpu"
@@ -39,28 +38,8 @@ func openFamily(t *testing.T, f gpu.KernelFamily) *gpu.Device {
 // checks that they ran the GPU family's kernels.
 func TestOpsGPUFamily(t *testing.T) {
 	dev := openFamily(t, gpu.KernelsGPU)
-	ctx := context.Background()
-	launched := map[string]bool{}
-	ran, want := 0, 0
-	for i, c := range opcheck.Cases() {
-		if !opcheck.FamilyOp(c.Op) {
-			continue
-		}
-		want++
-		t.Run(c.Op+"/"+c.Name, func(t *testing.T) {
-			ran++
-			r := c.Check(ctx, dev, uint64(i+1))
-			for _, k := range r.Kernels {
-				file, _, _ := strings.Cut(k, ":")
-				launched[file] = true
-			}
-			if !r.Passed() {
-				t.Fatalf("%s (tolerance %.0e)", r, opcheck.Tolerance)
-			}
-			t.Log(r)
-		})
-	}
-	if ran < want {
+	launched, all := runOpCases(t, dev, opcheck.FamilyOp)
+	if !all {
 		return // -run chose some cases only
 	}
 	for file := range gpuFamilyKernels {

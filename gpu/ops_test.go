@@ -43,24 +43,8 @@ func testKernels() gpu.KernelFamily {
 // op falls back to a slower one and every result stays right.
 func TestOps(t *testing.T) {
 	t.Logf("adapter: %s", testDevice.Adapter())
-	ctx := context.Background()
-	cases := opcheck.Cases()
-	ran, launched := 0, map[string]bool{}
-	for i, c := range cases {
-		t.Run(c.Op+"/"+c.Name, func(t *testing.T) {
-			ran++
-			r := c.Check(ctx, testDevice, uint64(i+1))
-			for _, k := range r.Kernels {
-				file, _, _ := strings.Cut(k, ":")
-				launched[file] = true
-			}
-			if !r.Passed() {
-				t.Fatalf("%s (tolerance %.0e)", r, opcheck.Tolerance)
-			}
-			t.Log(r)
-		})
-	}
-	if ran < len(cases) {
+	launched, all := runOpCases(t, testDevice, func(string) bool { return true })
+	if !all {
 		return // -run chose some cases only
 	}
 	if testDevice.Kernels() != gpu.KernelsCPU {
@@ -76,6 +60,34 @@ func TestOps(t *testing.T) {
 			t.Errorf("shaders/%s ran in none of the op vectors: add a case that takes it, or remove it if no op can", file)
 		}
 	}
+}
+
+// runOpCases runs the op vectors of the ops keep chooses on dev, each as a subtest. It
+// returns the kernel files they launched and whether every chosen case ran (-run may
+// choose fewer).
+func runOpCases(t *testing.T, dev *gpu.Device, keep func(op string) bool) (launched map[string]bool, all bool) {
+	ctx := context.Background()
+	launched = map[string]bool{}
+	ran, want := 0, 0
+	for i, c := range opcheck.Cases() {
+		if !keep(c.Op) {
+			continue
+		}
+		want++
+		t.Run(c.Op+"/"+c.Name, func(t *testing.T) {
+			ran++
+			r := c.Check(ctx, dev, uint64(i+1))
+			for _, k := range r.Kernels {
+				file, _, _ := strings.Cut(k, ":")
+				launched[file] = true
+			}
+			if !r.Passed() {
+				t.Fatalf("%s (tolerance %.0e)", r, opcheck.Tolerance)
+			}
+			t.Log(r)
+		})
+	}
+	return launched, ran == want
 }
 
 // shippedKernels lists the kernel files of shaders/: every WGSL file but the preludes,
