@@ -28,12 +28,7 @@ func (b *Batch) matmul(op string, s matmulShape, a, c, bias *Tensor, outShape ..
 		tm, tn = 4, 8
 	}
 	gx, gy := (s.n+tn*matmulTile-1)/(tn*matmulTile), (s.m+tm*matmulTile-1)/(tm*matmulTile)
-	if gx > 65535 || gy > 65535 || s.batch > 65535 {
-		b.Fail(fmt.Errorf("%s: product of %d matrices %d×%d needs more than 65535 workgroups in one dimension",
-			op, s.batch, s.m, s.n))
-		return nil
-	}
-	y := b.newOutput(op, outShape...)
+	y := b.matmulOutput(op, s, gx, gy, outShape)
 	if y == nil {
 		return nil
 	}
@@ -143,6 +138,17 @@ func (b *Batch) Gram(x *Tensor) *Tensor {
 	return b.matmul(op, s, x, x, nil, n, c, c)
 }
 
+// matmulOutput checks that a product's grid of gx×gy workgroups (and s.batch layers)
+// fits WebGPU's 65535 per dimension, and allocates its output.
+func (b *Batch) matmulOutput(op string, s matmulShape, gx, gy int, outShape []int) *Tensor {
+	if gx > 65535 || gy > 65535 || s.batch > 65535 {
+		b.Fail(fmt.Errorf("%s: product of %d matrices %d×%d needs more than 65535 workgroups in one dimension",
+			op, s.batch, s.m, s.n))
+		return nil
+	}
+	return b.newOutput(op, outShape...)
+}
+
 // matmulSharedTile is the workgroup tile of matmul_shared.wgsl: 64×64 output elements.
 const matmulSharedTile = 64
 
@@ -152,12 +158,7 @@ const matmulSharedTile = 64
 func (b *Batch) matmulShared(op string, s matmulShape, a, c, bias *Tensor, outShape ...int) *Tensor {
 	gx := (s.n + matmulSharedTile - 1) / matmulSharedTile
 	gy := (s.m + matmulSharedTile - 1) / matmulSharedTile
-	if gx > 65535 || gy > 65535 || s.batch > 65535 {
-		b.Fail(fmt.Errorf("%s: product of %d matrices %d×%d needs more than 65535 workgroups in one dimension",
-			op, s.batch, s.m, s.n))
-		return nil
-	}
-	y := b.newOutput(op, outShape...)
+	y := b.matmulOutput(op, s, gx, gy, outShape)
 	if y == nil {
 		return nil
 	}
