@@ -19,6 +19,9 @@ type AdapterInfo struct {
 	DeviceType string
 	Backend    string
 	Kernels    KernelFamily // the kernel family the device uses
+	// Subgroups says the device runs the GPU family's subgroup variants (reductions):
+	// the adapter has the subgroups feature and the device was given it.
+	Subgroups bool
 }
 
 func (a AdapterInfo) String() string {
@@ -29,6 +32,9 @@ func (a AdapterInfo) String() string {
 	s += " on " + a.Backend + ", " + a.DeviceType
 	if a.Kernels != KernelsAuto {
 		s += ", " + a.Kernels.String() + " kernels"
+	}
+	if a.Subgroups {
+		s += " with subgroups"
 	}
 	return s
 }

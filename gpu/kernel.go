@@ -113,11 +113,18 @@ var shaderSource = shaders.Source
 // helpers a family of kernels shares (conv_common.wgsl), written once.
 const includePrefix = "//!include "
 
+// subgroupSuffix ends the name of an include's variant for devices with subgroups:
+// workgroup_reduce.wgsl has workgroup_reduce_subgroup.wgsl.
+const subgroupSuffix = "_subgroup.wgsl"
+
 // kernelSource assembles the WGSL module: constants, the common prelude, the op file with
 // its include lines replaced by the files they name. Runtime constants become fields of
 // the params uniform at binding paramsBinding, and every use of their names in the text
 // reads the field.
-func kernelSource(file string, consts []constant) (string, error) {
+// With subgroups, an include of NAME.wgsl takes NAME_subgroup.wgsl where that file
+// exists (the same functions written with subgroup operations), and the module starts by
+// enabling the subgroups extension.
+func kernelSource(file string, consts []constant, subgroups bool) (string, error) {
 	body, err := shaderSource(file)
 	if err != nil {
 		return "", fmt.Errorf("gpu: shader %s: %w", file, err)
@@ -128,6 +135,7 @@ func kernelSource(file string, consts []constant) (string, error) {
 	}
 	var head, sb strings.Builder
 	rt := splitRuntime(consts)
+	enable := false
 	for _, c := range consts {
 		if !c.runtime {
 			fmt.Fprintf(&head, "const %s = %s;\n", c.name, c.value)
@@ -149,6 +157,12 @@ func kernelSource(file string, consts []constant) (string, error) {
 			continue
 		}
 		name = strings.TrimSpace(name)
+		if subgroups {
+			variant := strings.TrimSuffix(name, ".wgsl") + subgroupSuffix
+			if _, err := shaderSource(variant); err == nil {
+				name, enable = variant, true
+			}
+		}
 		text, err := shaderSource(name)
 		if err != nil {
 			return "", fmt.Errorf("gpu: shader %s: include %s: %w", file, name, err)
@@ -161,6 +175,9 @@ func kernelSource(file string, consts []constant) (string, error) {
 	text := sb.String()
 	if len(rt) > 0 {
 		text = readParams(text, rt)
+	}
+	if enable {
+		return "enable subgroups;\n" + head.String() + text, nil
 	}
 	return head.String() + text, nil
 }
@@ -278,7 +295,7 @@ func (d *Device) CompiledKernels() int {
 // kernel returns the pipeline for entry point entry of file compiled with consts, compiling
 // it at most once per device. kinds[i] says how binding i is declared.
 func (d *Device) kernel(file, entry string, consts []constant, kinds []bindKind) (*kernel, error) {
-	src, err := kernelSource(file, consts)
+	src, err := kernelSource(file, consts, d.info.Subgroups)
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,7 @@ func OpenWith(ctx context.Context, opts OpenOptions) (*Device, error) {
 	}
 	info, cpu := adapterInfo(jsAdapter, ad.Info().Name)
 	info.Kernels, _ = chooseFamily(opts, "", adapterFamily(info, cpu))
+	info.Subgroups = info.Kernels == KernelsGPU && hasFeature(web.device, subgroupsFeature)
 	d := newDevice(inst, ad, dev, info)
 	key := weak.Make(d)
 	webDevices.Store(key, web)
@@ -95,6 +96,37 @@ type webDevice struct {
 	lost error    // set once the device is lost; sticky
 }
 
+// subgroupsFeature is the WebGPU feature of subgroup operations in WGSL. gogpu does not
+// know it, so requestDevice adds it to the device's required features itself; the GPU
+// family's reductions use it (workgroup_reduce_subgroup.wgsl). The CPU family does not:
+// its kernels stay as tuned for CPU drivers.
+const subgroupsFeature = "subgroups"
+
+// hasFeature reports whether a GPUAdapter's or GPUDevice's features include name.
+func hasFeature(v js.Value, name string) bool {
+	f := v.Get("features")
+	return f.Type() == js.TypeObject && f.Call("has", name).Truthy()
+}
+
+// withFeature returns requestDevice's arguments with name among the descriptor's
+// required features.
+func withFeature(args []js.Value, name string) []js.Value {
+	obj := js.Global().Get("Object")
+	desc := obj.New()
+	if len(args) > 0 && args[0].Type() == js.TypeObject {
+		desc = obj.Call("assign", desc, args[0])
+	}
+	features := js.Global().Get("Array").New()
+	if old := desc.Get("requiredFeatures"); old.Type() == js.TypeObject {
+		features = js.Global().Get("Array").Call("from", old)
+	}
+	if !features.Call("includes", name).Truthy() {
+		features.Call("push", name)
+	}
+	desc.Set("requiredFeatures", features)
+	return append([]js.Value{desc}, args[min(len(args), 1):]...)
+}
+
 var openMu sync.Mutex // requestDevice swaps a prototype method, one Open at a time
 
 // requestDevice asks gogpu for a device with the adapter's full limits while
@@ -115,6 +147,9 @@ func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, *webDevice, js.Value, error)
 	var jsAdapter, promise js.Value
 	wrap := js.FuncOf(func(this js.Value, args []js.Value) any {
 		jsAdapter = this
+		if hasFeature(this, subgroupsFeature) {
+			args = withFeature(args, subgroupsFeature)
+		}
 		callArgs := []any{this}
 		for _, a := range args {
 			callArgs = append(callArgs, a)

@@ -106,7 +106,10 @@ func shippedKernels(t *testing.T) []string {
 		}
 		for line := range strings.Lines(text) {
 			if name, ok := strings.CutPrefix(line, "//!include "); ok {
-				prelude[strings.TrimSpace(name)] = true
+				name = strings.TrimSpace(name)
+				// with its variant for devices with subgroups, which the browser tests run
+				prelude[name] = true
+				prelude[strings.TrimSuffix(name, ".wgsl")+"_subgroup.wgsl"] = true
 			}
 		}
 	}

@@ -25,7 +25,7 @@
 @group(0) @binding(7) var<storage, read> run_var: array<f32>;
 
 const WG = 64u;
-var<workgroup> partial: array<vec3<f32>, 64>; // per invocation: count, mean, M2
+//!include workgroup_reduce.wgsl
 
 // x4: the input; gamma, beta: [C] (unread without AFFINE); y4: per plane g the vec4
 // (mean, 1/sqrt(var+eps)·gamma, beta, 0) at g. One workgroup per plane and one pass over
@@ -35,7 +35,8 @@ var<workgroup> partial: array<vec3<f32>, 64>; // per invocation: count, mean, M2
 // first value, so that the means stay small and precise when |mean| ≫ std; the partial
 // results are merged exactly (Chan et al.).
 @compute @workgroup_size(64)
-fn stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn stats(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     let g = wid.x + wid.y * (GRID_X / WG);
     // Surplus workgroups of the last grid row compute plane G-1 again and write nothing:
     // no early return, because the barrier below needs every invocation.
@@ -55,22 +56,10 @@ fn stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     // The four components have n values each.
     let m = dot(mean, vec4<f32>(0.25));
     let dm = mean - vec4<f32>(m);
-    partial[lid] = vec3<f32>(4.0 * n, m, dot(m2, vec4<f32>(1.0)) + n * dot(dm, dm));
-    // One barrier, then the first invocation merges the 64 partials (no tree of barriers:
-    // lavapipe compiles each slowly; and on a CPU the other SIMD groups skip the loops).
-    workgroupBarrier();
+    let moments = workgroup_moments(lane, vec3<f32>(4.0 * n, m, dot(m2, vec4<f32>(1.0)) + n * dot(dm, dm)), INV_COUNT);
     if (lid == 0u && g < G) {
-        var sum = 0.0;
-        for (var k = 0u; k < WG; k = k + 1u) {
-            sum = sum + partial[k].x * partial[k].y;
-        }
-        let mu = sum * INV_COUNT;
-        var dev = 0.0;
-        for (var k = 0u; k < WG; k = k + 1u) {
-            let p = partial[k];
-            let d = p.y - mu;
-            dev = dev + p.z + p.x * d * d;
-        }
+        let mu = moments.x;
+        let dev = moments.y;
         var scale = 1.0 / sqrt(dev * INV_COUNT + EPS);
         var b = 0.0;
         if (AFFINE) {

@@ -17,8 +17,7 @@
 @group(0) @binding(5) var<storage, read> beta: array<f32>;
 
 const WG = 64u;
-var<workgroup> partial_mean: array<f32, 64>;
-var<workgroup> partial_dev: array<vec2<f32>, 64>;
+//!include workgroup_reduce.wgsl
 
 // x: the input; y: the statistics [2, G], means then biased variances.
 // Constants: G (groups), PLANES, HW, PLANE_STRIDE, COUNT (= PLANES·HW), INV_COUNT, GRID_X.
@@ -27,7 +26,8 @@ var<workgroup> partial_dev: array<vec2<f32>, 64>;
 // the second for the deviations from it (the corrected two-pass algorithm), which stays
 // accurate when |mean| ≫ std.
 @compute @workgroup_size(64)
-fn stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn stats(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     let g = wid.x + wid.y * (GRID_X / WG);
     // Surplus workgroups of the last grid row compute group G-1 again and write nothing:
     // no early return, because the barriers below need every invocation.
@@ -37,27 +37,14 @@ fn stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
         let p = i / HW;
         s = s + x[gs * HW + p * PLANE_STRIDE + (i - p * HW)];
     }
-    // Workgroup sums: one barrier, then every invocation adds up the 64 partials itself.
-    // lavapipe compiles each barrier slowly; a tree of them would double the compile time.
-    partial_mean[lid] = s;
-    workgroupBarrier();
-    var total = 0.0;
-    for (var k = 0u; k < WG; k = k + 1u) {
-        total = total + partial_mean[k];
-    }
-    let m0 = total * INV_COUNT;
+    let m0 = workgroup_sum(lane, s) * INV_COUNT;
     var dev = vec2(0.0); // Σd, Σd² of the deviations d from m0
     for (var i = lid; i < COUNT; i = i + WG) {
         let p = i / HW;
         let d = x[gs * HW + p * PLANE_STRIDE + (i - p * HW)] - m0;
         dev = dev + vec2(d, d * d);
     }
-    partial_dev[lid] = dev;
-    workgroupBarrier();
-    var dev_total = vec2(0.0);
-    for (var k = 0u; k < WG; k = k + 1u) {
-        dev_total = dev_total + partial_dev[k];
-    }
+    let dev_total = workgroup_sum2(lane, dev);
     // m0's rounding error is Σd/COUNT; it corrects both the mean and the variance.
     let c = dev_total.x * INV_COUNT;
     let m = m0 + c;

@@ -21,8 +21,7 @@
 @group(0) @binding(6) var<storage, read_write> dbeta: array<f32>;
 
 const WG = 64u;
-var<workgroup> partial_sums: array<vec2<f32>, 64>;
-var<workgroup> partial_devs: array<vec3<f32>, 64>;
+//!include workgroup_reduce.wgsl
 
 // The index of group g's i-th element.
 fn group_member(g: u32, i: u32) -> u32 {
@@ -32,10 +31,10 @@ fn group_member(g: u32, i: u32) -> u32 {
 
 // Writes st. One workgroup per group, two passes over x and dy as norm.wgsl's stats: Σx and
 // Σdy, then, with d the deviation from the first mean m0, Σd, Σd² and Σdy·d, which stay
-// accurate when |mean| ≫ std. Each invocation adds up the 64 partials itself after one
-// barrier (lavapipe compiles each barrier slowly).
+// accurate when |mean| ≫ std.
 @compute @workgroup_size(64)
-fn sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn sums(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     let g = wid.x + wid.y * (GRID_X / WG);
     // Surplus workgroups of the last grid row compute group G-1 again and write nothing:
     // no early return, because the barriers below need every invocation.
@@ -45,12 +44,7 @@ fn sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let k = group_member(gs, i);
         s = s + vec2(x[k], dy[k]);
     }
-    partial_sums[lid] = s;
-    workgroupBarrier();
-    var total = vec2(0.0);
-    for (var k = 0u; k < WG; k = k + 1u) {
-        total = total + partial_sums[k];
-    }
+    let total = workgroup_sum2(lane, s);
     let m0 = total.x * INV_COUNT;
     var dev = vec3(0.0);
     for (var i = lid; i < COUNT; i = i + WG) {
@@ -58,12 +52,7 @@ fn sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let d = x[k] - m0;
         dev = dev + vec3(d, d * d, dy[k] * d);
     }
-    partial_devs[lid] = dev;
-    workgroupBarrier();
-    var devs = vec3(0.0);
-    for (var k = 0u; k < WG; k = k + 1u) {
-        devs = devs + partial_devs[k];
-    }
+    let devs = workgroup_sum4(lane, vec4(dev, 0.0)).xyz;
     // m0's rounding error is c = Σd/COUNT; it corrects the mean, the variance and Σdy·d.
     let c = devs.x * INV_COUNT;
     let variance = max(devs.y * INV_COUNT - c * c, 0.0);

@@ -9,29 +9,17 @@
 @group(0) @binding(2) var<storage, read> x2: array<f32>;
 
 const WG = 64u;
-var<workgroup> partial: array<f32, 64>;
-
-// Sum of v over the workgroup, the same in every invocation. Call from uniform control
-// flow only. One barrier, then every invocation adds up the 64 partials itself: lavapipe
-// compiles each barrier slowly, and a tree of them would double the compile time.
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
-    partial[lid] = v;
-    workgroupBarrier();
-    var total = 0.0;
-    for (var k = 0u; k < WG; k = k + 1u) {
-        total = total + partial[k];
-    }
-    return total;
-}
+//!include workgroup_reduce.wgsl
 
 // y[w] = ALPHA · Σ x over workgroup w's share.
 @compute @workgroup_size(64)
-fn partial_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn partial_sum(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     var s = 0.0;
     for (var i = wid.x * WG + lid; i < N; i = i + P * WG) {
         s = s + x[i];
     }
-    let total = workgroup_sum(lid, s);
+    let total = workgroup_sum(lane, s);
     if (lid == 0u) {
         y[wid.x] = total * ALPHA;
     }
@@ -39,13 +27,14 @@ fn partial_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 
 // y[w] = ALPHA · Σ (x-x2)² over workgroup w's share.
 @compute @workgroup_size(64)
-fn partial_sq_diff(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn partial_sq_diff(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     var s = 0.0;
     for (var i = wid.x * WG + lid; i < N; i = i + P * WG) {
         let d = x[i] - x2[i];
         s = fma(d, d, s);
     }
-    let total = workgroup_sum(lid, s);
+    let total = workgroup_sum(lane, s);
     if (lid == 0u) {
         y[wid.x] = total * ALPHA;
     }
@@ -70,14 +59,15 @@ fn clamped_log1p(v: f32) -> f32 {
 // y[w] = ALPHA · Σ -(t·log p + (1-t)·log(1-p)) over workgroup w's share, each log clamped
 // to ≥ -100 (nn.BCELoss); x holds p, x2 the targets t.
 @compute @workgroup_size(64)
-fn partial_bce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn partial_bce(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     var s = 0.0;
     for (var i = wid.x * WG + lid; i < N; i = i + P * WG) {
         let p = x[i];
         let t = x2[i];
         s = s + ((t - 1.0) * clamped_log1p(-p) - t * clamped_log(p));
     }
-    let total = workgroup_sum(lid, s);
+    let total = workgroup_sum(lane, s);
     if (lid == 0u) {
         y[wid.x] = total * ALPHA;
     }
@@ -86,13 +76,14 @@ fn partial_bce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 // y[w] = ALPHA · Σ max(z,0) - z·t + log(1+exp(-|z|)) over workgroup w's share
 // (nn.BCEWithLogitsLoss, stable for any z); x holds the logits z, x2 the targets t.
 @compute @workgroup_size(64)
-fn partial_bce_logits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn partial_bce_logits(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     var s = 0.0;
     for (var i = wid.x * WG + lid; i < N; i = i + P * WG) {
         let z = x[i];
         s = s + (fma(-z, x2[i], max(z, 0.0)) + clamped_log1p(exp(-abs(z))));
     }
-    let total = workgroup_sum(lid, s);
+    let total = workgroup_sum(lane, s);
     if (lid == 0u) {
         y[wid.x] = total * ALPHA;
     }
@@ -107,7 +98,8 @@ fn class_index(v: f32) -> u32 {
 // y[w] = ALPHA · Σ logsumexp(row) - row[label] over workgroup w's share of the N rows of
 // COLS logits in x (nn.CrossEntropyLoss); x2 holds one label per row.
 @compute @workgroup_size(64)
-fn partial_cross_entropy(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn partial_cross_entropy(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     var s = 0.0;
     for (var r = wid.x * WG + lid; r < N; r = r + P * WG) {
         let base = r * COLS;
@@ -129,7 +121,7 @@ fn partial_cross_entropy(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_i
         }
         s = s + ((m - x[base + class_index(x2[r])]) + clamped_log1p(e));
     }
-    let total = workgroup_sum(lid, s);
+    let total = workgroup_sum(lane, s);
     if (lid == 0u) {
         y[wid.x] = total * ALPHA;
     }
@@ -138,7 +130,8 @@ fn partial_cross_entropy(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_i
 // y[w] = ALPHA · Σ of the squared differences of each element with its right and lower
 // neighbours in planes of ROWS × COLS, over workgroup w's share (the β=2 total variation).
 @compute @workgroup_size(64)
-fn partial_tv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn partial_tv(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     var s = 0.0;
     for (var i = wid.x * WG + lid; i < N; i = i + P * WG) {
         let v = x[i];
@@ -151,7 +144,7 @@ fn partial_tv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
             s = fma(d, d, s);
         }
     }
-    let total = workgroup_sum(lid, s);
+    let total = workgroup_sum(lane, s);
     if (lid == 0u) {
         y[wid.x] = total * ALPHA;
     }

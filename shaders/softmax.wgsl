@@ -14,39 +14,14 @@
 
 const WG = 64u;
 const LOWEST = -3.4028234e38f; // rounds to -FLT_MAX
-var<workgroup> shared_max: array<f32, 64>;
-var<workgroup> shared_sum: array<f32, 64>;
-
-// Maximum of v over the workgroup, the same in every invocation. Call from uniform control
-// flow only. One barrier, then every invocation reads all 64 values itself: lavapipe
-// compiles each barrier slowly (as in reduce.wgsl).
-fn workgroup_max(lid: u32, v: f32) -> f32 {
-    shared_max[lid] = v;
-    workgroupBarrier();
-    var m = LOWEST;
-    for (var k = 0u; k < WG; k = k + 1u) {
-        m = max(m, shared_max[k]);
-    }
-    return m;
-}
-
-// Sum of v over the workgroup, likewise, always added in the same order: every workgroup
-// of a sample that sums the same partials gets the same total.
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
-    shared_sum[lid] = v;
-    workgroupBarrier();
-    var s = 0.0;
-    for (var k = 0u; k < WG; k = k + 1u) {
-        s = s + shared_sum[k];
-    }
-    return s;
-}
+//!include workgroup_reduce.wgsl
 
 // part[n, 0, w] = the maximum mw of workgroup w's share of sample n, and part[n, 1, w] =
 // Σ exp(x - mw) over the share: each invocation keeps a running maximum and rescales its
 // sum when the maximum grows (online softmax), so that x is read once.
 @compute @workgroup_size(64)
-fn softmax_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn softmax_stats(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     let base = wid.y * M;
     var m = LOWEST;
     var s = 0.0;
@@ -56,8 +31,8 @@ fn softmax_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
         s = fma(s, exp(m - mn), exp(v - mn));
         m = mn;
     }
-    let mw = workgroup_max(lid, m);
-    let sw = workgroup_sum(lid, s * exp(m - mw));
+    let mw = workgroup_max(lane, m, LOWEST);
+    let sw = workgroup_sum(lane, s * exp(m - mw));
     if (lid == 0u) {
         part[wid.y * 2u * P + wid.x] = mw;
         part[wid.y * 2u * P + P + wid.x] = sw;
@@ -68,19 +43,20 @@ fn softmax_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
 // combined from the P partials of part[n, :, :] (every workgroup of the sample combines
 // them alike and gets the same values).
 @compute @workgroup_size(64)
-fn softmax_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn softmax_apply(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     let base = wid.y * M;
     let row = wid.y * 2u * P;
     var m = LOWEST;
     for (var k = lid; k < P; k = k + WG) {
         m = max(m, part[row + k]);
     }
-    let mx = workgroup_max(lid, m);
+    let mx = workgroup_max(lane, m, LOWEST);
     var s = 0.0;
     for (var k = lid; k < P; k = k + WG) {
         s = fma(part[row + P + k], exp(part[row + k] - mx), s);
     }
-    let inv = 1.0 / workgroup_sum(lid, s);
+    let inv = 1.0 / workgroup_sum(lane, s);
     for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
         y[base + i] = exp(x[base + i] - mx) * inv;
     }
@@ -88,13 +64,14 @@ fn softmax_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
 
 // part[n, 0, w] = Σ dy·y over workgroup w's share of sample n (x holds y).
 @compute @workgroup_size(64)
-fn softmax_dot(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn softmax_dot(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     let base = wid.y * M;
     var s = 0.0;
     for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
         s = fma(g[base + i], x[base + i], s);
     }
-    let total = workgroup_sum(lid, s);
+    let total = workgroup_sum(lane, s);
     if (lid == 0u) {
         part[wid.y * 2u * P + wid.x] = total;
     }
@@ -103,14 +80,15 @@ fn softmax_dot(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 // dx = y·(dy - Σ dy·y) over the share, the sum read from part[n, 0, :]; x holds y and the
 // output y receives dx.
 @compute @workgroup_size(64)
-fn softmax_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn softmax_backward(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+    let lid = lane.index;
     let base = wid.y * M;
     let row = wid.y * 2u * P;
     var s = 0.0;
     for (var k = lid; k < P; k = k + WG) {
         s = s + part[row + k];
     }
-    let d = workgroup_sum(lid, s);
+    let d = workgroup_sum(lane, s);
     for (var i = wid.x * WG + lid; i < M; i = i + P * WG) {
         y[base + i] = x[base + i] * (g[base + i] - d);
     }

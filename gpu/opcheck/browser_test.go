@@ -50,17 +50,19 @@ func TestBrowserOps(t *testing.T) { browserOps(t, "", opcheck.Cases()) }
 
 // TestBrowserOpsGPUFamily runs the cases whose kernels depend on the kernel family in
 // Chromium again, on a device forced to the GPU family (?kernels=gpu), and the DCGAN
-// training steps, which must match the native ones as the CPU family's do.
+// training steps, which must match the native ones as the CPU family's do. Chromium's
+// SwiftShader adapter has the subgroups feature (subgroups of 4), so the reductions'
+// subgroup variants run here too, with their ops' cases.
 func TestBrowserOpsGPUFamily(t *testing.T) {
 	var cases []opcheck.Case
 	for _, c := range opcheck.Cases() {
-		if opcheck.FamilyOp(c.Op) {
+		if opcheck.FamilyOp(c.Op) || opcheck.SubgroupOp(c.Op) {
 			cases = append(cases, c)
 		}
 	}
 	rep := browserOps(t, "?kernels=gpu&ops=family", cases)
-	if !strings.Contains(rep.Adapter, "gpu kernels") {
-		t.Errorf("the page's adapter %q does not say gpu kernels", rep.Adapter)
+	if !strings.Contains(rep.Adapter, "gpu kernels with subgroups") {
+		t.Errorf("the page's adapter %q does not say gpu kernels with subgroups", rep.Adapter)
 	}
 }
 

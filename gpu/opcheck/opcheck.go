@@ -90,6 +90,19 @@ var familyOps = map[string]bool{
 // (gpu.KernelFamily): a device forced to the other family runs these cases again.
 func FamilyOp(op string) bool { return familyOps[op] }
 
+// subgroupOps are the ops whose kernels reduce over a workgroup (workgroup_reduce.wgsl):
+// on a device with subgroups (gpu.AdapterInfo.Subgroups) they run its subgroup variant.
+var subgroupOps = map[string]bool{
+	"Sum": true, "Mean": true, "MSE": true, "BCE": true, "BCEWithLogits": true, "CrossEntropy": true,
+	"TotalVariation": true, "Softmax": true, "SoftmaxBackward": true,
+	"InstanceNorm": true, "InstanceNormReLU": true, "InstanceNormAdd": true, "BatchNormTrain": true,
+	"InstanceNormBackward": true, "BatchNormTrainBackward": true,
+}
+
+// SubgroupOp reports whether op's kernels have a subgroup variant, which the GPU family
+// runs on devices with subgroups.
+func SubgroupOp(op string) bool { return subgroupOps[op] }
+
 // FamilyKernels are the kernel files only the GPU family launches.
 var FamilyKernels = []string{"conv2d_igemm.wgsl", "matmul_shared.wgsl"}
 

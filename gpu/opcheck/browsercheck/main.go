@@ -77,7 +77,7 @@ func run(ctx context.Context, dev *gpu.Device, rep *Report) {
 	var cases []opcheck.Case
 	var seeds []uint64
 	for i, c := range opcheck.Cases() {
-		if urlParam("ops") != "family" || opcheck.FamilyOp(c.Op) {
+		if urlParam("ops") != "family" || opcheck.FamilyOp(c.Op) || opcheck.SubgroupOp(c.Op) {
 			cases = append(cases, c)
 			seeds = append(seeds, uint64(i+1)) // the seeds of gpu's TestOps
 		}
