@@ -371,14 +371,24 @@ func (b *Batch) convWeightGradTile(op string, t weightGradTile, input, g *Tensor
 // The GPU family's weight gradient (conv2d_weight_grad_igemm.wgsl): weightGradTileChannels
 // input × output channels per workgroup; the sum over output pixels is split so that
 // there are about weightGradGroups workgroups (a few per multiprocessor of a large GPU),
-// each split taking at least weightGradMinPixels pixels and the parts at most
-// weightGradMaxParts elements (more than one split only).
+// each split taking at least weightGradMinPixels pixels. The parts then hold about
+// weightGradGroups·64·64 floats (32 MiB) at most, or the weight's size when it is larger.
 const (
 	weightGradTileChannels = 64
 	weightGradGroups       = 2048
 	weightGradMinPixels    = 512
-	weightGradMaxParts     = 1 << 24
 )
+
+// weightGradSplits is how conv2d_weight_grad_igemm.wgsl splits its sum over the output
+// pixels (pixels of them) for taps taps and cip × cop channels (padded to 4): splits parts
+// of pps pixels each (the last one fewer), pps whole steps of 16 pixels.
+func weightGradSplits(taps, cip, cop, pixels int) (splits, pps int) {
+	tiles := taps * (ceilTo(cip, weightGradTileChannels) / weightGradTileChannels) *
+		(ceilTo(cop, weightGradTileChannels) / weightGradTileChannels)
+	splits = min((weightGradGroups+tiles-1)/tiles, max(1, pixels/weightGradMinPixels))
+	pps = ceilTo((pixels+splits-1)/splits, 16)
+	return (pixels + pps - 1) / pps, pps
+}
 
 // convWeightGradIGEMM is convWeightGrad on the GPU family's kernel. Channels are padded to
 // multiples of 4 only (the kernel checks its tiles' bounds), and every size is a runtime
@@ -390,12 +400,8 @@ func (b *Batch) convWeightGradIGEMM(op string, input, g *Tensor, kh, kw, stride,
 	taps, pixels := kh*kw, p.n*p.oh*p.ow
 	gx := ceilTo(p.cip, weightGradTileChannels) / weightGradTileChannels
 	gy := ceilTo(p.cop, weightGradTileChannels) / weightGradTileChannels
-	tiles := gx * gy * taps
-	splits := min((weightGradGroups+tiles-1)/tiles, max(1, pixels/weightGradMinPixels),
-		max(1, weightGradMaxParts/(taps*p.cip*p.cop)), max(1, 65535/taps))
-	// Pixels per split: whole steps of 16 through workgroup memory.
-	pps := ceilTo((pixels+splits-1)/splits, 16)
-	p.splits = (pixels + pps - 1) / pps
+	var pps int
+	p.splits, pps = weightGradSplits(taps, p.cip, p.cop, pixels)
 	if gx > 65535 || gy > 65535 || taps*p.splits > 65535 {
 		b.Fail(fmt.Errorf("%s: input %v, output gradient %v, kernel %d×%d need more than 65535 workgroups in one dimension",
 			op, input.shape, g.shape, kh, kw))
