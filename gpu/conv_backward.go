@@ -9,8 +9,8 @@ import (
 // to an op's output, each returns the gradient with respect to one of the op's inputs.
 // Input gradients are convolutions themselves (the adjoint of a convolution is a
 // transposed convolution and the other way round), so they run on the forward kernels,
-// tuned ones included; weight gradients have a kernel of their own
-// (conv2d_backward_weight.wgsl).
+// tuned ones included; weight gradients have kernels of their own
+// (conv2d_backward_weight.wgsl, and conv2d_weight_grad_igemm.wgsl in the GPU family).
 
 // shapeOnly stands for a tensor of the given shape in the forward ops' shape checks, which
 // read nothing else.
@@ -250,62 +250,175 @@ const (
 // convWeightGrad records dw [Co, Ci, kh, kw] with dw[o, i, ky, kx] = Σ over n, oy, ox of
 // g[n, o, oy, ox] · input[n, i, oy·stride + ky - pad, ox·stride + kx - pad] (input padded
 // as mode says) for input [N, Ci, H, W] and g [N, Co, OH, OW]: both are packed channels
-// last (the input padded), conv2d_backward_weight.wgsl sums the products by register
-// tiles, and sum_weight_grad adds the parts of split rows in dw's layout.
+// last (the input padded), a kernel sums the products in parts (runs of output pixels),
+// and sum_weight_grad adds the parts in dw's layout. The CPU family sums them by register
+// tiles (conv2d_backward_weight.wgsl), the GPU family as one matrix product per tap
+// (conv2d_weight_grad_igemm.wgsl).
 func (b *Batch) convWeightGrad(op string, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
+	if b.d.gpuKernels() {
+		return b.convWeightGradIGEMM(op, input, g, kh, kw, stride, pad, mode)
+	}
 	t := pickWeightGradTile(g.shape[1], input.shape[1], kw, stride)
 	return b.convWeightGradTile(op, t, input, g, kh, kw, stride, pad, mode)
 }
 
-// convWeightGradTile is convWeightGrad with register tile t.
-func (b *Batch) convWeightGradTile(op string, t weightGradTile, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
-	n, cin, ih, iw := input.shape[0], input.shape[1], input.shape[2], input.shape[3]
-	cout, oh, ow := g.shape[1], g.shape[2], g.shape[3]
-	ph, pw := ih+2*pad, iw+2*pad
-	cop, cip := ceilTo(cout, 4*t.cq), ceilTo(cin, 4*t.iq)
-	gco, gci, gkx := cop/(4*t.cq), cip/(4*t.iq), kw/t.tk
-	tiles, rows := gco*gci*gkx*kh, n*oh
-	splits := min((weightGradInvocations+tiles-1)/tiles, rows, max(1, rows*ow/weightGradMinSteps))
-	rps := (rows + splits - 1) / splits
-	splits = (rows + rps - 1) / rps
-	for _, s := range [][]int{{n, ph, pw, cip}, {n, oh, ow, cop}, {splits, kh * kw, cip, cop}} {
+// weightGradPack is the layout of a weight gradient's operands packed channels last and of
+// its parts [splits, kh·kw, cip, cop].
+type weightGradPack struct {
+	n, cin, ih, iw   int // the input
+	cout, oh, ow     int // the output gradient
+	kh, kw           int
+	stride, pad      int
+	mode             PadMode
+	cip, cop, splits int // channels padded, parts
+	// runtime makes the sizes runtime constants of the packing and summing kernels (the
+	// GPU family's: one pipeline for every size); the CPU family bakes them.
+	runtime bool
+}
+
+func newWeightGradPack(input, g *Tensor, kh, kw, stride, pad int, mode PadMode) weightGradPack {
+	return weightGradPack{
+		n: input.shape[0], cin: input.shape[1], ih: input.shape[2], iw: input.shape[3],
+		cout: g.shape[1], oh: g.shape[2], ow: g.shape[3],
+		kh: kh, kw: kw, stride: stride, pad: pad, mode: mode,
+	}
+}
+
+// padded is the padded input's height and width.
+func (p weightGradPack) padded() (ph, pw int) { return p.ih + 2*p.pad, p.iw + 2*p.pad }
+
+// consts returns the constructors of p's u32 and i32 constants: runtime or baked.
+func (p weightGradPack) consts() (u, i func(string, int) constant) {
+	if p.runtime {
+		return ru, ri
+	}
+	return cu, ci
+}
+
+// packWeightGrad checks the packed shapes and records dw and the packing of input (xp
+// [N, PH, PW, cip]) and g (gp [N, OH, OW, cop]) into new tensors, with parts allocated.
+// On failure it returns nil for all, the batch failed.
+func (b *Batch) packWeightGrad(op string, p weightGradPack, input, g *Tensor) (dw, xp, gp, parts *Tensor) {
+	ph, pw := p.padded()
+	for _, s := range [][]int{{p.n, ph, pw, p.cip}, {p.n, p.oh, p.ow, p.cop}, {p.splits, p.kh * p.kw, p.cip, p.cop}} {
 		if err := checkShape(s); err != nil {
 			b.Fail(fmt.Errorf("%s: input %v, output gradient %v: packed operand: %w", op, input.shape, g.shape, err))
-			return nil
+			return nil, nil, nil, nil
 		}
 	}
-	dw := b.newOutput(op, cout, cin, kh, kw)
-	xp := b.newOutput(op, n*ph*pw*cip)
-	gp := b.newOutput(op, n*oh*ow*cop)
-	parts := b.newOutput(op, splits*kh*kw*cip*cop)
+	dw = b.newOutput(op, p.cout, p.cin, p.kh, p.kw)
+	xp = b.newOutput(op, p.n*ph*pw*p.cip)
+	gp = b.newOutput(op, p.n*p.oh*p.ow*p.cop)
+	parts = b.newOutput(op, p.splits*p.kh*p.kw*p.cip*p.cop)
 	if parts == nil {
 		for _, t := range []*Tensor{dw, xp, gp} {
 			t.Release()
 		}
+		return nil, nil, nil, nil
+	}
+	u, i := p.consts()
+	pack := func(c, cp, h, w, padding int, m PadMode) []constant {
+		return []constant{u("C", c), u("CP", cp), i("IH", h), i("IW", w), u("PH", h+2*padding),
+			u("PW", w+2*padding), i("PAD", padding), cu("PAD_MODE", int(m))}
+	}
+	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", xp.Len()/4, pack(p.cin, p.cip, p.ih, p.iw, p.pad, p.mode),
+		in(input), out(xp))
+	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", gp.Len()/4, pack(p.cout, p.cop, p.oh, p.ow, 0, PadZeros),
+		in(g), out(gp))
+	return dw, xp, gp, parts
+}
+
+// sumWeightGrad records sum_weight_grad, which adds the parts into dw, and gives parts
+// back to the pool.
+func (b *Batch) sumWeightGrad(p weightGradPack, parts, dw *Tensor) {
+	u, i := p.consts()
+	rb, cb, band := reflectBand(p.ih, p.iw, p.pad)
+	b.launch1D("conv2d_backward.wgsl", "sum_weight_grad", dw.Len(), []constant{
+		u("BAND", band), i("RB", rb), i("CB", cb),
+		u("CO", p.cout), u("CI", p.cin), u("KH", p.kh), u("KW", p.kw), u("OH", p.oh), u("OW", p.ow), u("CIP", p.cip),
+		u("COP", p.cop), u("SPLITS", p.splits), i("IH", p.ih), i("IW", p.iw), i("STRIDE", p.stride), i("PAD", p.pad),
+	}, in(parts), out(dw))
+	b.Reuse(parts)
+}
+
+// convWeightGradTile is convWeightGrad on the CPU family's kernel with register tile t.
+func (b *Batch) convWeightGradTile(op string, t weightGradTile, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
+	p := newWeightGradPack(input, g, kh, kw, stride, pad, mode)
+	p.cop, p.cip = ceilTo(p.cout, 4*t.cq), ceilTo(p.cin, 4*t.iq)
+	gco, gci, gkx := p.cop/(4*t.cq), p.cip/(4*t.iq), kw/t.tk
+	tiles, rows := gco*gci*gkx*kh, p.n*p.oh
+	splits := min((weightGradInvocations+tiles-1)/tiles, rows, max(1, rows*p.ow/weightGradMinSteps))
+	rps := (rows + splits - 1) / splits
+	p.splits = (rows + rps - 1) / rps
+	dw, xp, gp, parts := b.packWeightGrad(op, p, input, g)
+	if parts == nil {
 		return nil
 	}
-	pack := func(c, cp, h, w, padding int, m PadMode) []constant {
-		return []constant{cu("C", c), cu("CP", cp), ci("IH", h), ci("IW", w), cu("PH", h+2*padding),
-			cu("PW", w+2*padding), ci("PAD", padding), cu("PAD_MODE", int(m))}
-	}
-	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", xp.Len()/4, pack(cin, cip, ih, iw, pad, mode),
-		in(input), out(xp))
-	b.launch1D("conv2d_backward_pack.wgsl", "pack_channels_last", gp.Len()/4, pack(cout, cop, oh, ow, 0, PadZeros),
-		in(g), out(gp))
+	ph, pw := p.padded()
 	newPixels := min(stride, t.tk)
-	b.launch1D("conv2d_backward_weight.wgsl", "weight_grad", tiles*splits, []constant{
+	b.launch1D("conv2d_backward_weight.wgsl", "weight_grad", tiles*p.splits, []constant{
 		cu("GCO", gco), cu("GCI", gci), cu("GKX", gkx), cu("CQ", t.cq), cu("IQ", t.iq), cu("TK", t.tk),
-		cu("NEW", newPixels), cu("KEEP", t.tk-newPixels), cu("COP4", cop/4),
-		cu("CIP4", cip/4), cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("PH", ph), cu("PW", pw),
+		cu("NEW", newPixels), cu("KEEP", t.tk-newPixels), cu("COP4", p.cop/4),
+		cu("CIP4", p.cip/4), cu("KH", kh), cu("KW", kw), cu("OH", p.oh), cu("OW", p.ow), cu("PH", ph), cu("PW", pw),
 		cu("STRIDE", stride), cu("ROWS", rows), cu("RPS", rps),
 	}, in(xp), in(gp), out(parts))
 	b.Reuse(xp)
 	b.Reuse(gp)
-	b.launch1D("conv2d_backward.wgsl", "sum_weight_grad", dw.Len(), append(bandConsts(ih, iw, pad),
-		cu("CO", cout), cu("CI", cin), cu("KH", kh), cu("KW", kw), cu("OH", oh), cu("OW", ow), cu("CIP", cip),
-		cu("COP", cop), cu("SPLITS", splits), ci("IH", ih), ci("IW", iw), ci("STRIDE", stride), ci("PAD", pad),
-	), in(parts), out(dw))
-	b.Reuse(parts)
+	b.sumWeightGrad(p, parts, dw)
+	return dw
+}
+
+// The GPU family's weight gradient (conv2d_weight_grad_igemm.wgsl): weightGradTileChannels
+// input × output channels per workgroup; the sum over output pixels is split so that
+// there are about weightGradGroups workgroups (a few per multiprocessor of a large GPU),
+// each split taking at least weightGradMinPixels pixels. The parts then hold about
+// weightGradGroups·64·64 floats (32 MiB) at most, or the weight's size when it is larger.
+const (
+	weightGradTileChannels = 64
+	weightGradGroups       = 2048
+	weightGradMinPixels    = 512
+)
+
+// weightGradSplits is how conv2d_weight_grad_igemm.wgsl splits its sum over the output
+// pixels (pixels of them) for taps taps and cip × cop channels (padded to 4): splits parts
+// of pps pixels each (the last one fewer), pps whole steps of 16 pixels.
+func weightGradSplits(taps, cip, cop, pixels int) (splits, pps int) {
+	tiles := taps * (ceilTo(cip, weightGradTileChannels) / weightGradTileChannels) *
+		(ceilTo(cop, weightGradTileChannels) / weightGradTileChannels)
+	splits = min((weightGradGroups+tiles-1)/tiles, max(1, pixels/weightGradMinPixels))
+	pps = ceilTo((pixels+splits-1)/splits, 16)
+	return (pixels + pps - 1) / pps, pps
+}
+
+// convWeightGradIGEMM is convWeightGrad on the GPU family's kernel. Channels are padded to
+// multiples of 4 only (the kernel checks its tiles' bounds), and every size is a runtime
+// constant: training at a new image size, batch size or layer width compiles nothing new.
+func (b *Batch) convWeightGradIGEMM(op string, input, g *Tensor, kh, kw, stride, pad int, mode PadMode) *Tensor {
+	p := newWeightGradPack(input, g, kh, kw, stride, pad, mode)
+	p.runtime = true
+	p.cip, p.cop = ceilTo(p.cin, 4), ceilTo(p.cout, 4)
+	taps, pixels := kh*kw, p.n*p.oh*p.ow
+	gx := ceilTo(p.cip, weightGradTileChannels) / weightGradTileChannels
+	gy := ceilTo(p.cop, weightGradTileChannels) / weightGradTileChannels
+	var pps int
+	p.splits, pps = weightGradSplits(taps, p.cip, p.cop, pixels)
+	if gx > 65535 || gy > 65535 || taps*p.splits > 65535 {
+		b.Fail(fmt.Errorf("%s: input %v, output gradient %v, kernel %d×%d need more than 65535 workgroups in one dimension",
+			op, input.shape, g.shape, kh, kw))
+		return nil
+	}
+	dw, xp, gp, parts := b.packWeightGrad(op, p, input, g)
+	if parts == nil {
+		return nil
+	}
+	ph, pw := p.padded()
+	b.launch("conv2d_weight_grad_igemm.wgsl", "weight_grad_igemm", []constant{
+		ru("GRID_X", gx), ru("OH", p.oh), ru("OW", p.ow), ru("PH", ph), ru("PW", pw), ru("STRIDE", stride),
+		ru("KW", kw), ru("TAPS", taps), ru("CIP4", p.cip/4), ru("COP4", p.cop/4), ru("PIXELS", pixels), ru("PPS", pps),
+	}, [3]uint32{uint32(gx), uint32(gy), uint32(taps * p.splits)}, in(xp), in(gp), out(parts))
+	b.Reuse(xp)
+	b.Reuse(gp)
+	b.sumWeightGrad(p, parts, dw)
 	return dw
 }
 

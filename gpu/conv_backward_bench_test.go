@@ -73,8 +73,11 @@ func BenchmarkConvBackward(b *testing.B) {
 	benchOps(b, convBackwardBenches)
 }
 
-// benchOps times each of benches as BenchmarkConvBackward describes.
-func benchOps(b *testing.B, benches []opBench) {
+// benchOps times each of benches as BenchmarkConvBackward describes, on the test device.
+func benchOps(b *testing.B, benches []opBench) { benchOpsOn(b, testDevice, benches) }
+
+// benchOpsOn is benchOps on dev.
+func benchOpsOn(b *testing.B, dev *gpu.Device, benches []opBench) {
 	ctx := context.Background()
 	for _, o := range benches {
 		b.Run(o.name, func(b *testing.B) {
@@ -90,11 +93,14 @@ func benchOps(b *testing.B, benches []opBench) {
 				for i := range data {
 					data[i] = float32(rng.NormFloat64())
 				}
-				t := benchUpload(b, data, shape...)
+				t, err := dev.FromData(data, shape...)
+				if err != nil {
+					b.Fatal(err)
+				}
 				ts = append(ts, t)
 				return t
 			}
-			batch := testDevice.NewBatch()
+			batch := dev.NewBatch()
 			defer batch.Release()
 			y := o.record(batch, in)
 			if y == nil {

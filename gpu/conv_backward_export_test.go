@@ -21,3 +21,10 @@ func WeightGradTile(cout, cin, kw, stride int) [3]int {
 	t := pickWeightGradTile(cout, cin, kw, stride)
 	return [3]int{t.cq, t.iq, t.tk}
 }
+
+// WeightGradSplits is how the GPU family's weight gradient splits its sum over the output
+// pixels, for taps taps, cin input and cout output channels: (parts, pixels per part).
+func WeightGradSplits(taps, cin, cout, pixels int) [2]int {
+	splits, pps := weightGradSplits(taps, ceilTo(cin, 4), ceilTo(cout, 4), pixels)
+	return [2]int{splits, pps}
+}

@@ -213,3 +213,108 @@ func shapeLen(shape []int) int {
 	}
 	return n
 }
+
+// TestWeightGradSplits pins how the GPU family's weight gradient splits its sum over the
+// output pixels: the op vectors that say they split it do (the last part shorter in two),
+// small layers do not, and layers of many channel tiles split little.
+func TestWeightGradSplits(t *testing.T) {
+	for _, c := range []struct {
+		taps, cin, cout, pixels int
+		want                    [2]int // parts, pixels per part
+	}{
+		{9, 5, 6, 3 * 24 * 22, [2]int{3, 528}},  // op vector x[3 5 47 43], stride 2
+		{9, 5, 6, 2 * 33 * 31, [2]int{3, 688}},  // op vector x[2 5 33 31]: 670 in the last
+		{9, 3, 4, 3 * 21 * 19, [2]int{2, 608}},  // op vector ConvTranspose2D x[3 4 21 19]
+		{9, 24, 256, 2 * 5 * 9, [2]int{1, 96}},  // op vector x[2 24 5 9]: 90 pixels
+		{9, 3, 64, 256 * 256, [2]int{128, 512}}, // VGG16's first layer at 256×256
+		{9, 512, 512, 4 * 32 * 32, [2]int{4, 1024}},
+		{16, 64, 128, 64 * 16 * 16, [2]int{32, 512}}, // DCGAN D middle layer, batch 64
+	} {
+		if got := gpu.WeightGradSplits(c.taps, c.cin, c.cout, c.pixels); got != c.want {
+			t.Errorf("%d taps, %d → %d channels, %d pixels: %v, want %v", c.taps, c.cin, c.cout, c.pixels, got, c.want)
+		}
+	}
+}
+
+// TestWeightGradGPUFamilyNewSizeCompilesNothing checks that the GPU family's weight
+// gradient keeps its pipelines across image and batch sizes, channel counts, kernel sizes
+// and strides (all runtime constants): once both padding modes have run, no other layer
+// compiles a kernel. Each result is checked against the float64 reference too.
+func TestWeightGradGPUFamilyNewSizeCompilesNothing(t *testing.T) {
+	ctx := context.Background()
+	dev := openFamily(t, gpu.KernelsGPU)
+	dev.SetPoison(true)
+	rng := rand.New(rand.NewPCG(13, 14))
+	draw := func(shape ...int) (*gpu.Tensor, []float64) {
+		f32, f64 := make([]float32, shapeLen(shape)), make([]float64, shapeLen(shape))
+		for i := range f32 {
+			f32[i] = float32(rng.NormFloat64())
+			f64[i] = float64(f32[i])
+		}
+		x, err := dev.FromData(f32, shape...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(x.Release)
+		return x, f64
+	}
+	kernels := 0
+	for i, c := range []struct {
+		x, w       []int
+		stride     int
+		pad        int
+		reflect    bool
+		transposed bool // w is a ConvTranspose2D weight
+	}{
+		{x: []int{2, 5, 9, 11}, w: []int{6, 5, 3, 3}, stride: 1, pad: 1, reflect: true},
+		{x: []int{2, 4, 8, 7}, w: []int{4, 3, 4, 4}, stride: 2, pad: 1, transposed: true},
+		{x: []int{1, 5, 17, 6}, w: []int{6, 5, 3, 3}, stride: 1, pad: 1, reflect: true},
+		{x: []int{3, 70, 8, 9}, w: []int{67, 70, 3, 3}, stride: 2, pad: 1, reflect: true},
+		{x: []int{2, 8, 16, 16}, w: []int{16, 8, 4, 4}, stride: 2, pad: 1},
+		{x: []int{1, 3, 10, 9}, w: []int{4, 3, 9, 9}, stride: 1, pad: 4, reflect: true},
+		{x: []int{3, 9, 5, 6}, w: []int{9, 2, 3, 5}, stride: 3, transposed: true},
+	} {
+		var ys []int
+		if c.transposed {
+			ys = []int{c.x[0], c.w[1], (c.x[2]-1)*c.stride - 2*c.pad + c.w[2], (c.x[3]-1)*c.stride - 2*c.pad + c.w[3]}
+		} else {
+			ys = []int{c.x[0], c.w[0], (c.x[2]+2*c.pad-c.w[2])/c.stride + 1, (c.x[3]+2*c.pad-c.w[3])/c.stride + 1}
+		}
+		x, xv := draw(c.x...)
+		dy, dyv := draw(ys...)
+		b := dev.NewBatch()
+		var dw *gpu.Tensor
+		var want []float64
+		if c.transposed {
+			dw = b.ConvTranspose2DBackwardWeight(x, dy, c.w, gpu.ConvTranspose2DParams{Stride: c.stride, Padding: c.pad})
+			want, _ = ref.ConvTranspose2DBackwardWeight(xv, c.x, dyv, ys, c.w, c.stride, c.pad)
+		} else {
+			mode := gpu.PadZeros
+			if c.reflect {
+				mode = gpu.PadReflect
+			}
+			dw = b.Conv2DBackwardWeight(x, dy, c.w, gpu.Conv2DParams{Stride: c.stride, Padding: c.pad, PadMode: mode})
+			want, _ = ref.Conv2DBackwardWeight(xv, c.x, dyv, ys, c.w, c.stride, c.pad, c.reflect)
+		}
+		if !slices.Contains(b.Kernels(), "conv2d_weight_grad_igemm.wgsl:weight_grad_igemm") {
+			t.Errorf("x%v w%v: kernels %v, want the GPU family's weight gradient", c.x, c.w, b.Kernels())
+		}
+		err := b.Submit()
+		b.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := dw.Read(ctx)
+		dw.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := opcheck.RelErr(got, want); e > opcheck.Tolerance {
+			t.Errorf("x%v w%v stride %d: max rel err %.2e > %.0e", c.x, c.w, c.stride, e, opcheck.Tolerance)
+		}
+		if k := dev.CompiledKernels(); i >= 2 && k != kernels {
+			t.Errorf("x%v w%v stride %d compiled %d new kernels", c.x, c.w, c.stride, k-kernels)
+		}
+		kernels = dev.CompiledKernels()
+	}
+}

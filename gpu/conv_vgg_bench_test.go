@@ -3,6 +3,7 @@
 package gpu_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -51,3 +52,25 @@ func vggConvBenches() []opBench {
 // BenchmarkVGGConv times VGG16's convolutions and their gradients as BenchmarkConvBackward
 // does; select a part with -bench, e.g. 'BenchmarkVGGConv/Conv2D/.*_batch1$'.
 func BenchmarkVGGConv(b *testing.B) { benchOps(b, vggConvBenches()) }
+
+// BenchmarkWeightGradFamilies times the convolution weight gradient of one VGG16 layer
+// (64 → 128 channels at 64×64, a 128×128 input's second block) on each kernel family, on
+// a device forced to it: named family/op/shape.
+func BenchmarkWeightGradFamilies(b *testing.B) {
+	const n, ci, co, h = 1, 64, 128, 64
+	bench := opBench{fmt.Sprintf("Conv2DBackwardWeight/vgg_%d-%d_%dx%d_batch%d", ci, co, h, h, n),
+		func(b *gpu.Batch, in func(...int) *gpu.Tensor) *gpu.Tensor {
+			return b.Conv2DBackwardWeight(in(n, ci, h, h), in(n, co, h, h), []int{co, ci, 3, 3}, vggPad)
+		}, conv3x3(n, ci, co, h, h)}
+	for _, f := range []gpu.KernelFamily{gpu.KernelsCPU, gpu.KernelsGPU} {
+		b.Run(f.String(), func(b *testing.B) {
+			dev, err := gpu.OpenWith(context.Background(), gpu.OpenOptions{Kernels: f})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer dev.Close()
+			b.Logf("adapter: %s", dev.Adapter())
+			benchOpsOn(b, dev, []opBench{bench})
+		})
+	}
+}

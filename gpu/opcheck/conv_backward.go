@@ -38,6 +38,11 @@ var conv2DGradCases = []conv2DCase{
 	{x: []int{1, 8, 10, 16}, w: []int{12, 8, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, comment: "TransformerNet conv2 as 4x4 transposed"},
 	{x: []int{1, 16, 9, 12}, w: []int{16, 16, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1, PadMode: gpu.PadReflect}, comment: "TransformerNet residual"},
 	{x: []int{1, 16, 6, 8}, w: []int{3, 16, 9, 9}, p: gpu.Conv2DParams{Stride: 1, Padding: 4, PadMode: gpu.PadReflect}, comment: "TransformerNet deconv3"},
+	// The GPU family's weight gradient: channels past one 64-channel tile, and enough
+	// output pixels that their sum is split in parts (the last one shorter).
+	{x: []int{2, 70, 6, 5}, w: []int{67, 70, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, comment: "two channel tiles, border"},
+	{x: []int{3, 5, 47, 43}, w: []int{6, 5, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1, PadMode: gpu.PadReflect}, comment: "weight gradient split in 3"},
+	{x: []int{2, 5, 33, 31}, w: []int{6, 5, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, comment: "weight gradient split in 3, flipped conv"},
 }
 
 // convTransposeGradCases are the ConvTranspose2D shapes whose input and weight gradients
@@ -50,6 +55,8 @@ var convTransposeGradCases = []convTransposeCase{
 	{x: []int{2, 3, 5, 4}, w: []int{3, 7, 2, 2}, p: gpu.ConvTranspose2DParams{Stride: 3, OutputPadding: 2}, comment: "kernel below stride"},
 	{x: []int{1, 3, 11, 13}, w: []int{3, 5, 5, 3}, p: gpu.ConvTranspose2DParams{Stride: 1, Padding: 1}},
 	{x: []int{3, 7, 6, 5}, w: []int{7, 5, 3, 3}, p: gpu.ConvTranspose2DParams{Stride: 2}},
+	{x: []int{1, 66, 3, 4}, w: []int{66, 70, 3, 3}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1, OutputPadding: 1}, comment: "two channel tiles"},
+	{x: []int{3, 4, 21, 19}, w: []int{4, 3, 3, 3}, p: gpu.ConvTranspose2DParams{Stride: 2, Padding: 1, OutputPadding: 1}, comment: "weight gradient split in 2"},
 }
 
 var biasGradShapes = [][]int{{2, 5, 7, 9}, {3, 7}, {2, 3, 4, 5, 3}, {2, 129, 3, 5}}

@@ -78,10 +78,12 @@ func Cases() []Case {
 }
 
 // familyOps are the ops whose kernels differ between gpu's kernel families: the
-// convolutions (and the backward ops built on them) and the matrix products.
+// convolutions (and the backward ops built on them), the convolutions' weight gradients
+// and the matrix products.
 var familyOps = map[string]bool{
 	"Conv2D": true, "ConvTranspose2D": true, "UpsampleConv2D": true,
 	"Conv2DBackwardInput": true, "ConvTranspose2DBackwardInput": true,
+	"Conv2DBackwardWeight": true, "ConvTranspose2DBackwardWeight": true,
 	"MatMul": true, "MatMulBackward": true, "Linear": true, "LinearBackward": true,
 	"Gram": true, "GramBackward": true,
 }
@@ -104,7 +106,7 @@ var subgroupOps = map[string]bool{
 func SubgroupOp(op string) bool { return subgroupOps[op] }
 
 // FamilyKernels are the kernel files only the GPU family launches.
-var FamilyKernels = []string{"conv2d_igemm.wgsl", "matmul_shared.wgsl"}
+var FamilyKernels = []string{"conv2d_igemm.wgsl", "conv2d_weight_grad_igemm.wgsl", "matmul_shared.wgsl"}
 
 // Check runs the case on dev with poisoned outputs and compares with the reference.
 func (c Case) Check(ctx context.Context, dev *gpu.Device, seed uint64) Result {
