@@ -25,6 +25,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"easel"
+	"easel/gpu"
 	"easel/gpu/opcheck"
 	"easel/internal/browsertest"
 	"easel/models"
@@ -162,6 +163,24 @@ func checkPageWithWebGPU(t *testing.T, url, camera string) {
 	if v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.testCSPViolations`)); err != nil || len(v) > 0 {
 		t.Errorf("the Content-Security-Policy blocked %q (%v)", v, err)
 	}
+	t.Run("GPUKernels", func(t *testing.T) { checkGPUKernels(t, ctx, url, dev) })
+}
+
+// checkGPUKernels reloads the page forced to the GPU kernel family (?kernels=gpu), which
+// real GPUs get, and checks that a stylized picture and sampled faces still match the
+// native ones. Chromium's SwiftShader adapter has subgroups, so the GPU family's subgroup
+// reductions (instance norm statistics) run too.
+func checkGPUKernels(t *testing.T, ctx context.Context, url string, dev *gpu.Device) {
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"?kernels=gpu")); err != nil {
+		t.Fatalf("open %s?kernels=gpu: %v", url, err)
+	}
+	status := waitStatus(t, ctx)
+	t.Logf("#status: %s", status)
+	if !strings.HasPrefix(status, "GPU ready: ") || !strings.Contains(status, "gpu kernels with subgroups") {
+		t.Fatalf("#status says %q, want \"GPU ready: <adapter>, gpu kernels with subgroups\"", status)
+	}
+	t.Run("Picture", func(t *testing.T) { checkPicture(t, ctx, dev) })
+	t.Run("Faces", func(t *testing.T) { checkFaces(t, ctx, dev) })
 }
 
 // setCamera presses #camera if the camera is not already on (or off).
