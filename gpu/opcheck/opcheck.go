@@ -118,6 +118,12 @@ func (c Case) Check(ctx context.Context, dev *gpu.Device, seed uint64) Result {
 	b := dev.NewBatch()
 	defer b.Release()
 	y, want := c.run(b, in)
+	if y != nil {
+		// Released on every path: a failed op may still return its output, and a buffer
+		// left to the garbage collector is destroyed with its poison write still queued,
+		// which crashes lavapipe at the next submit.
+		defer y.Release()
+	}
 	res.Kernels = b.Kernels()
 	if in.err != nil {
 		res.Err = in.err
@@ -130,7 +136,6 @@ func (c Case) Check(ctx context.Context, dev *gpu.Device, seed uint64) Result {
 	outs := in.more
 	switch {
 	case y != nil:
-		defer y.Release()
 		outs = append([]output{{fmt.Sprintf("output %v", y.Shape()), y.Read, want}}, outs...)
 	case want != nil:
 		res.Err = fmt.Errorf("the op returned no tensor and no error")
