@@ -76,7 +76,13 @@ func runOpCases(t *testing.T, dev *gpu.Device, keep func(op string) bool) (launc
 		want++
 		t.Run(c.Op+"/"+c.Name, func(t *testing.T) {
 			ran++
+			live := dev.LiveBuffers()
 			r := c.Check(ctx, dev, uint64(i+1))
+			if leaked := dev.LiveBuffers() - live; leaked != 0 {
+				// A buffer left to the garbage collector can be destroyed with a write
+				// still queued, which crashes lavapipe later.
+				t.Errorf("the case left %d tensor buffers unreleased", leaked)
+			}
 			for _, k := range r.Kernels {
 				file, _, _ := strings.Cut(k, ":")
 				launched[file] = true

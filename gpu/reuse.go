@@ -12,8 +12,8 @@ type spares map[uint64][]*wgpu.Buffer
 // Reuse declares t dead from here on in this batch: every op that reads it is recorded, so
 // ops recorded later may write their outputs into its buffer. The batch keeps the buffer
 // (it is never handed to anyone outside the batch, whose submits would overwrite it) and
-// returns it to the device pool on Release, unless a later output took it over. t must
-// not be used again; its Release does nothing.
+// returns it to the device pool on Release, unless a later output took it over (on a
+// failed batch, at once). t must not be used again; its Release does nothing.
 //
 // This is correct because a batch runs its dispatches in order, each finished before the
 // next begins (a barrier after every dispatch natively, WebGPU's usage scopes in the
@@ -21,8 +21,14 @@ type spares map[uint64][]*wgpu.Buffer
 // uses it to hold only the activations that are alive at once.
 func (b *Batch) Reuse(t *Tensor) {
 	switch {
-	case t == nil || b.err != nil:
+	case t == nil:
 		return
+	case b.err != nil:
+		// The batch will never run: the buffer goes back to the pool now, not to the
+		// garbage collector (which would destroy it, possibly with a write still queued).
+		if t.d == b.d {
+			t.Release()
+		}
 	case t.freed:
 		b.Fail(fmt.Errorf("gpu: reuse of released %v", t))
 	case t.view:
