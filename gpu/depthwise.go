@@ -207,11 +207,12 @@ func (b *Batch) DepthwiseConv2DBackwardWeight(x, dy *Tensor, wShape []int, p Con
 
 // The GPU family's depthwise weight gradient (depthwise_conv2d_weight_grad_reduce.wgsl)
 // sums each channel's taps four at a time over the output pixels in workgroups of 64,
-// the sum split so that there are about depthwiseGradGroups workgroups (enough to fill a
-// large GPU when channels are few), each split taking at least depthwiseGradMinPixels
+// the sum split so that there are about depthwiseGradGroups workgroups when channels are
+// few (as many invocations as the convolution weight gradient's weightGradGroups of 256,
+// a few per core of a large GPU), each split taking at least depthwiseGradMinPixels
 // pixels (4 per invocation).
 const (
-	depthwiseGradGroups    = 2048
+	depthwiseGradGroups    = 8192
 	depthwiseGradMinPixels = 256
 )
 

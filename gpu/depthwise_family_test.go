@@ -111,3 +111,29 @@ func TestDepthwiseGPUFamilyNewSizeCompilesNothing(t *testing.T) {
 	}
 	t.Logf("%d pipelines for every layer", kernels)
 }
+
+// TestDepthwiseGradSplits pins how the GPU family's depthwise weight gradient splits its
+// sum over the output pixels: op vectors split it (the last part shorter in one), small
+// layers and layers of many channels do not, and a wide early layer of few channels
+// splits into many parts.
+func TestDepthwiseGradSplits(t *testing.T) {
+	for _, c := range []struct {
+		c, taps, pixels int
+		want            [2]int // parts, pixels per part
+	}{
+		{5, 9, 3 * 37 * 29, [2]int{12, 269}}, // op vector x[3 5 37 29]: 260 in the last
+		{7, 25, 4 * 16 * 12, [2]int{3, 256}}, // op vector x[4 7 31 23], 5×5 stride 2
+		{32, 9, 2 * 16 * 16, [2]int{2, 256}}, // op vector x[2 32 16 16]
+		{160, 9, 2 * 7 * 7, [2]int{1, 98}},   // op vector x[2 160 7 7]
+		{32, 9, 8 * 112 * 112, [2]int{86, 1167}},
+		{960, 9, 8 * 7 * 7, [2]int{1, 392}},
+	} {
+		got := gpu.DepthwiseGradSplits(c.c, c.taps, c.pixels)
+		if got != c.want {
+			t.Errorf("%d channels, %d taps, %d pixels: %v, want %v", c.c, c.taps, c.pixels, got, c.want)
+		}
+		if got[0]*got[1] < c.pixels || (got[0]-1)*got[1] >= c.pixels {
+			t.Errorf("%d pixels: %d parts of %d do not cover them with a non-empty last part", c.pixels, got[0], got[1])
+		}
+	}
+}

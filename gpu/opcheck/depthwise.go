@@ -19,7 +19,7 @@ var depthwiseCases = []conv2DCase{
 	{x: []int{2, 3, 11, 13}, w: []int{3, 1, 3, 3}, p: gpu.Conv2DParams{Stride: 3, Padding: 1}, comment: "stride 3"},
 	{x: []int{1, 2, 13, 17}, w: []int{2, 1, 3, 4}, p: gpu.Conv2DParams{Stride: 5, Padding: 2}, bias: true, comment: "stride 5, one pixel per invocation"},
 	{x: []int{2, 1, 1, 1}, w: []int{1, 1, 1, 1}, p: gpu.Conv2DParams{Stride: 1}, bias: true, comment: "1x1"},
-	// The GPU family's weight gradient splits its sum over 3219 and 616 pixels across
+	// The GPU family's weight gradient splits its sum over 3219 and 768 pixels across
 	// workgroups; a 5×5 kernel leaves one tap in its last quad of taps.
 	{x: []int{3, 5, 37, 29}, w: []int{5, 1, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, bias: true, comment: "sum split"},
 	{x: []int{4, 7, 31, 23}, w: []int{7, 1, 5, 5}, p: gpu.Conv2DParams{Stride: 2, Padding: 2}, comment: "5x5 stride 2"},
