@@ -180,7 +180,12 @@ func (b *Batch) params(rt []constant) (wgpu.BindGroupEntry, error) {
 // launch1D records a kernel with one invocation per element of n, workgroup size 64.
 // The kernel sees GRID_X and N as runtime constants besides consts.
 func (b *Batch) launch1D(file, entry string, n int, consts []constant, args ...binding) {
-	gx, gy, gridX := grid1D(n, 64)
+	b.launch1DSize(file, entry, n, 64, consts, args...)
+}
+
+// launch1DSize is launch1D for a kernel of workgroup size wg.
+func (b *Batch) launch1DSize(file, entry string, n, wg int, consts []constant, args ...binding) {
+	gx, gy, gridX := grid1D(n, wg)
 	consts = append([]constant{ru("GRID_X", gridX), ru("N", n)}, consts...)
 	b.launch(file, entry, consts, [3]uint32{uint32(gx), uint32(gy), 1}, args...)
 }

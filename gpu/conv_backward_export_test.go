@@ -28,3 +28,10 @@ func WeightGradSplits(taps, cin, cout, pixels int) [2]int {
 	splits, pps := weightGradSplits(taps, ceilTo(cin, 4), ceilTo(cout, 4), pixels)
 	return [2]int{splits, pps}
 }
+
+// DepthwiseGradSplits is how the GPU family's depthwise weight gradient splits its sum
+// over the output pixels, for c channels and taps taps: (parts, pixels per part).
+func DepthwiseGradSplits(c, taps, pixels int) [2]int {
+	splits, pps := depthwiseGradSplits(c, taps, pixels)
+	return [2]int{splits, pps}
+}

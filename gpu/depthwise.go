@@ -7,8 +7,10 @@ import (
 
 // Depthwise convolution: PyTorch's Conv2d with groups = in_channels = out_channels (one
 // filter per channel, depth multiplier 1), dilation 1 and zero padding, as MobileNet's
-// depthwise layers. Forward and input gradient run depthwise_conv2d.wgsl, the weight
-// gradient depthwise_conv2d_backward_weight.wgsl, the bias gradient BiasBackward.
+// depthwise layers. On the CPU kernel family forward and input gradient run
+// depthwise_conv2d.wgsl, the weight gradient depthwise_conv2d_backward_weight.wgsl; on the
+// GPU family depthwise_conv2d_pixel.wgsl and depthwise_conv2d_weight_grad_reduce.wgsl. The
+// bias gradient is BiasBackward.
 
 // depthwiseShape checks DepthwiseConv2D's input shape xs, weight shape ws [C, 1, kH, kW],
 // bias and parameters and returns the output shape [N, C, OH, OW].
@@ -93,6 +95,10 @@ func (b *Batch) DepthwiseConv2D(x, w, bias *Tensor, p Conv2DParams) *Tensor {
 	if y == nil {
 		return nil
 	}
+	if b.d.gpuKernels() {
+		b.depthwisePixel("depthwise_conv2d_pixel", x, w, bias, y, p)
+		return y
+	}
 	kw := w.shape[3]
 	tx := depthwiseStripWidth(p.Stride, shape[3], false)
 	b.depthwiseLaunch("depthwise_conv2d", x, w, bias, y, tx, (tx-1)*p.Stride+kw, p.Stride, p.Padding, p.Padding, 0)
@@ -107,6 +113,17 @@ func (b *Batch) depthwiseLaunch(entry string, src, w, bias, dst *Tensor, tx, seg
 		cu("C", src.shape[1]), cu("KH", w.shape[2]), cu("KW", w.shape[3]), cu("TX", tx), cu("SX", sx), cu("SEG", seg),
 		cu("SH", src.shape[2]), cu("SW", src.shape[3]), cu("DH", dst.shape[2]), cu("DW", dst.shape[3]),
 		ci("STRIDE", stride), ci("PAD_Y", padY), ci("PAD_X", padX), ci("LO", lo), cb("HAS_BIAS", bias != nil),
+	}, in(src), in(w), in(biasOr(bias, w)), out(dst))
+}
+
+// depthwisePixel records an entry of the GPU family's depthwise_conv2d_pixel.wgsl reading
+// src and writing dst, one invocation per pixel of dst in workgroups of 256. Sizes and
+// channel counts are runtime constants, so a new image or batch size reuses the pipeline;
+// the kernel size and stride stay baked, for the loops over the taps to unroll.
+func (b *Batch) depthwisePixel(entry string, src, w, bias, dst *Tensor, p Conv2DParams) {
+	b.launch1DSize("depthwise_conv2d_pixel.wgsl", entry, dst.Len(), 256, []constant{
+		ru("C", src.shape[1]), ru("SH", src.shape[2]), ru("SW", src.shape[3]), ru("DH", dst.shape[2]), ru("DW", dst.shape[3]),
+		ri("PAD", p.Padding), cu("KH", w.shape[2]), cu("KW", w.shape[3]), ci("STRIDE", p.Stride), cb("HAS_BIAS", bias != nil),
 	}, in(src), in(w), in(biasOr(bias, w)), out(dst))
 }
 
@@ -141,6 +158,10 @@ func (b *Batch) DepthwiseConv2DBackwardInput(dy, w *Tensor, xShape []int, p Conv
 	if dx == nil {
 		return nil
 	}
+	if b.d.gpuKernels() {
+		b.depthwisePixel("depthwise_conv2d_backward_input_pixel", dy, w, nil, dx, p)
+		return dx
+	}
 	s, pad, kw := p.Stride, p.Padding, w.shape[3]
 	if tx := depthwiseStripWidth(s, xShape[3], true); tx > 1 {
 		lo, hi := floorDiv(pad-kw+1, s), floorDiv(tx-1+pad, s)
@@ -163,6 +184,9 @@ func (b *Batch) DepthwiseConv2DBackwardWeight(x, dy *Tensor, wShape []int, p Con
 		b.Fail(err)
 		return nil
 	}
+	if b.d.gpuKernels() {
+		return b.depthwiseWeightGradReduce(op, x, dy, wShape, p)
+	}
 	dw := b.newOutput(op, wShape...)
 	if dw == nil {
 		return nil
@@ -178,5 +202,69 @@ func (b *Batch) DepthwiseConv2DBackwardWeight(x, dy *Tensor, wShape []int, p Con
 		cu("OH", oh), cu("OW", ow), cu("IH", ih), cu("IW", iw), cu("TX", tx), cu("SX", sx),
 		cu("SEG", (tx-1)*p.Stride+kw), cu("KCH", min(kh*kw, 16)), ci("STRIDE", p.Stride), ci("PAD", p.Padding),
 	}, [3]uint32{uint32(gx), uint32(gy), 1}, in(x), in(dy), out(dw))
+	return dw
+}
+
+// The GPU family's depthwise weight gradient (depthwise_conv2d_weight_grad_reduce.wgsl)
+// sums each channel's taps four at a time over the output pixels in workgroups of 64,
+// the sum split so that there are about depthwiseGradGroups workgroups when channels are
+// few (as many invocations as the convolution weight gradient's weightGradGroups of 256,
+// a few per core of a large GPU), each split taking at least depthwiseGradMinPixels
+// pixels (4 per invocation).
+const (
+	depthwiseGradGroups    = 8192
+	depthwiseGradMinPixels = 256
+)
+
+// depthwiseGradSplits is how depthwise_conv2d_weight_grad_reduce.wgsl splits its sum over
+// pixels output pixels for c channels of taps taps: splits parts of pps pixels each (the
+// last one fewer).
+func depthwiseGradSplits(c, taps, pixels int) (splits, pps int) {
+	units := c * ((taps + 3) / 4)
+	splits = max(1, min((depthwiseGradGroups+units-1)/units, pixels/depthwiseGradMinPixels))
+	pps = (pixels + splits - 1) / splits
+	return (pixels + pps - 1) / pps, pps
+}
+
+// depthwiseWeightGradReduce is DepthwiseConv2DBackwardWeight on the GPU family's kernel.
+// Every size is a runtime constant (only the kernel size is baked): a new image size,
+// batch size, channel count, stride or padding compiles nothing new. With one split the
+// kernel writes dw; with more it writes parts [splits, kH·kW, C], which sum_weight_grad
+// (the convolution weight gradient's, for a weight [1, C, kH, kW] in its terms) adds
+// into dw.
+func (b *Batch) depthwiseWeightGradReduce(op string, x, dy *Tensor, wShape []int, p Conv2DParams) *Tensor {
+	n, c, ih, iw := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	kh, kw, oh, ow := wShape[2], wShape[3], dy.shape[2], dy.shape[3]
+	taps := kh * kw
+	splits, pps := depthwiseGradSplits(c, taps, n*oh*ow)
+	groups := c * ((taps + 3) / 4) * splits
+	gx, gy := groupGrid(groups)
+	if gy > 65535 {
+		b.Fail(fmt.Errorf("%s: input %v, kernel %d×%d need more than 65535² workgroups", op, x.shape, kh, kw))
+		return nil
+	}
+	dw := b.newOutput(op, wShape...)
+	if dw == nil {
+		return nil
+	}
+	dst, partZ, partTap, partC := dw, 0, 1, taps
+	if splits > 1 {
+		if dst = b.newOutput(op, splits*taps*c); dst == nil {
+			dw.Release()
+			return nil
+		}
+		partZ, partTap, partC = taps*c, c, 1
+	}
+	b.launch("depthwise_conv2d_weight_grad_reduce.wgsl", "depthwise_weight_grad", []constant{
+		ru("GRID_X", gx*64), ru("GROUPS", groups), ru("SPLITS", splits), ru("PPS", pps), ru("PIXELS", n*oh*ow),
+		ru("C", c), ru("OH", oh), ru("OW", ow), ru("PART_Z", partZ), ru("PART_TAP", partTap), ru("PART_C", partC),
+		ri("IH", ih), ri("IW", iw), ri("STRIDE", p.Stride), ri("PAD", p.Padding), cu("KH", kh), cu("KW", kw),
+	}, [3]uint32{uint32(gx), uint32(gy), 1}, in(x), in(dy), out(dst))
+	if splits > 1 {
+		b.sumWeightGrad(weightGradPack{
+			n: n, cin: c, ih: ih, iw: iw, cout: 1, oh: oh, ow: ow, kh: kh, kw: kw,
+			stride: p.Stride, pad: p.Padding, mode: PadZeros, cip: c, cop: 1, splits: splits, runtime: true,
+		}, dst, dw)
+	}
 	return dw
 }

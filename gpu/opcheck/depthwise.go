@@ -6,7 +6,7 @@ import (
 )
 
 // depthwiseCases are DepthwiseConv2D vectors (w [C, 1, kH, kW]): odd, non-square and
-// batched inputs, strides 1 and 2, paddings 0 and 1, 3×3 and non-square kernels, rows
+// batched inputs, strides 1 to 5, paddings 0 to 3, 3×3, 5×5 and non-square kernels, rows
 // that end part way through a strip of pixels, and MobileNetV2's layers at small sizes.
 var depthwiseCases = []conv2DCase{
 	{x: []int{2, 3, 7, 5}, w: []int{3, 1, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, bias: true},
@@ -19,6 +19,11 @@ var depthwiseCases = []conv2DCase{
 	{x: []int{2, 3, 11, 13}, w: []int{3, 1, 3, 3}, p: gpu.Conv2DParams{Stride: 3, Padding: 1}, comment: "stride 3"},
 	{x: []int{1, 2, 13, 17}, w: []int{2, 1, 3, 4}, p: gpu.Conv2DParams{Stride: 5, Padding: 2}, bias: true, comment: "stride 5, one pixel per invocation"},
 	{x: []int{2, 1, 1, 1}, w: []int{1, 1, 1, 1}, p: gpu.Conv2DParams{Stride: 1}, bias: true, comment: "1x1"},
+	// The GPU family's weight gradient splits its sum over 3219 and 768 pixels across
+	// workgroups; a 5×5 kernel leaves one tap in its last quad of taps.
+	{x: []int{3, 5, 37, 29}, w: []int{5, 1, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, bias: true, comment: "sum split"},
+	{x: []int{4, 7, 31, 23}, w: []int{7, 1, 5, 5}, p: gpu.Conv2DParams{Stride: 2, Padding: 2}, comment: "5x5 stride 2"},
+	{x: []int{1, 300, 5, 6}, w: []int{300, 1, 3, 3}, p: gpu.Conv2DParams{Stride: 2, Padding: 1}, bias: true, comment: "300 channels"},
 	// Keras MobileNetV2 (depthwise 3×3, ReLU6) at small sizes: a stride-1 block, a
 	// stride-2 one, and the 7×7 end.
 	{x: []int{2, 32, 16, 16}, w: []int{32, 1, 3, 3}, p: gpu.Conv2DParams{Stride: 1, Padding: 1}, comment: "MobileNetV2 block"},

@@ -78,14 +78,15 @@ func Cases() []Case {
 }
 
 // familyOps are the ops whose kernels differ between gpu's kernel families: the
-// convolutions (and the backward ops built on them), the convolutions' weight gradients
-// and the matrix products.
+// convolutions (and the backward ops built on them), the convolutions' weight gradients,
+// the depthwise convolution and its gradients, and the matrix products.
 var familyOps = map[string]bool{
 	"Conv2D": true, "ConvTranspose2D": true, "UpsampleConv2D": true,
 	"Conv2DBackwardInput": true, "ConvTranspose2DBackwardInput": true,
 	"Conv2DBackwardWeight": true, "ConvTranspose2DBackwardWeight": true,
 	"MatMul": true, "MatMulBackward": true, "Linear": true, "LinearBackward": true,
 	"Gram": true, "GramBackward": true,
+	"DepthwiseConv2D": true, "DepthwiseConv2DBackwardInput": true, "DepthwiseConv2DBackwardWeight": true,
 }
 
 // FamilyOp reports whether op's kernels depend on the device's kernel family
@@ -99,6 +100,7 @@ var subgroupOps = map[string]bool{
 	"TotalVariation": true, "Softmax": true, "SoftmaxBackward": true,
 	"InstanceNorm": true, "InstanceNormReLU": true, "InstanceNormAdd": true, "BatchNormTrain": true,
 	"InstanceNormBackward": true, "BatchNormTrainBackward": true,
+	"DepthwiseConv2DBackwardWeight": true, // the GPU family's kernel
 }
 
 // SubgroupOp reports whether op's kernels have a subgroup variant, which the GPU family
@@ -106,7 +108,8 @@ var subgroupOps = map[string]bool{
 func SubgroupOp(op string) bool { return subgroupOps[op] }
 
 // FamilyKernels are the kernel files only the GPU family launches.
-var FamilyKernels = []string{"conv2d_igemm.wgsl", "conv2d_weight_grad_igemm.wgsl", "matmul_shared.wgsl"}
+var FamilyKernels = []string{"conv2d_igemm.wgsl", "conv2d_weight_grad_igemm.wgsl", "matmul_shared.wgsl",
+	"depthwise_conv2d_pixel.wgsl", "depthwise_conv2d_weight_grad_reduce.wgsl"}
 
 // Check runs the case on dev with poisoned outputs and compares with the reference.
 func (c Case) Check(ctx context.Context, dev *gpu.Device, seed uint64) Result {
