@@ -2,6 +2,8 @@
 # The GPU benchmark (make bench-gpu): on this machine's Vulkan GPU, Easel's measured FP32
 # peak (`easel bench peak`: WGSL FMA chains), its TransformerNet at 256², 512² and 1024²
 # (`easel bench stylize`) and its DCGAN generator on a batch of 64 (`easel bench sample`),
+# one training step each of pytorch/examples dcgan at batch 64 and of fast_neural_style at
+# 4 crops of 256² (`easel bench train`: the backward kernels, the weight gradients too),
 # next to PyTorch CUDA on the same card in true FP32 (TF32 off, as WGSL computes:
 # scripts/torch_stylize_bench.py --device cuda), then a table: each network's time,
 # GFLOP/s, share of the measured peak, floor (its FLOPs over the peak) and Easel's time over
@@ -13,16 +15,17 @@
 # copy build/easel (make build, or go build -o build/easel ./cmd/easel), scripts/ and
 # models/testdata/make_golden.py, keeping their places, and run scripts/bench-gpu.sh there.
 #
-#   EASEL=build/easel SIZES="256 512 1024" SAMPLE=64 RUNS=10 WARMUP=3 MATMUL=8192 \
-#     PYTHON=python3 OUT_DIR=results scripts/bench-gpu.sh
+#   EASEL=build/easel SIZES="256 512 1024" SAMPLE=64 TRAIN="dcgan style" RUNS=10 WARMUP=3 \
+#     MATMUL=8192 PYTHON=python3 OUT_DIR=results scripts/bench-gpu.sh
 #
 # EASEL: the binary (default build/easel; built with go only when missing and go exists).
-# SIZES="" leaves TransformerNet out, SAMPLE=0 the generator, MATMUL=0 PyTorch's matrix
+# SIZES="" leaves TransformerNet out, SAMPLE=0 the generator, TRAIN="" the training steps
+# (Easel's only: PyTorch's training benchmark runs on the CPU), MATMUL=0 PyTorch's matrix
 # product. PEAK_ARGS: flags for easel bench peak (e.g. "--groups 1024" on a CPU driver).
 # PYTHON runs PyTorch; without a CUDA build its columns are left out. OUT_DIR: where the
 # report (bench-gpu.txt) and every command's raw output are written as well.
 # A quick check on lavapipe (a CPU Vulkan driver), under a minute:
-#   SIZES=256 SAMPLE=0 RUNS=2 WARMUP=1 PEAK_ARGS="--groups 1024" scripts/bench-gpu.sh
+#   SIZES=256 SAMPLE=0 TRAIN="" RUNS=2 WARMUP=1 PEAK_ARGS="--groups 1024" scripts/bench-gpu.sh
 set -euo pipefail
 # EASEL and OUT_DIR given relative to where the script was started from.
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
@@ -32,6 +35,7 @@ cd "$(dirname "$0")/.."
 easel=${EASEL:-build/easel}
 sizes=${SIZES-256 512 1024}
 sample=${SAMPLE:-64}
+train=${TRAIN-dcgan style}
 runs=${RUNS:-10}
 warmup=${WARMUP:-3}
 matmul=${MATMUL:-8192}
@@ -99,6 +103,18 @@ if [ "$sample" -gt 0 ]; then
 	done
 fi
 
+# Training steps: fewer runs, each is a whole iteration.
+for k in $train; do
+	case $k in
+	dcgan) step train-dcgan "$easel" bench train dcgan --batch 64 --runs 3 --warmup 1 ;;
+	style) step train-style "$easel" bench train style --size 256 --batch 4 --runs 3 --warmup 1 ;;
+	*)
+		echo "bench-gpu: TRAIN: unknown case $k, want dcgan or style" >&2
+		exit 1
+		;;
+	esac
+done
+
 if "$py" -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
 	sizes_csv=$(echo $sizes | tr ' ' ',')
 	# A failure here leaves Easel's figures standing: PyTorch's columns stay empty.
@@ -111,12 +127,12 @@ else
 fi
 echo "took: $(($(date +%s) - began)) s in all" >>"$raw/head.txt"
 
-python3 - "$raw" "$sizes" "$sample" <<'PY' | tee "$raw/bench-gpu.txt"
+python3 - "$raw" "$sizes" "$sample" "$train" <<'PY' | tee "$raw/bench-gpu.txt"
 import os
 import re
 import sys
 
-raw, sizes, sample = sys.argv[1], sys.argv[2].split(), int(sys.argv[3])
+raw, sizes, sample, train = sys.argv[1], sys.argv[2].split(), int(sys.argv[3]), sys.argv[4].split()
 
 
 def read(name):
@@ -175,6 +191,8 @@ if m and clock and (int(m[2]), int(m[3])) in lanes_per_sm:
 cases = [(f"stylize-{s}", f"TransformerNet {s}²") for s in sizes]
 if sample > 0:
     cases.append((f"sample-{sample}", f"DCGAN G, batch {sample}"))
+train_labels = {"dcgan": "DCGAN train, batch 64", "style": "style train, 4×256²"}
+cases += [(f"train-{k}", train_labels[k]) for k in train]
 print()
 fmt = "{:<22} {:>9} {:>8} {:>7} {:>9} {:>12} {:>10} {:>14}"
 print(fmt.format("network", "Easel ms", "GFLOP/s", "% peak", "floor ms", "Easel/floor", "PyTorch ms", "Easel/PyTorch"))
@@ -195,7 +213,8 @@ for case, label in cases:
     if case == "stylize-1024":
         goal = (ms / floor, ms / tp[0] if tp else None)
 print()
-print("Easel ms: median run (one submit and the wait for the output's readback); PyTorch ms: median call,")
+print("Easel ms: median run (one submit and the wait for the output's readback; for training, a whole step:")
+print("forward, backward, Adam, the losses read back); PyTorch ms: median call,")
 print("synchronized, no copy to the host. GFLOP/s: the network's 2·multiply-adds of its convolutions over Easel's")
 print("time. floor: those FLOPs over the measured peak. Easel/floor, Easel/PyTorch: Easel's time over theirs.")
 for label, c, f in cold:
