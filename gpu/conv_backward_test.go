@@ -25,14 +25,7 @@ func TestConv2DBackwardWeightTiles(t *testing.T) {
 	testDevice.SetPoison(true)
 	defer testDevice.SetPoison(false)
 	rng := rand.New(rand.NewPCG(11, 12))
-	draw := func(shape ...int) (*gpu.Tensor, []float64) {
-		f32, f64 := make([]float32, shapeLen(shape)), make([]float64, shapeLen(shape))
-		for i := range f32 {
-			f32[i] = float32(rng.NormFloat64())
-			f64[i] = float64(f32[i])
-		}
-		return benchUpload(t, f32, shape...), f64
-	}
+	draw := func(shape ...int) (*gpu.Tensor, []float64) { return randomTensor(t, testDevice, rng, shape...) }
 	for _, c := range []struct {
 		x, w  []int
 		p     gpu.Conv2DParams
@@ -206,6 +199,23 @@ func TestConvBackwardInputKernels(t *testing.T) {
 	}
 }
 
+// randomTensor uploads a tensor of shape to dev, standard normal values drawn from rng,
+// released when the test ends, and returns it with its values in float64.
+func randomTensor(t *testing.T, dev *gpu.Device, rng *rand.Rand, shape ...int) (*gpu.Tensor, []float64) {
+	t.Helper()
+	f32, f64 := make([]float32, shapeLen(shape)), make([]float64, shapeLen(shape))
+	for i := range f32 {
+		f32[i] = float32(rng.NormFloat64())
+		f64[i] = float64(f32[i])
+	}
+	x, err := dev.FromData(f32, shape...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Release)
+	return x, f64
+}
+
 func shapeLen(shape []int) int {
 	n := 1
 	for _, s := range shape {
@@ -245,19 +255,7 @@ func TestWeightGradGPUFamilyNewSizeCompilesNothing(t *testing.T) {
 	dev := openFamily(t, gpu.KernelsGPU)
 	dev.SetPoison(true)
 	rng := rand.New(rand.NewPCG(13, 14))
-	draw := func(shape ...int) (*gpu.Tensor, []float64) {
-		f32, f64 := make([]float32, shapeLen(shape)), make([]float64, shapeLen(shape))
-		for i := range f32 {
-			f32[i] = float32(rng.NormFloat64())
-			f64[i] = float64(f32[i])
-		}
-		x, err := dev.FromData(f32, shape...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(x.Release)
-		return x, f64
-	}
+	draw := func(shape ...int) (*gpu.Tensor, []float64) { return randomTensor(t, dev, rng, shape...) }
 	kernels := 0
 	for i, c := range []struct {
 		x, w       []int

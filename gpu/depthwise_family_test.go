@@ -24,19 +24,7 @@ func TestDepthwiseGPUFamilyNewSizeCompilesNothing(t *testing.T) {
 	dev := openFamily(t, gpu.KernelsGPU)
 	dev.SetPoison(true)
 	rng := rand.New(rand.NewPCG(15, 16))
-	draw := func(shape ...int) (*gpu.Tensor, []float64) {
-		f32, f64 := make([]float32, shapeLen(shape)), make([]float64, shapeLen(shape))
-		for i := range f32 {
-			f32[i] = float32(rng.NormFloat64())
-			f64[i] = float64(f32[i])
-		}
-		x, err := dev.FromData(f32, shape...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(x.Release)
-		return x, f64
-	}
+	draw := func(shape ...int) (*gpu.Tensor, []float64) { return randomTensor(t, dev, rng, shape...) }
 	const warmup = 4 // the layers that compile the pipelines
 	kernels := 0
 	for i, c := range []struct {
